@@ -1,0 +1,9 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/{lib,gateway,subgraphs}/**/*.test.ts'],
+  testTimeout: 60000,
+  // Each integration file starts servers on port 0 and stops them in afterAll.
+  maxWorkers: 1,
+};
