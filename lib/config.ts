@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/** The four departments, each served by one subgraph; the order is the port order. */
+export const DEPARTMENTS = ['social-security', 'real-estate', 'marriage', 'medical-insurance'] as const;
+export type Department = (typeof DEPARTMENTS)[number];
+
+/** `social-security` -> `SOCIAL_SECURITY`: the prefix of a department's env vars. */
+export function envPrefix(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const optionalUrl = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+
+const baseSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PUBLIC_HOST: z.string().default('localhost'),
+  GATEWAY_PORT: port(4000),
+  DATA_DIR: z.string().default('.data'),
+  SUPERGRAPH_PATH: z.string().default('schema/supergraph.graphql'),
+  AUDIT_DB_URL: optionalUrl,
+  REDIS_URL: optionalUrl,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface SubgraphConfig {
+  name: Department;
+  /** Listen port. @default 4001..4004 in DEPARTMENTS order */
+  port: number;
+  /** postgres://… or mysql://…; unset = embedded PGlite under DATA_DIR. */
+  dbUrl?: string;
+  /** Where the gateway reaches this subgraph. @default http://localhost:<port>/graphql */
+  url: string;
+}
+
+export type Config = z.infer<typeof baseSchema> & { subgraphs: Record<Department, SubgraphConfig> };
+
+/** Parses the environment once into a typed config; throws with every invalid variable named. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = baseSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid environment: ${problems}`);
+  }
+  const subgraphs = {} as Record<Department, SubgraphConfig>;
+  DEPARTMENTS.forEach((name, i) => {
+    const prefix = envPrefix(name);
+    const p = port(4001 + i).parse(env[`${prefix}_PORT`]);
+    subgraphs[name] = {
+      name,
+      port: p,
+      dbUrl: optionalUrl.parse(env[`${prefix}_DB_URL`]),
+      url: env[`${prefix}_SUBGRAPH_URL`] || `http://localhost:${p}/graphql`,
+    };
+  });
+  return { ...parsed.data, subgraphs };
+}

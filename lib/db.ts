@@ -1,0 +1,142 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely, Migrator, MysqlDialect, PostgresDialect, type Migration } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { createConnection as createMysqlConnection } from 'mysql2/promise';
+import { createPool as createMysqlCallbackPool } from 'mysql2';
+
+export type SqlDialect = 'postgres' | 'mysql' | 'pglite';
+
+/** A department's record store: one Kysely instance over PostgreSQL, MySQL/MariaDB or embedded PGlite. */
+export interface Store<DB> {
+  db: Kysely<DB>;
+  dialect: SqlDialect;
+  /** SQL statements sent to the database since the store opened (for tests and the benchmark). */
+  readonly statements: number;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** Store name; the embedded data folder is `<dataDir>/<name>`. */
+  name: string;
+  /** `postgres://…` or `mysql://…`; unset = embedded PGlite. */
+  url?: string;
+  /** Folder for embedded stores; `memory` keeps them in memory. @default .data */
+  dataDir?: string;
+  /** Migrations applied in name order on open. */
+  migrations: Record<string, Migration>;
+  /** Create the named database on the server when missing. @default true */
+  createDatabase?: boolean;
+  /** Pool size for server databases. @default 10 */
+  poolSize?: number;
+}
+
+// Return DATE/TIMESTAMP as their text and NUMERIC/BIGINT as numbers on every engine, so rows
+// look the same whichever dialect produced them.
+const PG_DATE = 1082;
+const PG_TIMESTAMP = 1114;
+const PG_NUMERIC = 1700;
+const PG_INT8 = 20;
+const identity = (v: string) => v;
+const pgParsers: Record<number, (v: string) => unknown> = {
+  [PG_DATE]: identity,
+  [PG_TIMESTAMP]: identity,
+  [PG_NUMERIC]: Number,
+  [PG_INT8]: Number,
+};
+
+export function dialectOf(url: string | undefined): SqlDialect {
+  if (!url) return 'pglite';
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
+  if (/^(mysql|mariadb):\/\//.test(url)) return 'mysql';
+  throw new Error(`Unsupported database URL "${url}": use postgres://… or mysql://…, or leave it unset for the embedded store`);
+}
+
+/** Creates the database named in `url` if the server does not have it yet. */
+export async function ensureDatabase(url: string): Promise<void> {
+  const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
+  const name = decodeURIComponent(u.pathname.slice(1));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`Database name "${name}" must be letters, digits and _`);
+  if (dialectOf(url) === 'postgres') {
+    u.pathname = '/postgres';
+    const client = new pg.Client({ connectionString: u.toString() });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (!rowCount) await client.query(`CREATE DATABASE "${name}"`).catch((e) => {
+        if (e.code !== '42P04') throw e; // created concurrently
+      });
+    } finally {
+      await client.end();
+    }
+  } else {
+    u.pathname = '/';
+    const conn = await createMysqlConnection(u.toString());
+    try {
+      await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    } finally {
+      await conn.end();
+    }
+  }
+}
+
+/** Opens (and migrates) a store. */
+export async function openStore<DB>(options: OpenStoreOptions): Promise<Store<DB>> {
+  const { name, url, dataDir = '.data', migrations, createDatabase = true, poolSize = 10 } = options;
+  const dialect = dialectOf(url);
+  if (url && createDatabase) await ensureDatabase(url);
+
+  let driverDialect;
+  if (dialect === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: poolSize,
+      types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => pgParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser },
+    });
+    pool.on('error', () => {}); // idle-client errors surface on the next query instead
+    driverDialect = new PostgresDialect({ pool });
+  } else if (dialect === 'mysql') {
+    const pool = createMysqlCallbackPool({
+      uri: url!.replace(/^mariadb:/, 'mysql:'),
+      connectionLimit: poolSize,
+      dateStrings: true,
+      decimalNumbers: true,
+      supportBigNumbers: true,
+      timezone: 'Z',
+      charset: 'utf8mb4',
+    });
+    driverDialect = new MysqlDialect({ pool });
+  } else {
+    const dir = dataDir === 'memory' ? undefined : path.resolve(dataDir, name);
+    if (dir) mkdirSync(dir, { recursive: true });
+    const pglite = new PGlite({ dataDir: dir, parsers: pgParsers });
+    driverDialect = new PGliteDialect(pglite);
+  }
+
+  let statements = 0;
+  const db = new Kysely<DB>({
+    dialect: driverDialect,
+    log: () => {
+      statements++;
+    },
+  });
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error } = await migrator.migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw new Error(`Migrating store ${name} failed: ${(error as Error).message}`);
+  }
+  return {
+    db,
+    dialect,
+    get statements() {
+      return statements;
+    },
+    async close() {
+      await db.destroy(); // also closes an embedded PGlite
+    },
+  };
+}
+

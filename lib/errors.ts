@@ -1,0 +1,23 @@
+import { GraphQLError } from 'graphql';
+
+/** Stable error codes carried in `extensions.code`; clients may switch on them. */
+export enum ErrorCode {
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  UNAUTHORIZED_FIELD_OR_TYPE = 'UNAUTHORIZED_FIELD_OR_TYPE',
+  AUDIT_UNAVAILABLE = 'AUDIT_UNAVAILABLE',
+  STORE_UNAVAILABLE = 'STORE_UNAVAILABLE',
+  SUBGRAPH_UNAVAILABLE = 'SUBGRAPH_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+/** A GraphQLError with a stable code and optional extra extensions. */
+export function codedError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extensions } });
+}
+
+/** `BAD_USER_INPUT` for an argument that failed validation; names the argument and why. */
+export function badInput(argumentName: string, message: string): GraphQLError {
+  return codedError(ErrorCode.BAD_USER_INPUT, message, { argumentName });
+}

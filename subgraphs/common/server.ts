@@ -1,0 +1,149 @@
+/**
+ * The one subgraph server factory: every department is a `SubgraphDefinition` served by the same
+ * Apollo Server + Express setup, with per-request loaders, health endpoints and error mapping.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { parse, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { sql, type Migration } from 'kysely';
+import type { Department } from '../../lib/config';
+import type { Store } from '../../lib/db';
+import { ErrorCode } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import { archivalTypeDefs } from './archival';
+import type { Population } from './population';
+
+/** What a resolver sees: the store, this request's loaders and the logger. */
+export interface SubgraphContext<DB = unknown, L = unknown> {
+  store: Store<DB>;
+  loaders: L;
+  logger: Logger;
+}
+
+/** Progress callback for seeding: rows written so far out of the total. */
+export type SeedProgress = (done: number, total: number) => void;
+
+/** Everything that makes one department's subgraph; the shared factory does the rest. */
+export interface SubgraphDefinition<DB = any, L = any> {
+  name: Department;
+  /** The department's SDL (schema.graphql); the archival fragment is appended by the factory. */
+  typeDefs: string;
+  resolvers: GraphQLResolverMap<SubgraphContext<DB, L>>;
+  /** Kysely migrations, applied in name order on start. */
+  migrations: Record<string, Migration>;
+  /** Creates this request's DataLoaders. */
+  createLoaders(store: Store<DB>): L;
+  /** Writes this department's share of `population` (store is empty); reports progress. */
+  seed(store: Store<DB>, population: Population, progress?: SeedProgress): Promise<void>;
+  /** Whether the store already holds seed data. */
+  isSeeded(store: Store<DB>): Promise<boolean>;
+}
+
+/** The subgraph's complete schema: department SDL plus the shared archival types. */
+export function buildSchema(def: SubgraphDefinition): GraphQLSchema {
+  return buildSubgraphSchema([{ typeDefs: parse(`${def.typeDefs}\n${archivalTypeDefs}`), resolvers: def.resolvers as GraphQLResolverMap<unknown> }]);
+}
+
+export interface SubgraphServerOptions<DB> {
+  store: Store<DB>;
+  logger: Logger;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface SubgraphServer {
+  name: Department;
+  schema: GraphQLSchema;
+  apollo: ApolloServer<SubgraphContext>;
+  app: express.Express;
+  /** Starts listening; port 0 picks a free port. */
+  listen(port: number, host?: string): Promise<RunningServer>;
+}
+
+// Driver errors that mean "the database cannot be reached", not "the query is wrong".
+const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'PROTOCOL_CONNECTION_LOST', '57P01', '57P03', '08006', '08001']);
+
+/** Maps errors that are not already coded: store outages to STORE_UNAVAILABLE, the rest hidden. */
+export function storeErrorFormatter(department: string, logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    if (formatted.extensions?.code && formatted.extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
+    const original = (error as { originalError?: unknown })?.originalError ?? error;
+    const code = (original as { code?: string })?.code;
+    const message = (original as Error)?.message ?? '';
+    logger.error({ err: original, path: formatted.path }, 'resolver failed');
+    const unavailable = (code && UNAVAILABLE.has(code)) || /connect|closed|terminat|timeout/i.test(message);
+    return {
+      message: unavailable
+        ? `The ${department} record store is unavailable; the other departments still answer. Retry later.`
+        : `Internal error in the ${department} subgraph; it has been logged.`,
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { code: unavailable ? ErrorCode.STORE_UNAVAILABLE : ErrorCode.INTERNAL_SERVER_ERROR, department },
+    };
+  };
+}
+
+/** Builds (but does not start listening) a department's subgraph server. */
+export async function createSubgraphServer<DB, L>(def: SubgraphDefinition<DB, L>, options: SubgraphServerOptions<DB>): Promise<SubgraphServer> {
+  const { store, logger } = options;
+  const schema = buildSchema(def);
+  const app = express();
+  const httpServer = http.createServer(app);
+  const plugins: ApolloServerPlugin<SubgraphContext>[] = [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()];
+  const apollo = new ApolloServer<SubgraphContext>({
+    schema,
+    plugins,
+    introspection: true,
+    formatError: storeErrorFormatter(def.name, logger),
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', subgraph: def.name });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await sql`select 1`.execute(store.db);
+      res.json({ status: 'ready', subgraph: def.name, store: store.dialect });
+    } catch (err) {
+      res.status(503).json({ status: 'unavailable', subgraph: def.name, error: (err as Error).message });
+    }
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async () => ({ store, logger, loaders: def.createLoaders(store) }) as SubgraphContext,
+    }),
+  );
+
+  return {
+    name: def.name,
+    schema,
+    apollo: apollo as ApolloServer<SubgraphContext>,
+    app,
+    listen: (port, host = '127.0.0.1') =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const actual = (httpServer.address() as AddressInfo).port;
+          resolve({
+            url: `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${actual}/graphql`,
+            port: actual,
+            stop: () => apollo.stop(),
+          });
+        });
+      }),
+  };
+}

@@ -1,0 +1,43 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { archivalResolvers } from '../common/archival';
+import type { SubgraphContext } from '../common/server';
+import type { MarriageLoaders } from './loaders';
+import type { MarriageDB, RegistrationRow } from './store';
+
+type Context = SubgraphContext<MarriageDB, MarriageLoaders>;
+/** A registration as reached from one of its parties (`viewer`), so `spouse` means "the other one". */
+type ViewedRegistration = RegistrationRow & { viewer: string };
+
+const isHusband = (r: ViewedRegistration) => r.viewer === r.husband_id;
+
+/** Marital status after a date-ordered list of registrations. */
+type MaritalStatus = 'UNMARRIED' | 'MARRIED' | 'DIVORCED';
+export function maritalStatusOf(registrations: RegistrationRow[]): MaritalStatus {
+  let status: MaritalStatus = 'UNMARRIED';
+  let before: MaritalStatus = status;
+  for (const r of registrations) {
+    if (r.kind === 'MARRIAGE') [before, status] = [status, 'MARRIED'];
+    else if (r.kind === 'DIVORCE') status = 'DIVORCED';
+    else if (r.kind === 'ANNULMENT') status = before; // an annulled marriage never existed
+  }
+  return status;
+}
+
+export const resolvers: GraphQLResolverMap<Context> = {
+  Person: {
+    __resolveReference: (ref: { idNumber: string }) => ({ idNumber: ref.idNumber }),
+    marriages: async ({ idNumber }: { idNumber: string }, _args: unknown, { loaders }: Context) =>
+      (await loaders.registrationsByPerson.load(idNumber)).map((r) => ({ ...r, viewer: idNumber })),
+    maritalStatus: async ({ idNumber }: { idNumber: string }, _args: unknown, { loaders }: Context) =>
+      maritalStatusOf(await loaders.registrationsByPerson.load(idNumber)),
+  },
+  MarriageRecord: {
+    ...archivalResolvers,
+    id: (r: ViewedRegistration) => String(r.id),
+    date: (r: ViewedRegistration) => r.registered_on,
+    certificateNumber: (r: ViewedRegistration) => r.certificate_number,
+    spouse: (r: ViewedRegistration) => ({ idNumber: isHusband(r) ? r.wife_id : r.husband_id }),
+    spouseName: (r: ViewedRegistration) => (isHusband(r) ? r.wife_name : r.husband_name),
+    documents: (r: ViewedRegistration, _args: unknown, { loaders }: Context) => loaders.documentsByRegistration.load(r.id),
+  },
+};

@@ -1,0 +1,46 @@
+/** The marriage registration store: tables and the queries the loaders run. */
+import type { Store } from '../../lib/db';
+import type { ArchivalColumns } from '../common/archival';
+import type { MarriageKind } from '../common/population';
+
+export interface RegistrationRow extends ArchivalColumns {
+  id: number;
+  kind: MarriageKind;
+  registered_on: string;
+  office: string;
+  certificate_number: string;
+  husband_id: string;
+  husband_name: string;
+  wife_id: string;
+  wife_name: string;
+}
+
+export interface DocumentRow {
+  id: number;
+  registration_id: number;
+  title: string;
+  pages: number;
+}
+
+export interface MarriageDB {
+  marriage_registration: RegistrationRow;
+  marriage_document: DocumentRow;
+}
+
+export type MarriageStore = Store<MarriageDB>;
+
+/** Registrations in which any of `ids` is a party, oldest first. One statement. */
+export function registrationsOf(store: MarriageStore, ids: readonly string[]): Promise<RegistrationRow[]> {
+  return store.db
+    .selectFrom('marriage_registration')
+    .selectAll()
+    .where((eb) => eb.or([eb('husband_id', 'in', ids), eb('wife_id', 'in', ids)]))
+    .orderBy('registered_on')
+    .orderBy('id')
+    .execute();
+}
+
+/** Documents filed with any of the registrations. One statement. */
+export function documentsOf(store: MarriageStore, registrationIds: readonly number[]): Promise<DocumentRow[]> {
+  return store.db.selectFrom('marriage_document').selectAll().where('registration_id', 'in', registrationIds).orderBy('id').execute();
+}
