@@ -24,6 +24,10 @@ const baseSchema = z.object({
   SUPERGRAPH_PATH: z.string().default('schema/supergraph.graphql'),
   AUDIT_DB_URL: optionalUrl,
   REDIS_URL: optionalUrl,
+  /** Persons generated when a store is seeded on first start. */
+  SEED_PERSONS: z.coerce.number().int().min(3).default(1000),
+  /** Maximum request body accepted by the gateway. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -37,7 +41,11 @@ export interface SubgraphConfig {
   url: string;
 }
 
-export type Config = z.infer<typeof baseSchema> & { subgraphs: Record<Department, SubgraphConfig> };
+export type Config = z.infer<typeof baseSchema> & {
+  subgraphs: Record<Department, SubgraphConfig>;
+  /** `<NAME>_SUBGRAPH_URL` overrides for any subgraph of the served supergraph, by env prefix. */
+  subgraphUrlOverrides: Record<string, string>;
+};
 
 /** Parses the environment once into a typed config; throws with every invalid variable named. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -57,5 +65,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       url: env[`${prefix}_SUBGRAPH_URL`] || `http://localhost:${p}/graphql`,
     };
   });
-  return { ...parsed.data, subgraphs };
+  const subgraphUrlOverrides: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    const m = /^(.+)_SUBGRAPH_URL$/.exec(key);
+    if (m && value) subgraphUrlOverrides[m[1]] = value;
+  }
+  return { ...parsed.data, subgraphs, subgraphUrlOverrides };
 }

@@ -82,6 +82,12 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
+/** Drops every table of a store, migrations table included (tests and `npm run seed -- --reset`). */
+export async function dropAllTables(store: Store<any>): Promise<void> {
+  const tables = await store.db.introspection.getTables({ withInternalKyselyTables: true });
+  for (const t of tables) await store.db.schema.dropTable(t.name).ifExists().execute();
+}
+
 /** Opens (and migrates) a store. */
 export async function openStore<DB>(options: OpenStoreOptions): Promise<Store<DB>> {
   const { name, url, dataDir = '.data', migrations, createDatabase = true, poolSize = 10 } = options;

@@ -2,7 +2,7 @@
  * Shared test plumbing: real stores in throwaway databases, subgraphs on port 0, GraphQL calls.
  * A test that needs PostgreSQL or MariaDB fails (never skips) when the server is missing.
  */
-import { openStore, type Store } from '../lib/db';
+import { dropAllTables, openStore, type Store } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { createSubgraphServer, type RunningServer, type SubgraphDefinition } from '../subgraphs/common/server';
 import { generatePopulation, type Population } from '../subgraphs/common/population';
@@ -22,18 +22,11 @@ export function testDbUrl(engine: Engine, name: string): string | undefined {
   return undefined;
 }
 
-/** Drops everything a throwaway store created. */
-async function dropAll(store: Store<any>): Promise<void> {
-  if (store.dialect === 'pglite') return;
-  const tables = await store.db.introspection.getTables({ withInternalKyselyTables: true });
-  for (const t of tables) await store.db.schema.dropTable(t.name).ifExists().execute();
-}
-
 /** A migrated, empty store for `def` on `engine` in a throwaway database. */
 export async function openTestStore<DB>(def: SubgraphDefinition<DB>, engine: Engine): Promise<Store<DB>> {
   const url = testDbUrl(engine, def.name);
   const first = await openStore<DB>({ name: def.name, url, dataDir: 'memory', migrations: {} });
-  await dropAll(first);
+  await dropAllTables(first);
   await first.close();
   return openStore<DB>({ name: def.name, url, dataDir: 'memory', migrations: def.migrations });
 }

@@ -11,7 +11,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { parse, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { parse, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { sql, type Migration } from 'kysely';
 import type { Department } from '../../lib/config';
 import type { Store } from '../../lib/db';
@@ -46,9 +46,14 @@ export interface SubgraphDefinition<DB = any, L = any> {
   isSeeded(store: Store<DB>): Promise<boolean>;
 }
 
-/** The subgraph's complete schema: department SDL plus the shared archival types. */
+/** The subgraph's complete SDL: department SDL plus the shared archival types. */
+export function fullTypeDefs(def: SubgraphDefinition): DocumentNode {
+  return parse(`${def.typeDefs}\n${archivalTypeDefs}`);
+}
+
+/** The subgraph's executable schema. */
 export function buildSchema(def: SubgraphDefinition): GraphQLSchema {
-  return buildSubgraphSchema([{ typeDefs: parse(`${def.typeDefs}\n${archivalTypeDefs}`), resolvers: def.resolvers as GraphQLResolverMap<unknown> }]);
+  return buildSubgraphSchema([{ typeDefs: fullTypeDefs(def), resolvers: def.resolvers as GraphQLResolverMap<unknown> }]);
 }
 
 export interface SubgraphServerOptions<DB> {

@@ -1,0 +1,19 @@
+/** `npm run gateway`: the gateway alone, configured by the environment (see README). */
+import { loadConfig } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { createGateway } from './server';
+import { stopOnSignals } from '../../lib/process';
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'gateway');
+  const gateway = await createGateway({ config, logger });
+  const running = await gateway.listen(config.GATEWAY_PORT);
+  logger.info({ url: running.url }, 'gateway ready');
+  stopOnSignals(logger, [running.stop]);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,114 @@
+/**
+ * The gateway: Apollo Server + @apollo/gateway on a static supergraph file, behind Express with
+ * health endpoints. Features (auth, limits, cache, audit) plug in as Apollo Server plugins.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import express from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { envPrefix, type Config } from '../../lib/config';
+import type { Logger } from '../../lib/logger';
+import { randomUUID } from 'node:crypto';
+
+/** Per-request state every gateway plugin and data source reads. */
+export interface GatewayContext {
+  requestId: string;
+  logger: Logger;
+}
+
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  /** Supergraph SDL; read from `config.SUPERGRAPH_PATH` when omitted. */
+  supergraphSdl?: string;
+  /** Subgraph URLs by subgraph name, overriding the supergraph's (tests start subgraphs on port 0). */
+  subgraphUrls?: Record<string, string>;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface Gateway {
+  app: express.Express;
+  apollo: ApolloServer<GatewayContext>;
+  listen(port: number, host?: string): Promise<RunningGateway>;
+}
+
+/** Builds and starts (loads the supergraph) the gateway, without listening yet. */
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const { config, logger } = options;
+  const supergraphSdl = options.supergraphSdl ?? readFileSync(config.SUPERGRAPH_PATH, 'utf8');
+  const production = config.NODE_ENV === 'production';
+
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    logger,
+    buildService: ({ name, url }) =>
+      new RemoteGraphQLDataSource({
+        url: options.subgraphUrls?.[name] ?? config.subgraphUrlOverrides[envPrefix(name)] ?? url,
+      }),
+  });
+
+  const app = express();
+  const httpServer = http.createServer(app);
+  const plugins: ApolloServerPlugin<GatewayContext>[] = [
+    ApolloServerPluginDrainHttpServer({ httpServer }),
+    production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+  ];
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    plugins,
+    introspection: !production,
+    includeStacktraceInErrorResponses: !production,
+    logger,
+  });
+  await apollo.start();
+  let ready = true;
+
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'stopping', supergraph: 'loaded' });
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: config.MAX_BODY_BYTES }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => ({
+        requestId: (req.headers['x-request-id'] as string | undefined) ?? randomUUID(),
+        logger,
+      }),
+    }),
+  );
+
+  return {
+    app,
+    apollo,
+    listen: (port, host = config.HOST) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, host, () => {
+          const actual = (httpServer.address() as AddressInfo).port;
+          resolve({
+            url: `http://${config.PUBLIC_HOST}:${actual}/graphql`,
+            port: actual,
+            stop: async () => {
+              ready = false;
+              await apollo.stop();
+            },
+          });
+        });
+      }),
+  };
+}

@@ -1,0 +1,19 @@
+/** `npm run subgraph -- <name>`: one department's subgraph alone, configured by the environment. */
+import { loadConfig } from '../lib/config';
+import { createLogger } from '../lib/logger';
+import { stopOnSignals } from '../lib/process';
+import { runSubgraph } from '../subgraphs/common/run';
+
+async function main() {
+  const name = process.argv[2];
+  if (!name) throw new Error('Usage: npm run subgraph -- <social-security|real-estate|marriage|medical-insurance>');
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, name);
+  const running = await runSubgraph(name, config, logger);
+  stopOnSignals(logger, [running.stop]);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

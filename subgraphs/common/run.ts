@@ -1,0 +1,53 @@
+/** Opening, seeding and serving one department: what `npm start` and `npm run subgraph` share. */
+import type { Config, Department } from '../../lib/config';
+import { openStore, type Store } from '../../lib/db';
+import type { Logger } from '../../lib/logger';
+import { SUBGRAPHS } from '../index';
+import { generatePopulation, type Population } from './population';
+import { createSubgraphServer, type RunningServer, type SeedProgress, type SubgraphDefinition } from './server';
+
+export function subgraphDefinition(name: string): SubgraphDefinition {
+  const def = SUBGRAPHS[name as Department];
+  if (!def) throw new Error(`Unknown subgraph "${name}"; one of: ${Object.keys(SUBGRAPHS).join(', ')}`);
+  return def;
+}
+
+/** Opens (and migrates) a department's store as configured. */
+export function openDepartmentStore(def: SubgraphDefinition, config: Config): Promise<Store<unknown>> {
+  return openStore({ name: def.name, url: config.subgraphs[def.name].dbUrl, dataDir: config.DATA_DIR, migrations: def.migrations });
+}
+
+/** Seeds the store with `population` unless it already holds data; returns whether it seeded. */
+export async function seedIfEmpty(def: SubgraphDefinition, store: Store<unknown>, population: () => Population, progress?: SeedProgress): Promise<boolean> {
+  if (await def.isSeeded(store)) return false;
+  await def.seed(store, population(), progress);
+  return true;
+}
+
+export interface RunningSubgraph {
+  name: Department;
+  server: RunningServer;
+  stop(): Promise<void>;
+}
+
+/** Opens the store, seeds demo data on first run (SEED_PERSONS persons), and listens. */
+export async function runSubgraph(name: string, config: Config, logger: Logger, population?: () => Population): Promise<RunningSubgraph> {
+  const def = subgraphDefinition(name);
+  const log = logger.child({ subgraph: def.name });
+  const store = await openDepartmentStore(def, config);
+  const started = Date.now();
+  if (await seedIfEmpty(def, store, population ?? (() => generatePopulation(config.SEED_PERSONS)))) {
+    log.info({ persons: config.SEED_PERSONS, ms: Date.now() - started }, 'seeded demo data');
+  }
+  const sub = await createSubgraphServer(def, { store, logger: log });
+  const server = await sub.listen(config.subgraphs[def.name].port, config.HOST);
+  log.info({ url: server.url, store: store.dialect }, 'subgraph ready');
+  return {
+    name: def.name,
+    server,
+    async stop() {
+      await server.stop();
+      await store.close();
+    },
+  };
+}
