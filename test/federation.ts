@@ -1,0 +1,60 @@
+/**
+ * Starts the four subgraphs (each on its production engine or embedded) and the gateway in
+ * process on port 0, like apollographql/federation's startSubgraphsAndGateway.
+ */
+import { DEPARTMENTS, loadConfig, type Department } from '../lib/config';
+import { createGateway } from '../gateway/src/server';
+import { composeSupergraph } from '../scripts/supergraph';
+import { SUBGRAPHS } from '../subgraphs';
+import type { Population } from '../subgraphs/common/population';
+import { silentLogger, startTestSubgraph, testPopulation, type Engine, type TestSubgraph } from './helpers';
+
+/** Each department's production engine (ARCHITECTURE.md). */
+export const PRODUCTION_ENGINES: Record<Department, Engine> = {
+  'social-security': 'postgres',
+  marriage: 'postgres',
+  'real-estate': 'mysql',
+  'medical-insurance': 'mysql',
+};
+export const EMBEDDED_ENGINES: Record<Department, Engine> = {
+  'social-security': 'pglite',
+  marriage: 'pglite',
+  'real-estate': 'pglite',
+  'medical-insurance': 'pglite',
+};
+
+export interface Federation {
+  url: string;
+  subgraphs: Record<Department, TestSubgraph<any>>;
+  population: Population;
+  /** SQL statements executed so far, per department. */
+  statements(): Record<Department, number>;
+  stop(): Promise<void>;
+}
+
+export async function startFederation(engines = PRODUCTION_ENGINES, population = testPopulation()): Promise<Federation> {
+  const subgraphs = {} as Record<Department, TestSubgraph<any>>;
+  await Promise.all(
+    DEPARTMENTS.map(async (name) => {
+      subgraphs[name] = await startTestSubgraph(SUBGRAPHS[name]!, engines[name], population);
+    }),
+  );
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_HOST: '127.0.0.1' });
+  const gateway = await createGateway({
+    config,
+    logger: silentLogger,
+    supergraphSdl: composeSupergraph(),
+    subgraphUrls: Object.fromEntries(DEPARTMENTS.map((name) => [name, subgraphs[name].url])),
+  });
+  const running = await gateway.listen(0, '127.0.0.1');
+  return {
+    url: running.url,
+    subgraphs,
+    population,
+    statements: () => Object.fromEntries(DEPARTMENTS.map((n) => [n, subgraphs[n].store.statements])) as Record<Department, number>,
+    async stop() {
+      await running.stop();
+      await Promise.all(DEPARTMENTS.map((n) => subgraphs[n].stop()));
+    },
+  };
+}

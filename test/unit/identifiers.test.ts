@@ -1,0 +1,62 @@
+import { describeIdNumber, idNumberProblem, isValidIdNumber, makeIdNumber } from '../../lib/id-number';
+import { creditCheckChar, isValidCreditCode, makeCreditCode } from '../../lib/credit-code';
+import { ARCHIVAL_CODE, ArchivalNumbering } from '../../subgraphs/common/archival';
+
+describe('resident ID numbers (GB 11643)', () => {
+  it('accepts the standard test vector and the demo family', () => {
+    expect(isValidIdNumber('34052419800101001X')).toBe(true);
+    expect(isValidIdNumber('430702198503151239')).toBe(true);
+    expect(isValidIdNumber('430702198706222420')).toBe(true);
+  });
+
+  it('rejects a wrong check character and says which one is expected', () => {
+    expect(idNumberProblem('340524198001010011')).toBe('has a wrong check character (expected X)');
+  });
+
+  it.each([
+    ['too short', '43070219850315123'],
+    ['letters', '43070219850315123A'],
+    ['lowercase x', '34052419800101001x'],
+    ['February 30', makeIdNumber('430702', '1985-02-28', 123).replace('0228', '0230')],
+    ['future birth', '430702209901011230'],
+  ])('rejects %s', (_label, id) => {
+    expect(isValidIdNumber(id)).toBe(false);
+  });
+
+  it('decodes sex and birth date, and builds valid numbers', () => {
+    expect(describeIdNumber('430702198503151239')).toEqual({ region: '430702', birthDate: '1985-03-15', sex: 'MALE' });
+    expect(describeIdNumber('430702198706222420').sex).toBe('FEMALE');
+    const id = makeIdNumber('430781', '2001-12-31', 7);
+    expect(id.slice(0, 17)).toBe('43078120011231007');
+    expect(isValidIdNumber(id)).toBe(true);
+  });
+});
+
+describe('unified social credit codes (GB 32100)', () => {
+  it('computes the check character with weights 3^i mod 31', () => {
+    // 91430700MA4L0XXXX style codes: the check character follows from the first 17.
+    const code = makeCreditCode('91430702MA4L12345');
+    expect(code).toHaveLength(18);
+    expect(isValidCreditCode(code)).toBe(true);
+    expect(creditCheckChar('91430702MA4L12345')).toBe(code[17]);
+  });
+
+  it('rejects a changed character and letters outside the alphabet', () => {
+    const code = makeCreditCode('91430702MA4L12345');
+    const changed = code.slice(0, 5) + (code[5] === '1' ? '2' : '1') + code.slice(6);
+    expect(isValidCreditCode(changed)).toBe(false);
+    expect(isValidCreditCode(code.replace('M', 'I'))).toBe(false);
+  });
+});
+
+describe('archival codes (DA/T 13 档号)', () => {
+  it('numbers items per year and retention in the J019-ZY·HY·2019·Y-0001 form', () => {
+    const n = new ArchivalNumbering('J019', 'HY');
+    expect(n.next(2019, 'PERMANENT').archival_code).toBe('J019-ZY·HY·2019·Y-0001');
+    expect(n.next(2019, 'PERMANENT').archival_code).toBe('J019-ZY·HY·2019·Y-0002');
+    expect(n.next(2019, 'Y30').archival_code).toBe('J019-ZY·HY·2019·D30-0001');
+    expect(n.next(2020, 'Y10').archival_code).toMatch(ARCHIVAL_CODE);
+    expect('J019-ZY·HY·2019·Y-0001').toMatch(ARCHIVAL_CODE);
+    expect('J019-ZY-HY-2019-Y-0001').not.toMatch(ARCHIVAL_CODE);
+  });
+});
