@@ -9,6 +9,9 @@ export function envPrefix(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 }
 
+const DEV_JWT_SECRET = 'archive-federation-development-jwt-secret-change-me';
+const DEV_INTERNAL_SECRET = 'archive-federation-development-internal-secret-change-me';
+
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const optionalUrl = z
   .string()
@@ -28,6 +31,17 @@ const baseSchema = z.object({
   SEED_PERSONS: z.coerce.number().int().min(3).default(1000),
   /** Maximum request body accepted by the gateway. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  /** HS256 secret for client JWTs (local tokens from `npm run token`). Required in production unless JWT_JWKS_* is set. */
+  JWT_SECRET: optionalUrl,
+  /** JWKS for RS256/ES256 client JWTs: a URL or a file path. */
+  JWT_JWKS_URL: optionalUrl,
+  JWT_JWKS_FILE: optionalUrl,
+  JWT_ISSUER: z.string().default('archive-federation'),
+  JWT_AUDIENCE: z.string().default('archive-federation'),
+  /** HS256 secret the gateway signs per-request internal tokens with; subgraphs verify them. */
+  INTERNAL_TOKEN_SECRET: optionalUrl,
+  /** Lifetime of an internal token. */
+  INTERNAL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -41,7 +55,8 @@ export interface SubgraphConfig {
   url: string;
 }
 
-export type Config = z.infer<typeof baseSchema> & {
+export type Config = Omit<z.infer<typeof baseSchema>, 'INTERNAL_TOKEN_SECRET'> & {
+  INTERNAL_TOKEN_SECRET: string;
   subgraphs: Record<Department, SubgraphConfig>;
   /** `<NAME>_SUBGRAPH_URL` overrides for any subgraph of the served supergraph, by env prefix. */
   subgraphUrlOverrides: Record<string, string>;
@@ -70,5 +85,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const m = /^(.+)_SUBGRAPH_URL$/.exec(key);
     if (m && value) subgraphUrlOverrides[m[1]] = value;
   }
-  return { ...parsed.data, subgraphs, subgraphUrlOverrides };
+  const data = parsed.data;
+  const production = data.NODE_ENV === 'production';
+  if (production && !data.INTERNAL_TOKEN_SECRET) throw new Error('Invalid environment: INTERNAL_TOKEN_SECRET must be set in production');
+  if (production && !data.JWT_SECRET && !data.JWT_JWKS_URL && !data.JWT_JWKS_FILE) {
+    throw new Error('Invalid environment: set JWT_SECRET or JWT_JWKS_URL/JWT_JWKS_FILE in production');
+  }
+  return {
+    ...data,
+    // Development defaults so `npm start` and `npm run token` work out of the box; never used in production.
+    JWT_SECRET: data.JWT_SECRET ?? (data.JWT_JWKS_URL || data.JWT_JWKS_FILE ? undefined : DEV_JWT_SECRET),
+    INTERNAL_TOKEN_SECRET: data.INTERNAL_TOKEN_SECRET ?? DEV_INTERNAL_SECRET,
+    subgraphs,
+    subgraphUrlOverrides,
+  };
 }

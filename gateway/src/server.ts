@@ -11,15 +11,19 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
+import { identityResolver, type Identity } from './auth/identity';
+import { SignedDataSource } from './fetch/signed-data-source';
 import { envPrefix, type Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { randomUUID } from 'node:crypto';
 
 /** Per-request state every gateway plugin and data source reads. */
-export interface GatewayContext {
+export interface GatewayContext extends Identity {
   requestId: string;
   logger: Logger;
+  /** Internal tokens already signed for this request, by subgraph. */
+  internalTokens: Map<string, Promise<string>>;
 }
 
 export interface GatewayOptions {
@@ -43,6 +47,11 @@ export interface Gateway {
   listen(port: number, host?: string): Promise<RunningGateway>;
 }
 
+/** The caller's request id when it looks like one, else a fresh UUID (ids end up in logs and audit). */
+function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === 'string' && /^[\w.:-]{1,64}$/.test(header) ? header : randomUUID();
+}
+
 /** Builds and starts (loads the supergraph) the gateway, without listening yet. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, logger } = options;
@@ -53,11 +62,15 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     supergraphSdl,
     logger,
     buildService: ({ name, url }) =>
-      new RemoteGraphQLDataSource({
-        url: options.subgraphUrls?.[name] ?? config.subgraphUrlOverrides[envPrefix(name)] ?? url,
+      new SignedDataSource({
+        name,
+        url: options.subgraphUrls?.[name] ?? config.subgraphUrlOverrides[envPrefix(name)] ?? url!,
+        secret: config.INTERNAL_TOKEN_SECRET,
+        ttlSeconds: config.INTERNAL_TOKEN_TTL_SECONDS,
       }),
   });
 
+  const identify = identityResolver(config);
   const app = express();
   const httpServer = http.createServer(app);
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
@@ -86,8 +99,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     express.json({ limit: config.MAX_BODY_BYTES }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
-        requestId: (req.headers['x-request-id'] as string | undefined) ?? randomUUID(),
+        ...(await identify(req.headers)),
+        requestId: requestIdOf(req.headers['x-request-id']),
         logger,
+        internalTokens: new Map(),
       }),
     }),
   );

@@ -1,0 +1,65 @@
+/**
+ * Authentication: turns the request's `Authorization: Bearer <JWT>` and declared-purpose headers
+ * into the request's identity. No header = anonymous; a bad or expired token = 401 UNAUTHENTICATED.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Config } from '../../../lib/config';
+import { codedError, ErrorCode } from '../../../lib/errors';
+import { ANONYMOUS, clientTokenVerifier, InvalidTokenError, type Principal } from '../../../lib/tokens';
+
+export interface Identity {
+  principal: Principal;
+  /** `X-Access-Purpose`: the declared purpose of the access (PIPL Art. 6). */
+  purpose?: string;
+  /** `X-Case-Number`: the case a court or authority is acting under. */
+  caseNumber?: string;
+}
+
+const MAX_HEADER_TEXT = 200;
+
+function headerText(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const raw = headers[name];
+  const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  if (!value) return undefined;
+  if (value.length > MAX_HEADER_TEXT) {
+    throw codedError(ErrorCode.BAD_USER_INPUT, `Header ${name} is longer than ${MAX_HEADER_TEXT} characters.`, { http: { status: 400 } });
+  }
+  // Headers arrive as latin1; clients send UTF-8 (Chinese purposes), percent-encoded or raw.
+  const text = /%[0-9A-Fa-f]{2}/.test(value) ? safeDecode(value) : Buffer.from(value, 'latin1').toString('utf8');
+  return text;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Creates the per-request identity resolver from the config (HS256 secret or JWKS). */
+export function identityResolver(config: Config): (headers: IncomingHttpHeaders) => Promise<Identity> {
+  const verify = clientTokenVerifier({
+    secret: config.JWT_SECRET,
+    jwksUrl: config.JWT_JWKS_URL,
+    jwksFile: config.JWT_JWKS_FILE,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  });
+  return async (headers) => {
+    const purpose = headerText(headers, 'x-access-purpose');
+    const caseNumber = headerText(headers, 'x-case-number');
+    const authorization = headers.authorization;
+    if (!authorization) return { principal: ANONYMOUS, purpose, caseNumber };
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+    if (!match) {
+      throw codedError(ErrorCode.UNAUTHENTICATED, 'The Authorization header must be "Bearer <JWT>".', { http: { status: 401 } });
+    }
+    try {
+      return { principal: await verify(match[1]), purpose, caseNumber };
+    } catch (err) {
+      if (err instanceof InvalidTokenError) throw codedError(ErrorCode.UNAUTHENTICATED, err.message, { http: { status: 401 } });
+      throw err;
+    }
+  };
+}

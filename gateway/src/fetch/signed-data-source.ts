@@ -1,0 +1,45 @@
+/**
+ * The data source for every subgraph call: signs a short-lived internal token carrying the
+ * caller's principal and declared purpose (audience = that subgraph), and propagates the request id.
+ */
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { signInternalToken } from '../../../lib/tokens';
+import type { GatewayContext } from '../server';
+
+export interface SignedDataSourceOptions {
+  /** Subgraph name: the token's audience. */
+  name: string;
+  url: string;
+  secret: string;
+  ttlSeconds: number;
+}
+
+export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  private readonly subgraph: string;
+  private readonly secret: string;
+  private readonly ttlSeconds: number;
+
+  constructor(options: SignedDataSourceOptions) {
+    super({ url: options.url });
+    this.subgraph = options.name;
+    this.secret = options.secret;
+    this.ttlSeconds = options.ttlSeconds;
+  }
+
+  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+    if (!('requestId' in context)) return; // health checks and schema loading carry no request context
+    // One token per subgraph per request, however many fetches the plan makes.
+    let token = context.internalTokens.get(this.subgraph);
+    if (!token) {
+      token = signInternalToken(
+        { principal: context.principal, purpose: context.purpose, caseNumber: context.caseNumber, requestId: context.requestId },
+        this.subgraph,
+        this.secret,
+        this.ttlSeconds,
+      );
+      context.internalTokens.set(this.subgraph, token);
+    }
+    request.http!.headers.set('authorization', `Bearer ${await token}`);
+    request.http!.headers.set('x-request-id', context.requestId);
+  }
+}

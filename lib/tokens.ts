@@ -1,0 +1,105 @@
+/**
+ * Identity tokens. Client JWTs (Authorization: Bearer) carry `sub`, `name`, `org` and a
+ * space-separated `scope`; the gateway turns one into a `Principal`. Internal tokens are what the
+ * gateway signs for each subgraph request: short-lived, audience = the subgraph's name, carrying
+ * the principal and the declared purpose, so subgraphs trust nobody but the gateway.
+ */
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, SignJWT, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
+
+/** Who is calling. `authenticated: false` is the anonymous caller (no Authorization header). */
+export interface Principal {
+  authenticated: boolean;
+  sub: string;
+  name?: string;
+  org?: string;
+  scopes: string[];
+}
+
+export const ANONYMOUS: Principal = Object.freeze({ authenticated: false, sub: 'anonymous', scopes: [] }) as Principal;
+
+/** The principal plus what the request declared, as subgraphs receive it. */
+export interface InternalClaims {
+  principal: Principal;
+  purpose?: string;
+  caseNumber?: string;
+  requestId: string;
+}
+
+const INTERNAL_ISSUER = 'archive-federation-gateway';
+const encoder = new TextEncoder();
+
+export interface ClientTokenVerifierOptions {
+  secret?: string;
+  jwksUrl?: string;
+  jwksFile?: string;
+  issuer: string;
+  audience: string;
+}
+
+/** Thrown for a token that is malformed, expired, wrongly signed or for another audience. */
+export class InvalidTokenError extends Error {}
+
+/** Builds the client-token verifier: HS256 with a secret, or RS256/ES256 against a JWKS. */
+export function clientTokenVerifier(options: ClientTokenVerifierOptions): (token: string) => Promise<Principal> {
+  const key: Uint8Array | JWTVerifyGetKey = options.jwksUrl
+    ? createRemoteJWKSet(new URL(options.jwksUrl))
+    : options.jwksFile
+      ? createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, 'utf8')))
+      : encoder.encode(options.secret);
+  const algorithms = options.jwksUrl || options.jwksFile ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'];
+  return async (token) => {
+    try {
+      const { payload } = await jwtVerify(token, key as Uint8Array, { issuer: options.issuer, audience: options.audience, algorithms, requiredClaims: ['sub', 'exp'] });
+      const scope = typeof payload.scope === 'string' ? payload.scope : '';
+      return {
+        authenticated: true,
+        sub: payload.sub!,
+        name: typeof payload.name === 'string' ? payload.name : undefined,
+        org: typeof payload.org === 'string' ? payload.org : undefined,
+        scopes: [...new Set(scope.split(/\s+/).filter(Boolean))],
+      };
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) throw new InvalidTokenError('The token has expired; get a new one.');
+      throw new InvalidTokenError(`The token is not valid: ${(err as Error).message}`);
+    }
+  };
+}
+
+/** Signs a local HS256 client token (`npm run token`, tests). */
+export function signClientToken(
+  claims: { sub: string; name?: string; org?: string; scopes: string[] },
+  options: { secret: string; issuer: string; audience: string; ttl: string | number },
+): Promise<string> {
+  return new SignJWT({ name: claims.name, org: claims.org, scope: claims.scopes.join(' ') })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.sub)
+    .setIssuer(options.issuer)
+    .setAudience(options.audience)
+    .setIssuedAt()
+    .setExpirationTime(typeof options.ttl === 'number' ? Math.floor(Date.now() / 1000) + options.ttl : options.ttl)
+    .sign(encoder.encode(options.secret));
+}
+
+/** Signs the internal token for one subgraph request. */
+export function signInternalToken(claims: InternalClaims, audience: string, secret: string, ttlSeconds: number): Promise<string> {
+  return new SignJWT({ p: claims.principal, pur: claims.purpose, cn: claims.caseNumber, rid: claims.requestId })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(INTERNAL_ISSUER)
+    .setAudience(audience)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
+    .sign(encoder.encode(secret));
+}
+
+/** Verifies an internal token for `audience`; throws InvalidTokenError otherwise. */
+export async function verifyInternalToken(token: string, audience: string, secret: string): Promise<InternalClaims> {
+  try {
+    const { payload } = await jwtVerify(token, encoder.encode(secret), { issuer: INTERNAL_ISSUER, audience, algorithms: ['HS256'], requiredClaims: ['exp'] });
+    const p = payload.p as Principal;
+    if (!p || typeof p.sub !== 'string' || !Array.isArray(p.scopes)) throw new Error('no principal');
+    return { principal: p, purpose: payload.pur as string | undefined, caseNumber: payload.cn as string | undefined, requestId: String(payload.rid ?? '') };
+  } catch (err) {
+    throw new InvalidTokenError(`Invalid internal token: ${(err as Error).message}`);
+  }
+}
