@@ -2,7 +2,9 @@
 import type { Department } from '../lib/config';
 import type { SubgraphDefinition } from './common/server';
 import { subgraph as marriage } from './marriage';
+import { subgraph as realEstate } from './real-estate';
 
 export const SUBGRAPHS: Partial<Record<Department, SubgraphDefinition>> = {
+  'real-estate': realEstate,
   marriage,
 };

@@ -1,0 +1,77 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { badInput } from '../../lib/errors';
+import { archivalResolvers } from '../common/archival';
+import type { SubgraphContext } from '../common/server';
+import type { RealEstateLoaders } from './loaders';
+import type { MortgageRow, PropertyRightRow, RealEstateDB, RightHolderRow, SeizureRow } from './store';
+
+type Context = SubgraphContext<RealEstateDB, RealEstateLoaders>;
+/** A right as reached from one of its holders (`viewer`), so `coOwners` means "the others"; null when reached by unit number. */
+type ViewedRight = PropertyRightRow & { viewer: string | null };
+
+/**
+ * 不动产单元号 (28 characters): county code (6) + 地籍区 (3) + 地籍子区 (3) + 宗地特征码 (G/J/Z and a
+ * land-right letter) + 宗地顺序号 (5) + 定着物特征码 (F/L/Q/W) + 定着物单元编号 (8).
+ */
+export const UNIT_NUMBER = /^\d{12}[GJZ][A-Z]\d{5}[FLQW]\d{8}$/;
+
+/** Returns `value` when it is a well-formed 不动产单元号; otherwise throws BAD_USER_INPUT. */
+export function requireUnitNumber(value: string, argumentName = 'unitNumber'): string {
+  if (!UNIT_NUMBER.test(value)) {
+    throw badInput(
+      argumentName,
+      `${argumentName} "${value.slice(0, 40)}" is not a valid 不动产单元号: expected 28 characters, 12 digits (county, 地籍区, 地籍子区), ` +
+        `宗地特征码 (G/J/Z + a letter), 5 digits, 定着物特征码 (F/L/Q/W) and 8 digits, e.g. 320684413219GB00029F00010002.`,
+    );
+  }
+  return value;
+}
+
+const person = (idNumber: string) => ({ idNumber });
+
+export const resolvers: GraphQLResolverMap<Context> = {
+  Query: {
+    propertyRight: async (_root: unknown, { unitNumber }: { unitNumber: string }, { loaders }: Context) => {
+      const rights = await loaders.rightsByUnit.load(requireUnitNumber(unitNumber)); // newest first
+      const right = rights.find((r) => r.status === 'CURRENT') ?? rights[0];
+      return right ? { ...right, viewer: null } : null;
+    },
+  },
+  Person: {
+    __resolveReference: (ref: { idNumber: string }) => ({ idNumber: ref.idNumber }),
+    realEstate: async ({ idNumber }: { idNumber: string }, { includeHistory }: { includeHistory?: boolean | null }, { loaders }: Context) =>
+      (await loaders.rightsByPerson.load(idNumber))
+        .filter((r) => includeHistory || r.status === 'CURRENT')
+        .map(({ holder_id: _, ...r }): ViewedRight => ({ ...r, viewer: idNumber })),
+  },
+  PropertyRight: {
+    ...archivalResolvers,
+    id: (r: ViewedRight) => String(r.id),
+    unitNumber: (r: ViewedRight) => r.unit_number,
+    certificateNumber: (r: ViewedRight) => r.certificate_number,
+    use: (r: ViewedRight) => r.purpose,
+    rightType: (r: ViewedRight) => r.right_type,
+    registrationType: (r: ViewedRight) => r.registration_type,
+    registeredOn: (r: ViewedRight) => r.registered_on,
+    endedOn: (r: ViewedRight) => r.ended_on,
+    owners: async (r: ViewedRight, _args: unknown, { loaders }: Context) => (await loaders.holdersByRight.load(r.id)).map((h) => person(h.id_number)),
+    coOwners: async (r: ViewedRight, _args: unknown, { loaders }: Context) =>
+      (await loaders.holdersByRight.load(r.id)).filter((h) => h.id_number !== r.viewer).map((h) => person(h.id_number)),
+    holders: (r: ViewedRight, _args: unknown, { loaders }: Context) => loaders.holdersByRight.load(r.id),
+    mortgages: (r: ViewedRight, _args: unknown, { loaders }: Context) => loaders.mortgagesByRight.load(r.id),
+    seizures: (r: ViewedRight, _args: unknown, { loaders }: Context) => loaders.seizuresByRight.load(r.id),
+  },
+  RightHolder: {
+    person: (h: RightHolderRow) => person(h.id_number),
+  },
+  Mortgage: {
+    termStart: (m: MortgageRow) => m.term_start,
+    termEnd: (m: MortgageRow) => m.term_end,
+    certificateNumber: (m: MortgageRow) => m.certificate_number,
+  },
+  Seizure: {
+    caseNumber: (s: SeizureRow) => s.case_number,
+    startDate: (s: SeizureRow) => s.start_date,
+    endDate: (s: SeizureRow) => s.end_date,
+  },
+};

@@ -1,0 +1,125 @@
+import { DEMO, generatePopulation, LATEST_DATE } from '../../subgraphs/common/population';
+import { ARCHIVAL_CODE } from '../../subgraphs/common/archival';
+import { UNIT_NUMBER } from '../../subgraphs/real-estate/resolvers';
+import { realEstateRows } from '../../subgraphs/real-estate/seed';
+import type { RightHolderRow } from '../../subgraphs/real-estate/store';
+
+const RIGHT_CERTIFICATE = /^湘\(\d{4}\)\S+?不动产权第\d{7}号$/;
+const MORTGAGE_CERTIFICATE = /^湘\(\d{4}\)\S+?不动产证明第\d{7}号$/;
+const CASE_NUMBER = /^\(\d{4}\)湘07\d{2}执\d+号$/;
+
+describe('real-estate seed rows', () => {
+  const population = generatePopulation(3000);
+  const rows = realEstateRows(population);
+  const rightById = new Map(rows.rights.map((r) => [r.id, r]));
+  const holdersOf = new Map<number, RightHolderRow[]>();
+  for (const h of rows.holders) holdersOf.set(h.right_id, [...(holdersOf.get(h.right_id) ?? []), h]);
+  const ids = new Set(population.persons.map((p) => p.idNumber));
+
+  it('is deterministic', () => {
+    expect(realEstateRows(population)).toEqual(rows);
+  });
+
+  it('links every holder, mortgage and seizure to an existing right, and every holder to a person', () => {
+    for (const h of rows.holders) {
+      expect(rightById.has(h.right_id)).toBe(true);
+      expect(ids.has(h.id_number)).toBe(true);
+    }
+    for (const m of [...rows.mortgages, ...rows.seizures]) expect(rightById.has(m.right_id)).toBe(true);
+    for (const r of rows.rights) expect(holdersOf.get(r.id)?.length).toBeGreaterThan(0);
+  });
+
+  it('gives each holding the holders and shares it means', () => {
+    for (const r of rows.rights) {
+      const holders = holdersOf.get(r.id)!;
+      expect(new Set(holders.map((h) => h.id_number)).size).toBe(holders.length);
+      if (r.holding === 'SOLE') expect(holders.map((h) => h.share)).toEqual([100]);
+      if (r.holding === 'JOINT') {
+        expect(holders.length).toBeGreaterThanOrEqual(2);
+        for (const h of holders) expect(h.share).toBeNull();
+      }
+      if (r.holding === 'SHARES') {
+        expect(holders.length).toBeGreaterThanOrEqual(2);
+        expect(holders.reduce((sum, h) => sum + h.share!, 0)).toBeCloseTo(100, 6);
+      }
+    }
+    expect(rows.rights.some((r) => r.holding === 'SHARES')).toBe(true);
+  });
+
+  it('gives every current couple a joint home registered on or after the wedding', () => {
+    for (const c of population.couples) {
+      const pair = [population.persons[c.husband].idNumber, population.persons[c.wife].idNumber].sort();
+      const home = rows.rights.find(
+        (r) => r.holding === 'JOINT' && r.registered_on >= c.since && JSON.stringify(holdersOf.get(r.id)!.map((h) => h.id_number).sort()) === JSON.stringify(pair),
+      );
+      expect(home).toBeDefined();
+    }
+  });
+
+  it('has the demo couple co-owning a mortgaged home and his earlier flat of his own', () => {
+    const heldBy = (id: string) => rows.holders.filter((h) => h.id_number === id).map((h) => rightById.get(h.right_id)!);
+    const his = heldBy(DEMO.husband);
+    expect(his).toHaveLength(2); // nothing random lands on the demo couple
+    expect(heldBy(DEMO.wife)).toHaveLength(1);
+    const joint = his.find((r) => r.holding === 'JOINT')!;
+    expect(heldBy(DEMO.wife).map((r) => r.id)).toContain(joint.id);
+    expect(joint.registered_on >= '2016-01-08').toBe(true);
+    expect(rows.mortgages.filter((m) => m.right_id === joint.id && !m.cancelled)).toHaveLength(1);
+    const sole = his.find((r) => r.holding === 'SOLE')!;
+    expect(sole.registered_on.slice(0, 4)).toBe('2012');
+    expect(rows.seizures.filter((s) => s.right_id === sole.id)).toHaveLength(1);
+  });
+
+  it('issues well-formed, unique numbers', () => {
+    const current = rows.rights.filter((r) => r.status === 'CURRENT');
+    expect(new Set(current.map((r) => r.unit_number)).size).toBe(current.length);
+    expect(new Set(rows.rights.map((r) => r.certificate_number)).size).toBe(rows.rights.length);
+    expect(new Set(rows.rights.map((r) => r.archival_code)).size).toBe(rows.rights.length);
+    for (const r of rows.rights) {
+      expect(r.unit_number).toHaveLength(28);
+      expect(r.unit_number).toMatch(UNIT_NUMBER);
+      expect(r.unit_number.startsWith('4307')).toBe(true);
+      expect(r.unit_number[19]).toBe(r.right_type === 'STATE_LAND_USE' ? 'W' : 'F');
+      expect(r.certificate_number).toMatch(RIGHT_CERTIFICATE);
+      expect(r.certificate_number).toContain(`(${r.registered_on.slice(0, 4)})`);
+      expect(r.archival_code).toMatch(ARCHIVAL_CODE);
+      expect(r.fonds).toBe('J027');
+    }
+    for (const m of rows.mortgages) expect(m.certificate_number).toMatch(MORTGAGE_CERTIFICATE);
+    for (const s of rows.seizures) expect(s.case_number).toMatch(CASE_NUMBER);
+  });
+
+  it('keeps dates consistent', () => {
+    for (const r of rows.rights) {
+      expect(r.registered_on <= LATEST_DATE).toBe(true);
+      expect(r.status === 'CURRENT').toBe(r.ended_on === null);
+      if (r.ended_on) expect(r.ended_on > r.registered_on).toBe(true);
+    }
+    // A transfer leaves the old right and the new one on the same unit, the new one dated on the transfer.
+    for (const old of rows.rights.filter((r) => r.status === 'TRANSFERRED')) {
+      const successor = rows.rights.find((r) => r.unit_number === old.unit_number && r.status === 'CURRENT')!;
+      expect(successor.registered_on).toBe(old.ended_on);
+    }
+    for (const m of rows.mortgages) {
+      expect(m.term_end > m.term_start).toBe(true);
+      expect(m.term_start >= rightById.get(m.right_id)!.registered_on).toBe(true);
+      if (rightById.get(m.right_id)!.status !== 'CURRENT') expect(m.cancelled).toBe(true);
+    }
+    for (const s of rows.seizures) expect(rightById.get(s.right_id)!.status).toBe('CURRENT');
+  });
+
+  it('has roughly the intended proportions', () => {
+    const current = rows.rights.filter((r) => r.status === 'CURRENT').length;
+    const mortgaged = new Set(rows.mortgages.map((m) => m.right_id)).size / rows.rights.length;
+    expect(mortgaged).toBeGreaterThan(0.3);
+    expect(mortgaged).toBeLessThan(0.5);
+    expect(rows.seizures.length / current).toBeGreaterThan(0.005);
+    expect(rows.seizures.length / current).toBeLessThan(0.05);
+    const married = new Set(population.couples.flatMap((c) => [c.husband, c.wife]).map((i) => population.persons[i].idNumber));
+    const soleOwners = new Set(rows.rights.filter((r) => r.holding === 'SOLE' && r.status === 'CURRENT').flatMap((r) => holdersOf.get(r.id)!.map((h) => h.id_number)));
+    const others = population.persons.filter((p) => p.birthDate <= '2003-12-31' && !married.has(p.idNumber));
+    const share = others.filter((p) => soleOwners.has(p.idNumber)).length / others.length;
+    expect(share).toBeGreaterThan(0.2);
+    expect(share).toBeLessThan(0.4);
+  });
+});
