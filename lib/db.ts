@@ -113,6 +113,8 @@ export async function openStore<DB>(options: OpenStoreOptions): Promise<Store<DB
       timezone: 'Z',
       charset: 'utf8mb4',
     });
+    // TIMESTAMP columns convert through the session time zone: keep every session on UTC.
+    pool.on('connection', (conn) => conn.query("SET time_zone = '+00:00'"));
     driverDialect = new MysqlDialect({ pool });
   } else {
     const dir = dataDir === 'memory' ? undefined : path.resolve(dataDir, name);

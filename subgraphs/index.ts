@@ -3,8 +3,10 @@ import type { Department } from '../lib/config';
 import type { SubgraphDefinition } from './common/server';
 import { subgraph as marriage } from './marriage';
 import { subgraph as realEstate } from './real-estate';
+import { subgraph as medicalInsurance } from './medical-insurance';
 
 export const SUBGRAPHS: Partial<Record<Department, SubgraphDefinition>> = {
   'real-estate': realEstate,
   marriage,
+  'medical-insurance': medicalInsurance,
 };

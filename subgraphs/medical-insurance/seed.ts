@@ -1,0 +1,237 @@
+/**
+ * Medical insurance's share of the synthetic population: about 95% of persons enrolled (employees
+ * in 310, the others in 390), and 0–8 settlements each over 2023–2025 with their visits.
+ */
+import { ArchivalNumbering, type ArchivalColumns } from '../common/archival';
+import { insertBatches } from '../common/bulk';
+import { addDays, between, DEMO, pick, prng, type Person, type Population, type Random } from '../common/population';
+import type { SeedProgress } from '../common/server';
+import type { EnroleeRow, EnrolmentRow, EnrolmentStatus, InsuranceType, MedicalInsuranceStore, MedicalType, PersonType, SettlementRow, VisitRow } from './store';
+
+/** 全宗号 of the healthcare security (医保) archive. */
+export const MEDICAL_INSURANCE_FONDS = 'J035';
+/** This department's own PRNG stream, so its data does not shift when another department's does. */
+const SEED = 23032304;
+/** Settlements are dated within these years. */
+const FIRST_DAY = '2023-01-01';
+const LAST_DAY = '2025-12-31';
+
+/** 定点医药机构 as [code, name]: city hospitals, one hospital per county, and pharmacies. */
+const CITY_HOSPITALS: Array<[string, string]> = [
+  ['H43070200001', '常德市第一人民医院'],
+  ['H43070200002', '常德市第二人民医院'],
+  ['H43070200003', '常德市中医医院'],
+  ['H43070200004', '常德市第四人民医院'],
+  ['H43070200005', '常德市妇幼保健院'],
+];
+const COUNTY_HOSPITALS: Record<string, [string, string]> = {
+  '430703': ['H43070300001', '常德市鼎城区人民医院'],
+  '430721': ['H43072100001', '安乡县人民医院'],
+  '430722': ['H43072200001', '汉寿县人民医院'],
+  '430723': ['H43072300001', '澧县人民医院'],
+  '430724': ['H43072400001', '临澧县人民医院'],
+  '430725': ['H43072500001', '桃源县人民医院'],
+  '430726': ['H43072600001', '石门县人民医院'],
+  '430781': ['H43078100001', '津市市人民医院'],
+};
+const PHARMACIES: Array<[string, string]> = [
+  ['P43070200001', '益丰大药房常德朗州路店'],
+  ['P43070200002', '老百姓大药房常德人民路店'],
+  ['P43070300001', '益丰大药房鼎城建设路店'],
+  ['P43072500001', '老百姓大药房桃源漳江店'],
+];
+
+/** ICD-10 diagnoses by medical type; pharmacy purchases carry none. */
+const DIAGNOSES: Record<Exclude<MedicalType, 'PHARMACY'>, Array<[string, string]>> = {
+  OUTPATIENT: [
+    ['J06.9', '急性上呼吸道感染'],
+    ['J20.9', '急性支气管炎'],
+    ['K29.7', '胃炎'],
+    ['M54.5', '腰痛'],
+    ['L30.9', '皮炎'],
+    ['H10.9', '结膜炎'],
+    ['I10', '原发性高血压'],
+    ['E11.9', '2型糖尿病'],
+  ],
+  CHRONIC: [
+    ['I10', '原发性高血压'],
+    ['E11.9', '2型糖尿病'],
+    ['I25.1', '动脉粥样硬化性心脏病'],
+    ['J44.9', '慢性阻塞性肺疾病'],
+    ['N18.9', '慢性肾脏病'],
+  ],
+  INPATIENT: [
+    ['J18.9', '肺炎'],
+    ['I63.9', '脑梗死'],
+    ['I25.1', '动脉粥样硬化性心脏病'],
+    ['J44.1', '慢性阻塞性肺疾病伴急性加重'],
+    ['K80.2', '胆囊结石不伴有胆囊炎'],
+    ['K35.8', '急性阑尾炎'],
+    ['H25.9', '老年性白内障'],
+    ['S72.0', '股骨颈骨折'],
+  ],
+};
+
+export interface MedicalInsuranceRows {
+  enrolees: EnroleeRow[];
+  enrolments: EnrolmentRow[];
+  visits: VisitRow[];
+  settlements: SettlementRow[];
+}
+
+/** Amounts in fen (cents), so they add up exactly before they become yuan. */
+interface Amounts {
+  total: number;
+  fund: number;
+  basic: number;
+  account: number;
+  cash: number;
+}
+
+const daysFrom = (a: string, b: string) => Math.round((Date.parse(b) - Date.parse(a)) / 86_400_000);
+const later = (a: string, b: string) => (a > b ? a : b);
+const clock = (seconds: number) => [seconds / 3600, (seconds / 60) % 60, seconds % 60].map((n) => String(Math.floor(n)).padStart(2, '0')).join(':');
+const yuan = (fen: number) => fen / 100;
+/** Placeholder archival columns, replaced once settlements are in time order. */
+const UNFILED: ArchivalColumns = { archival_code: '', fonds: MEDICAL_INSURANCE_FONDS, retention: 'Y30', classification: null, open_status: 'CONTROLLED' };
+
+/** Enrolled person type and insurance types, from age and (drawn) employment. */
+function enrolPerson(rnd: Random, p: Person, forceEmployee: boolean): { personType: PersonType; types: InsuranceType[]; start: string } {
+  const age = 2025 - Number(p.birthDate.slice(0, 4));
+  if (forceEmployee || rnd() < 0.55) {
+    const retired = age >= (p.sex === 'MALE' ? 60 : 55);
+    const types: InsuranceType[] = ['310'];
+    if (rnd() < 0.6) types.push('330');
+    if (rnd() < 0.08) types.push('320'); // civil servants
+    if (!retired && rnd() < 0.3) types.push('510');
+    // The employee scheme dates from 国发〔1998〕44号, so no enrolment before 1999.
+    return { personType: retired ? 'RETIRED' : 'EMPLOYED', types, start: later('1999-01-01', addDays(p.birthDate, between(rnd, 20 * 365, 28 * 365))) };
+  }
+  const types: InsuranceType[] = ['390'];
+  if (rnd() < 0.85) types.push('392');
+  // The merged resident scheme (国发〔2016〕3号) took effect around 2017; adults enrol from 18.
+  return { personType: age <= 22 ? 'STUDENT' : 'RESIDENT', types, start: later('2017-01-01', addDays(p.birthDate, 18 * 365)) };
+}
+
+/** Amounts for one settlement: fund share by medical type, the rest from the personal account (employees only) or cash. */
+function amountsFor(rnd: Random, type: MedicalType, hasAccount: boolean): Amounts {
+  let total: number;
+  let fund: number;
+  let basic: number;
+  if (type === 'INPATIENT') {
+    total = between(rnd, 300_000, 6_000_000);
+    fund = Math.round((total * between(rnd, 55, 85)) / 100);
+    // Above 20,000 yuan the 大额/大病 insurance pays part of the fund share.
+    basic = total >= 2_000_000 ? Math.round(fund * 0.8) : fund;
+  } else if (type === 'CHRONIC') {
+    total = between(rnd, 10_000, 150_000);
+    fund = basic = Math.round((total * between(rnd, 50, 70)) / 100);
+  } else if (type === 'OUTPATIENT') {
+    total = between(rnd, 3_000, 80_000);
+    fund = basic = rnd() < 0.3 ? 0 : Math.round((total * between(rnd, 30, 60)) / 100); // below the deductible: nothing
+  } else {
+    total = between(rnd, 1_500, 30_000);
+    fund = basic = 0;
+  }
+  const rest = total - fund;
+  const account = hasAccount ? (type === 'PHARMACY' && rnd() < 0.8 ? rest : Math.round(rest * rnd())) : 0;
+  return { total, fund, basic, account, cash: rest - account };
+}
+
+/** The rows for `population`; pure and deterministic. */
+export function medicalInsuranceRows(population: Population): MedicalInsuranceRows {
+  const rnd = prng(SEED);
+  const enrolees: EnroleeRow[] = [];
+  const enrolments: EnrolmentRow[] = [];
+  const visits: VisitRow[] = [];
+  const settlements: SettlementRow[] = [];
+  for (const p of population.persons) {
+    // The demo couple is always enrolled, he as an employee, with several settlements each.
+    const demo = p.idNumber === DEMO.husband || p.idNumber === DEMO.wife;
+    if (!demo && rnd() >= 0.95) continue;
+    const ownRegion = p.idNumber.slice(0, 6);
+    const region = rnd() < 0.9 || !COUNTY_HOSPITALS[ownRegion] ? ownRegion : pick(rnd, Object.keys(COUNTY_HOSPITALS));
+    const { personType, types, start } = enrolPerson(rnd, p, p.idNumber === DEMO.husband);
+    const r = rnd();
+    const status: EnrolmentStatus = demo || r < 0.94 ? 'ACTIVE' : r < 0.98 ? 'SUSPENDED' : 'TERMINATED';
+    enrolees.push({ id_number: p.idNumber, region, person_type: personType });
+    for (const insutype of types) enrolments.push({ id: enrolments.length + 1, id_number: p.idNumber, insutype, start_date: start, status });
+
+    const age = 2025 - Number(p.birthDate.slice(0, 4));
+    let count = status === 'ACTIVE' ? between(rnd, 0, 8) : between(rnd, 0, 2);
+    if (age >= 60) count = Math.max(count, between(rnd, 0, 8));
+    if (demo) count = Math.max(count, 3);
+    const firstDay = later(FIRST_DAY, start);
+    const span = daysFrom(firstDay, LAST_DAY);
+    const hasAccount = personType !== 'RESIDENT' && personType !== 'STUDENT';
+    const local = COUNTY_HOSPITALS[region];
+    for (let n = 0; n < count && span >= 0; n++) {
+      const x = rnd();
+      const type: MedicalType = x < 0.45 ? 'OUTPATIENT' : x < 0.7 ? 'PHARMACY' : x < (age >= 55 ? 0.88 : 0.8) ? 'CHRONIC' : 'INPATIENT';
+      const [hospitalCode, hospitalName] = type === 'PHARMACY' ? pick(rnd, PHARMACIES) : local && rnd() < 0.4 ? local : pick(rnd, CITY_HOSPITALS);
+      const settledOn = addDays(firstDay, between(rnd, 0, span));
+      const beginDate = type === 'INPATIENT' ? later(firstDay, addDays(settledOn, -between(rnd, 3, 20))) : settledOn;
+      const diagnosis = type === 'PHARMACY' ? null : pick(rnd, DIAGNOSES[type]);
+      const mdtrtId = `MD${hospitalCode.slice(1, 7)}${beginDate.replace(/-/g, '')}${String(visits.length + 1).padStart(8, '0')}`;
+      visits.push({
+        mdtrt_id: mdtrtId,
+        id_number: p.idNumber,
+        hospital_code: hospitalCode,
+        med_type: type,
+        begin_date: beginDate,
+        end_date: settledOn,
+        diagnosis_code: diagnosis?.[0] ?? null,
+        diagnosis_name: diagnosis?.[1] ?? null,
+      });
+      const a = amountsFor(rnd, type, hasAccount);
+      const seconds = between(rnd, 8 * 3600, 17 * 3600 + 59 * 60);
+      const refunded = rnd() < 0.04;
+      const settle = (settledAt: string, isRefunded: boolean): SettlementRow => ({
+        setl_id: '', // assigned below, in time order
+        mdtrt_id: mdtrtId,
+        id_number: p.idNumber,
+        hospital_code: hospitalCode,
+        hospital_name: hospitalName,
+        med_type: type,
+        settled_at: settledAt,
+        medfee_sumamt: yuan(a.total),
+        fund_pay_sumamt: yuan(a.fund),
+        hifp_pay: yuan(a.basic),
+        acct_pay: yuan(a.account),
+        cash_payamt: yuan(a.cash),
+        refunded: isRefunded,
+        ...UNFILED,
+      });
+      settlements.push(settle(`${settledOn} ${clock(seconds)}`, refunded));
+      // A refunded visit is usually settled again (重新结算) a day or two later: same visit, new settlement.
+      if (refunded && n + 1 < count && settledOn < '2025-12-29' && rnd() < 0.7) {
+        n++;
+        settlements.push(settle(`${addDays(settledOn, between(rnd, 1, 2))} ${clock(seconds)}`, false));
+      }
+    }
+  }
+
+  // Settlement ids and 档号 follow settlement time, as the archive files them (the sort is stable).
+  settlements.sort((a, b) => (a.settled_at < b.settled_at ? -1 : a.settled_at > b.settled_at ? 1 : 0));
+  const numbering = new ArchivalNumbering(MEDICAL_INSURANCE_FONDS, 'YB');
+  settlements.forEach((s, i) => {
+    s.setl_id = `ST430700${s.settled_at.slice(0, 10).replace(/-/g, '')}${String(i + 1).padStart(8, '0')}`;
+    Object.assign(s, numbering.next(s.settled_at.slice(0, 4), 'Y30'));
+  });
+  return { enrolees, enrolments, visits, settlements };
+}
+
+export async function seed(store: MedicalInsuranceStore, population: Population, progress?: SeedProgress): Promise<void> {
+  const { enrolees, enrolments, visits, settlements } = medicalInsuranceRows(population);
+  const total = enrolees.length + enrolments.length + visits.length + settlements.length;
+  let done = 0;
+  const tick = (n: number) => progress?.((done += n), total);
+  await insertBatches(store.db, 'medical_enrolee', enrolees as never, tick);
+  await insertBatches(store.db, 'medical_enrolment', enrolments as never, tick);
+  await insertBatches(store.db, 'medical_visit', visits as never, tick);
+  await insertBatches(store.db, 'medical_settlement', settlements as never, tick);
+}
+
+export async function isSeeded(store: MedicalInsuranceStore): Promise<boolean> {
+  return (await store.db.selectFrom('medical_enrolee').select('id_number').limit(1).execute()).length > 0;
+}

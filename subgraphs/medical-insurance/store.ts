@@ -1,0 +1,151 @@
+/** The medical insurance store (医保): tables and the queries the loaders run. */
+import type { Store } from '../../lib/db';
+import type { ArchivalColumns } from '../common/archival';
+
+export type PersonType = 'EMPLOYED' | 'RETIRED' | 'RETIRED_CADRE' | 'RESIDENT' | 'STUDENT';
+export type EnrolmentStatus = 'ACTIVE' | 'SUSPENDED' | 'TERMINATED';
+export type MedicalType = 'OUTPATIENT' | 'INPATIENT' | 'PHARMACY' | 'CHRONIC';
+
+/** 险种类型 (insutype) codes of the national medical insurance platform, with their names. */
+export const INSURANCE_TYPES = {
+  '310': '职工基本医疗保险',
+  '320': '公务员医疗补助',
+  '330': '大额医疗费用补助',
+  '340': '离休人员医疗保障',
+  '390': '城乡居民基本医疗保险',
+  '392': '城乡居民大病医疗保险',
+  '510': '生育保险',
+} as const;
+export type InsuranceType = keyof typeof INSURANCE_TYPES;
+
+/** A person insured at least once: 参保地 and 人员类别. */
+export interface EnroleeRow {
+  id_number: string;
+  /** 参保地 county code (4307xx). */
+  region: string;
+  person_type: PersonType;
+}
+
+export interface EnrolmentRow {
+  id: number;
+  id_number: string;
+  insutype: InsuranceType;
+  start_date: string;
+  status: EnrolmentStatus;
+}
+
+/** A visit (就诊, mdtrt); the diagnosis lives here, not on the settlement. */
+export interface VisitRow {
+  mdtrt_id: string;
+  id_number: string;
+  hospital_code: string;
+  med_type: MedicalType;
+  /** Visit or admission date. */
+  begin_date: string;
+  /** Same day for outpatient visits; discharge date for inpatient stays. */
+  end_date: string;
+  /** ICD-10; null for pharmacy purchases. */
+  diagnosis_code: string | null;
+  diagnosis_name: string | null;
+}
+
+/** A settlement (结算) of a visit; amounts in yuan, `medfee_sumamt = fund_pay_sumamt + acct_pay + cash_payamt`. */
+export interface SettlementRow extends ArchivalColumns {
+  setl_id: string;
+  mdtrt_id: string;
+  id_number: string;
+  hospital_code: string;
+  hospital_name: string;
+  med_type: MedicalType;
+  /** YYYY-MM-DD HH:MM:SS. */
+  settled_at: string;
+  medfee_sumamt: number;
+  fund_pay_sumamt: number;
+  hifp_pay: number;
+  acct_pay: number;
+  cash_payamt: number;
+  /** MySQL returns 0/1; the queries below normalise it to a boolean. */
+  refunded: boolean;
+}
+
+export interface MedicalInsuranceDB {
+  medical_enrolee: EnroleeRow;
+  medical_enrolment: EnrolmentRow;
+  medical_visit: VisitRow;
+  medical_settlement: SettlementRow;
+}
+
+export type MedicalInsuranceStore = Store<MedicalInsuranceDB>;
+
+/** Inclusive settlement-date filter (YYYY-MM-DD); null = unbounded. */
+export interface DateRange {
+  from: string | null;
+  to: string | null;
+}
+
+/** One page of the newest-first settlement list. */
+export interface PageWindow extends DateRange {
+  limit: number;
+  offset: number;
+}
+
+// settled_at has whole seconds, so an inclusive day range is [day 00:00:00, day 23:59:59].
+const startOf = (day: string) => `${day} 00:00:00`;
+const endOf = (day: string) => `${day} 23:59:59`;
+
+/** Enrolees among `ids`. One statement. */
+export function enroleesOf(store: MedicalInsuranceStore, ids: readonly string[]): Promise<EnroleeRow[]> {
+  return store.db.selectFrom('medical_enrolee').selectAll().where('id_number', 'in', ids).execute();
+}
+
+/** Enrolments of any of `ids`, oldest first. One statement. */
+export function enrolmentsOf(store: MedicalInsuranceStore, ids: readonly string[]): Promise<EnrolmentRow[]> {
+  return store.db.selectFrom('medical_enrolment').selectAll().where('id_number', 'in', ids).orderBy('start_date').orderBy('id').execute();
+}
+
+/**
+ * For each of `ids`, its settlements in `range`, newest first, from position `offset` up to
+ * `limit + 1` rows (the extra row tells whether a next page exists). One statement for all the
+ * persons: ROW_NUMBER() per person in a subquery (PostgreSQL and MariaDB 10.2+ both have it).
+ */
+export async function settlementPagesOf(store: MedicalInsuranceStore, ids: readonly string[], page: PageWindow): Promise<SettlementRow[]> {
+  const ranked = store.db
+    .selectFrom('medical_settlement')
+    .selectAll()
+    .select((eb) =>
+      eb.fn
+        .agg<number>('row_number')
+        .over((ob) => ob.partitionBy('id_number').orderBy('settled_at', 'desc').orderBy('setl_id', 'desc'))
+        .as('rn'),
+    )
+    .where('id_number', 'in', ids)
+    .$if(page.from !== null, (q) => q.where('settled_at', '>=', startOf(page.from!)))
+    .$if(page.to !== null, (q) => q.where('settled_at', '<=', endOf(page.to!)));
+  const rows = await store.db
+    .selectFrom(ranked.as('s'))
+    .selectAll()
+    .where('rn', '>', page.offset)
+    .where('rn', '<=', page.offset + page.limit + 1)
+    .orderBy('id_number')
+    .orderBy('rn')
+    .execute();
+  return rows.map(({ rn: _rn, ...row }) => ({ ...row, refunded: Boolean(row.refunded) }));
+}
+
+/** Number of settlements in `range` for each of `ids` that has any. One GROUP BY statement. */
+export function settlementCountsOf(store: MedicalInsuranceStore, ids: readonly string[], range: DateRange): Promise<Array<{ id_number: string; count: number }>> {
+  return store.db
+    .selectFrom('medical_settlement')
+    .select((eb) => ['id_number', eb.fn.countAll<number>().as('count')])
+    .where('id_number', 'in', ids)
+    .$if(range.from !== null, (q) => q.where('settled_at', '>=', startOf(range.from!)))
+    .$if(range.to !== null, (q) => q.where('settled_at', '<=', endOf(range.to!)))
+    .groupBy('id_number')
+    .execute()
+    .then((rows) => rows.map((r) => ({ id_number: r.id_number, count: Number(r.count) })));
+}
+
+/** Visits by mdtrt_id. One statement. */
+export function visitsOf(store: MedicalInsuranceStore, mdtrtIds: readonly string[]): Promise<VisitRow[]> {
+  return store.db.selectFrom('medical_visit').selectAll().where('mdtrt_id', 'in', mdtrtIds).execute();
+}
