@@ -1,0 +1,261 @@
+/**
+ * Removes from an operation every field the caller may not see, before @apollo/gateway plans it,
+ * following Apollo Router's authorization plugin: a field is removed when its own requirement or
+ * its return type's requirement is unmet, a fragment whose type condition is unmet loses its
+ * fields, a field whose selection set is emptied goes too, and each removal is reported so the
+ * response can carry `null` plus an `UNAUTHORIZED_FIELD_OR_TYPE` error at that path.
+ */
+import {
+  GraphQLSkipDirective,
+  GraphQLIncludeDirective,
+  Kind,
+  getDirectiveValues,
+  getNamedType,
+  getVariableValues,
+  isAbstractType,
+  isCompositeType,
+  visit,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { PolicyIndex, Requirement } from './policies';
+
+/** Who is asking, as far as the directives care. */
+export interface Principal {
+  authenticated: boolean;
+  /** Scope tokens, compared by exact, case-sensitive string match. */
+  scopes: ReadonlySet<string>;
+}
+
+/** One removed field. */
+export interface Denial {
+  /** Response path (aliases), WITHOUT list indices: under a list it stands for every item. */
+  path: string[];
+  /** Schema coordinate `Type.field`, Type being the type it was selected on. */
+  coordinate: string;
+  /** GraphQL type of each path key (e.g. `["[Person!]!", "String!"]`), for non-null propagation. */
+  types: string[];
+  /** Set when selected under a narrowing type condition: the concrete types it applies to. */
+  onTypes?: string[];
+}
+
+export interface AuthorizeArgs {
+  document: DocumentNode;
+  operationName?: string | null;
+  /** The API schema the document was validated against. */
+  schema: GraphQLSchema;
+  policies: PolicyIndex;
+  principal: Principal;
+  /** Decides one `@policy` name for this request; called at most once per name per operation. */
+  policyCheck: (name: string) => boolean;
+  /** Request variables; used only to tell statically skipped selections (`@skip`/`@include`). */
+  variables?: Record<string, unknown>;
+}
+
+export interface AuthorizeResult {
+  /**
+   * The selected operation alone, named fragments inlined, denied fields and then-unused variable
+   * definitions removed. The input document itself when nothing was removed; otherwise a new
+   * document. @apollo/gateway caches query plans by `requestContext.queryHash` (+ operation name),
+   * so execute a new document under the hash of ITS printed text, never the original's: otherwise
+   * a plan pruned for one caller is served to another.
+   */
+  document: DocumentNode;
+  denied: Denial[];
+  /**
+   * Every root field was removed. `document` then selects only `__typename` so it stays valid,
+   * but it should not be executed: answer `{ data: fillDenied({}, denied), errors }` instead
+   * (Router answers `data: {}` with the errors).
+   */
+  empty: boolean;
+}
+
+/** `(a AND b) OR c` over `groups`; no groups = no requirement. */
+function anyGroup(groups: string[][], has: (token: string) => boolean): boolean {
+  return groups.length === 0 || groups.some((group) => group.every(has));
+}
+
+/** Whether `principal` meets `req` (undefined = open). */
+export function isSatisfied(req: Requirement | undefined, principal: Principal, policyCheck: (name: string) => boolean): boolean {
+  if (!req) return true;
+  if (req.authenticated && !principal.authenticated) return false;
+  return anyGroup(req.scopes, (s) => principal.scopes.has(s)) && anyGroup(req.policies, policyCheck);
+}
+
+interface Position { path: string[]; types: string[] }
+
+interface Walk {
+  schema: GraphQLSchema;
+  policies: PolicyIndex;
+  allows: (req: Requirement | undefined) => boolean;
+  /** Coerced variables; empty when unknown, so only literal `if:` arguments are decided. */
+  vars: Record<string, unknown>;
+  denied: Denial[];
+  /** Set when a selection was dropped without a denial (a skipped selection holding denied fields). */
+  changed: boolean;
+}
+
+function selectOperation(document: DocumentNode, operationName?: string | null): OperationDefinitionNode {
+  const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const op = operationName ? ops.find((o) => o.name?.value === operationName) : ops.length === 1 ? ops[0] : undefined;
+  if (!op) throw new TypeError(operationName ? `Unknown operation "${operationName}"` : 'Must provide operationName when the document holds several operations');
+  return op;
+}
+
+/**
+ * Replaces each `...F` by `... on T @dirs { body }`. Pruning the inlined copies separately is what
+ * makes a fragment spread in several places (under differently authorized parents) come out right.
+ */
+function inline(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, stack: string[] = []): SelectionSetNode {
+  const selections = set.selections.map((sel): SelectionNode => {
+    if (sel.kind === Kind.FRAGMENT_SPREAD) {
+      const name = sel.name.value;
+      const frag = fragments.get(name);
+      if (!frag || stack.includes(name)) throw new TypeError(`Fragment "${name}" is unknown or cyclic; validate the document first`);
+      return { kind: Kind.INLINE_FRAGMENT, typeCondition: frag.typeCondition, directives: sel.directives,
+        selectionSet: inline(frag.selectionSet, fragments, [...stack, name]) };
+    }
+    return sel.selectionSet ? { ...sel, selectionSet: inline(sel.selectionSet, fragments, stack) } : sel;
+  });
+  return { ...set, selections };
+}
+
+/** True only when the given variables prove the selection is not executed. */
+function skipped(sel: SelectionNode, vars: Record<string, unknown>): boolean {
+  if (!sel.directives?.length) return false;
+  try {
+    return getDirectiveValues(GraphQLSkipDirective, sel, vars)?.if === true || getDirectiveValues(GraphQLIncludeDirective, sel, vars)?.if === false;
+  } catch {
+    return false; // a variable we cannot resolve: assume executed, i.e. enforce and report
+  }
+}
+
+function deny(walk: Walk, pos: Position, coordinate: string, onTypes?: string[]): void {
+  const key = `${pos.path.join('\u0000')}|${coordinate}|${onTypes?.join(',') ?? ''}`;
+  if (walk.denied.some((d) => `${d.path.join('\u0000')}|${d.coordinate}|${d.onTypes?.join(',') ?? ''}` === key)) return;
+  walk.denied.push({ path: pos.path, coordinate, types: pos.types, ...(onTypes ? { onTypes } : {}) });
+}
+
+function concreteTypes(walk: Walk, type: GraphQLCompositeType): string[] {
+  return isAbstractType(type) ? walk.schema.getPossibleTypes(type).map((t) => t.name) : [type.name];
+}
+
+/** Field requirement, return-type requirement, and on an abstract scope those of every implementation. */
+function fieldAllowed(walk: Walk, scope: GraphQLCompositeType, name: string, onTypes?: string[]): boolean {
+  const check = (typeName: string): boolean => {
+    const type = walk.schema.getType(typeName) as GraphQLCompositeType;
+    const def = 'getFields' in type ? type.getFields()[name] : undefined;
+    return !!def && walk.allows(walk.policies.fields.get(`${typeName}.${name}`)) && walk.allows(walk.policies.types.get(getNamedType(def.type).name));
+  };
+  if (!check(scope.name)) return false;
+  if (!isAbstractType(scope)) return true;
+  // A plain field on an interface may resolve on any implementation; Router denies it when they differ.
+  return concreteTypes(walk, scope).filter((t) => !onTypes || onTypes.includes(t))
+    .every((t) => walk.allows(walk.policies.types.get(t)) && check(t));
+}
+
+function pruneField(walk: Walk, sel: FieldNode, scope: GraphQLCompositeType, pos: Position, inherited: boolean, onTypes?: string[]): FieldNode | null {
+  const name = sel.name.value;
+  if (name.startsWith('__')) return sel; // __typename and introspection are never removed
+  const def = 'getFields' in scope ? scope.getFields()[name] : undefined;
+  if (!def) throw new TypeError(`Cannot query field "${name}" on type "${scope.name}"; validate the document first`);
+  const coordinate = `${scope.name}.${name}`;
+  const here = { path: [...pos.path, sel.alias?.value ?? name], types: [...pos.types, String(def.type)] };
+  if (inherited || !fieldAllowed(walk, scope, name, onTypes)) {
+    deny(walk, here, coordinate, onTypes);
+    return null;
+  }
+  if (!sel.selectionSet) return sel;
+  const returnType = getNamedType(def.type);
+  if (!isCompositeType(returnType)) return sel;
+  const inner = pruneSet(walk, sel.selectionSet, returnType, here, false);
+  if (inner.length === 0) {
+    deny(walk, here, coordinate, onTypes); // Router: a field left with nothing to select goes too
+    return null;
+  }
+  return { ...sel, selectionSet: { ...sel.selectionSet, selections: inner } };
+}
+
+/** Prunes one selection; null when nothing of it is left. */
+function pruneSelection(walk: Walk, sel: SelectionNode, scope: GraphQLCompositeType, pos: Position, inherited: boolean, onTypes?: string[]): SelectionNode | null {
+  if (sel.kind === Kind.FIELD) return pruneField(walk, sel, scope, pos, inherited, onTypes);
+  if (sel.kind !== Kind.INLINE_FRAGMENT) throw new TypeError('Named fragments must be inlined before pruning');
+  const cond = sel.typeCondition ? walk.schema.getType(sel.typeCondition.name.value) : scope;
+  if (!cond || !isCompositeType(cond)) throw new TypeError(`Unknown type condition on ${scope.name}; validate the document first`);
+  let narrowed = onTypes;
+  if (cond !== scope) {
+    const within = concreteTypes(walk, scope);
+    const possible = concreteTypes(walk, cond).filter((t) => within.includes(t) && (!onTypes || onTypes.includes(t)));
+    if (possible.length < within.length) narrowed = possible;
+  }
+  // The scope's own requirement was checked on entry; a different condition is checked here.
+  const denied = inherited || (cond !== scope && !walk.allows(walk.policies.types.get(cond.name)));
+  const inner = pruneSet(walk, sel.selectionSet, cond, pos, denied, narrowed);
+  return inner.length > 0 ? { ...sel, selectionSet: { ...sel.selectionSet, selections: inner } } : null;
+}
+
+function pruneSet(walk: Walk, set: SelectionSetNode, scope: GraphQLCompositeType, pos: Position, inherited: boolean, onTypes?: string[]): SelectionNode[] {
+  const out: SelectionNode[] = [];
+  for (const sel of set.selections) {
+    if (skipped(sel, walk.vars)) {
+      // Not executed anyway: keep it untouched unless it holds something denied, then drop it silently.
+      const scratch: Walk = { ...walk, denied: [] };
+      pruneSelection(scratch, sel, scope, pos, inherited, onTypes);
+      if (scratch.denied.length === 0) out.push(sel);
+      else walk.changed = true;
+      continue;
+    }
+    const kept = pruneSelection(walk, sel, scope, pos, inherited, onTypes);
+    if (kept) out.push(kept);
+  }
+  return out;
+}
+
+/** Variables still referenced once fields are gone; unused definitions would make the operation invalid. */
+function withoutUnusedVariables(op: OperationDefinitionNode): OperationDefinitionNode {
+  const used = new Set<string>();
+  visit({ ...op, variableDefinitions: [] }, { Variable: (v) => void used.add(v.name.value) });
+  return { ...op, variableDefinitions: op.variableDefinitions?.filter((v) => used.has(v.variable.name.value)) };
+}
+
+/**
+ * Prunes the selected operation of `document` for `principal` under `policies`.
+ *
+ * Semantics (Apollo Router's): a field is denied when its own requirement, its return type's
+ * requirement, or (on an interface) any implementation's requirement is unmet; fields under a
+ * fragment whose type condition is unmet are denied; a requirement on the root type denies every
+ * root field; a field whose selection set ends up empty is denied too. `__typename` and
+ * introspection fields are never removed. The document must already be valid for `schema`.
+ *
+ * @throws TypeError when the operation cannot be selected or the document does not match `schema`.
+ */
+export function authorizeOperation(args: AuthorizeArgs): AuthorizeResult {
+  const { document, schema, policies, principal, policyCheck } = args;
+  const op = selectOperation(document, args.operationName);
+  const root = schema.getRootType(op.operation);
+  if (!root) throw new TypeError(`The schema has no ${op.operation} type`);
+  const decided = new Map<string, boolean>();
+  const memoCheck = (name: string) => decided.get(name) ?? decided.set(name, policyCheck(name) === true).get(name)!;
+  const coerced = args.variables === undefined ? undefined : getVariableValues(schema, op.variableDefinitions ?? [], args.variables);
+  const walk: Walk = {
+    schema, policies, denied: [], changed: false,
+    allows: (req) => isSatisfied(req, principal, memoCheck),
+    vars: (coerced && 'coerced' in coerced && coerced.coerced) || {},
+  };
+  const fragments = new Map(document.definitions
+    .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+  const body = inline(op.selectionSet, fragments);
+  const rootDenied = !walk.allows(policies.types.get(root.name));
+  const selections = pruneSet(walk, body, root, { path: [], types: [] }, rootDenied);
+  if (walk.denied.length === 0 && !walk.changed) return { document, denied: [], empty: false };
+  const empty = selections.length === 0;
+  const typename: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } };
+  const pruned = withoutUnusedVariables({ ...op, selectionSet: { kind: Kind.SELECTION_SET, selections: empty ? [typename] : selections } });
+  return { document: { kind: Kind.DOCUMENT, definitions: [pruned] }, denied: walk.denied, empty };
+}
