@@ -25,8 +25,8 @@ export interface OpenStoreOptions {
   url?: string;
   /** Folder for embedded stores; `memory` keeps them in memory. @default .data */
   dataDir?: string;
-  /** Migrations applied in name order on open. */
-  migrations: Record<string, Migration>;
+  /** Migrations applied in name order on open; omitted = open without migrating. */
+  migrations?: Record<string, Migration>;
   /** Create the named database on the server when missing. @default true */
   createDatabase?: boolean;
   /** Pool size for server databases. @default 10 */
@@ -130,8 +130,7 @@ export async function openStore<DB>(options: OpenStoreOptions): Promise<Store<DB
       statements++;
     },
   });
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const { error } = await migrator.migrateToLatest();
+  const { error } = migrations ? await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateToLatest() : {};
   if (error) {
     await db.destroy();
     throw new Error(`Migrating store ${name} failed: ${(error as Error).message}`);

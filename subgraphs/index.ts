@@ -1,11 +1,13 @@
 /** Every department's subgraph definition, by name: what start, seed, compose and tests iterate over. */
 import type { Department } from '../lib/config';
 import type { SubgraphDefinition } from './common/server';
+import { subgraph as socialSecurity } from './social-security';
 import { subgraph as marriage } from './marriage';
 import { subgraph as realEstate } from './real-estate';
 import { subgraph as medicalInsurance } from './medical-insurance';
 
-export const SUBGRAPHS: Partial<Record<Department, SubgraphDefinition>> = {
+export const SUBGRAPHS: Record<Department, SubgraphDefinition> = {
+  'social-security': socialSecurity,
   'real-estate': realEstate,
   marriage,
   'medical-insurance': medicalInsurance,

@@ -16,7 +16,8 @@ export const silentLogger = createLogger('silent', 'test');
 
 /** A database URL for a fresh throwaway database on `engine` (undefined = embedded in memory). */
 export function testDbUrl(engine: Engine, name: string): string | undefined {
-  const db = `af_test_${name.replace(/[^a-z0-9]/gi, '_')}_${process.pid}`;
+  // Tests run one file at a time and reset the database first, so names can be stable.
+  const db = `af_test_${name.replace(/[^a-z0-9]/gi, '_')}`;
   if (engine === 'postgres') return `${PG_URL}/${db}`;
   if (engine === 'mysql') return `${MYSQL_URL}/${db}`;
   return undefined;
@@ -25,7 +26,7 @@ export function testDbUrl(engine: Engine, name: string): string | undefined {
 /** A migrated, empty store for `def` on `engine` in a throwaway database. */
 export async function openTestStore<DB>(def: SubgraphDefinition<DB>, engine: Engine): Promise<Store<DB>> {
   const url = testDbUrl(engine, def.name);
-  const first = await openStore<DB>({ name: def.name, url, dataDir: 'memory', migrations: {} });
+  const first = await openStore<DB>({ name: def.name, url, dataDir: 'memory' });
   await dropAllTables(first);
   await first.close();
   return openStore<DB>({ name: def.name, url, dataDir: 'memory', migrations: def.migrations });

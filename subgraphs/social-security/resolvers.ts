@@ -1,0 +1,117 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { badInput } from '../../lib/errors';
+import { describeIdNumber } from '../../lib/id-number';
+import { archivalResolvers } from '../common/archival';
+import { pageArgs, requireIdNumber } from '../common/inputs';
+import type { SubgraphContext } from '../common/server';
+import type { SocialSecurityLoaders } from './loaders';
+import type { ContributionPageQuery, ContributionRow, EmployerRow, EnrolmentRow, InsuranceFileRow, PeriodRange, ResidentRow, SocialSecurityDB } from './store';
+
+type Context = SubgraphContext<SocialSecurityDB, SocialSecurityLoaders>;
+type PersonRef = { idNumber: string };
+type PageParent = ContributionPageQuery & { idNumber: string };
+
+/** Most ids one `persons` call may ask for. */
+export const MAX_PERSONS = 100;
+/** Widest contribution period range one query may ask for, in months (10 years). */
+export const MAX_PERIOD_MONTHS = 120;
+
+const PERIOD = /^(\d{4})(0[1-9]|1[0-2])$/;
+const monthIndex = (period: string) => Number(period.slice(0, 4)) * 12 + Number(period.slice(4, 6)) - 1;
+
+function requirePeriod(value: string | null | undefined, argumentName: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (!PERIOD.test(value)) throw badInput(argumentName, `${argumentName} must be a period YYYYMM with a month 01-12, e.g. 202401; got "${value.slice(0, 16)}".`);
+  return value;
+}
+
+/** Validates a `from`/`to` period filter: YYYYMM, from <= to, at most 10 years. Throws BAD_USER_INPUT. */
+export function periodRange(from: string | null | undefined, to: string | null | undefined): PeriodRange {
+  const range = { from: requirePeriod(from, 'from'), to: requirePeriod(to, 'to') };
+  if (range.from && range.to) {
+    if (range.from > range.to) throw badInput('from', `from (${range.from}) must not be after to (${range.to}).`);
+    if (monthIndex(range.to) - monthIndex(range.from) + 1 > MAX_PERIOD_MONTHS) {
+      throw badInput('to', `A contribution query spans at most ${MAX_PERIOD_MONTHS / 12} years; ${range.from}-${range.to} is longer. Narrow the range or page through it.`);
+    }
+  }
+  return range;
+}
+
+/** The register row of a person: null when unknown; throws when the store is down. */
+const registered = (idNumber: string, loaders: SocialSecurityLoaders) => loaders.residents.load(idNumber);
+const registerField =
+  <T>(get: (row: ResidentRow, idNumber: string) => T) =>
+  async ({ idNumber }: PersonRef, _args: unknown, { loaders }: Context): Promise<T | null> => {
+    const row = await registered(idNumber, loaders);
+    return row ? get(row, idNumber) : null;
+  };
+
+/**
+ * Root lookups answer with the reference when the register knows the id and null when it does
+ * not. When the register cannot be read they still answer with the reference, so the other
+ * departments answer through federation; the register fields then raise the store error.
+ */
+function rootAnswers(ids: string[], rows: Array<ResidentRow | null | Error>, logger: Context['logger']): Array<PersonRef | null> {
+  const failure = rows.find((r): r is Error => r instanceof Error);
+  if (failure) logger.error({ err: failure, ids: ids.length }, 'resident register lookup failed; answering with the keys only');
+  return ids.map((idNumber, i) => (rows[i] === null ? null : { idNumber }));
+}
+
+export const resolvers: GraphQLResolverMap<Context> = {
+  Query: {
+    person: async (_root: unknown, args: { idNumber: string }, { loaders, logger }: Context) => {
+      const idNumber = requireIdNumber(args.idNumber);
+      const row = await registered(idNumber, loaders).catch((err: Error) => err);
+      return rootAnswers([idNumber], [row], logger)[0];
+    },
+    persons: async (_root: unknown, args: { idNumbers: string[] }, { loaders, logger }: Context) => {
+      if (args.idNumbers.length > MAX_PERSONS) {
+        throw badInput('idNumbers', `idNumbers holds ${args.idNumbers.length} ids; ask for at most ${MAX_PERSONS} per call.`);
+      }
+      const ids = args.idNumbers.map((id) => requireIdNumber(id, 'idNumbers'));
+      return rootAnswers(ids, await loaders.residents.loadMany(ids), logger);
+    },
+  },
+  Person: {
+    __resolveReference: (ref: PersonRef) => ({ idNumber: ref.idNumber }),
+    name: registerField((r) => r.name),
+    sex: registerField((_r, id) => describeIdNumber(id).sex),
+    birthDate: registerField((_r, id) => describeIdNumber(id).birthDate),
+    phone: registerField((r) => r.phone),
+    address: registerField((r) => r.address),
+    socialInsurance: ({ idNumber }: PersonRef, _args: unknown, { loaders }: Context) => loaders.files.load(idNumber),
+  },
+  SocialInsurance: {
+    ...archivalResolvers,
+    insuredNumber: (f: InsuranceFileRow) => f.insured_number,
+    agency: (f: InsuranceFileRow) => f.agency,
+    enrolments: (f: InsuranceFileRow, _args: unknown, { loaders }: Context) => loaders.enrolmentsByPerson.load(f.id_number),
+    employer: (f: InsuranceFileRow, _args: unknown, { loaders }: Context) => (f.employer_unit ? loaders.employers.load(f.employer_unit) : null),
+    // Validation only; the page's fields load what they need, so an unselected totalCount costs nothing.
+    contributions: (f: InsuranceFileRow, args: { from?: string | null; to?: string | null; first?: number | null; offset?: number | null }): PageParent => ({
+      idNumber: f.id_number,
+      ...periodRange(args.from, args.to),
+      ...pageArgs(args.first, args.offset),
+    }),
+  },
+  InsuranceEnrolment: {
+    ...archivalResolvers,
+    type: (e: EnrolmentRow) => e.insurance_type,
+    firstEnrolledOn: (e: EnrolmentRow) => e.first_enrolled_on,
+  },
+  Employer: {
+    unitNumber: (e: EmployerRow) => e.unit_number,
+    creditCode: (e: EmployerRow) => e.credit_code,
+  },
+  ContributionPage: {
+    totalCount: async ({ idNumber, from, to }: PageParent, _args: unknown, { loaders }: Context) =>
+      (await loaders.contributionCounts.load({ idNumber, from, to }))[0]?.total ?? 0,
+    hasNextPage: async (page: PageParent, _args: unknown, { loaders }: Context) => (await loaders.contributionPages.load(page)).length > page.limit,
+    items: async (page: PageParent, _args: unknown, { loaders }: Context) => (await loaders.contributionPages.load(page)).slice(0, page.limit),
+  },
+  Contribution: {
+    employerAmount: (c: ContributionRow) => c.employer_amount,
+    personalAmount: (c: ContributionRow) => c.personal_amount,
+    paid: (c: ContributionRow) => Boolean(c.paid),
+  },
+};

@@ -1,0 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { composeSupergraph } from '../../scripts/supergraph';
+
+describe('schema/supergraph.graphql', () => {
+  it('is what `npm run compose` writes from the current subgraph SDLs', () => {
+    const committed = readFileSync('schema/supergraph.graphql', 'utf8');
+    expect(committed === composeSupergraph() ? 'up to date' : 'stale: run npm run compose').toBe('up to date');
+  });
+});
