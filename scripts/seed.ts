@@ -29,7 +29,7 @@ async function main() {
   console.log(`Generated ${persons} persons, ${population.marriages.length} marriage registrations in ${Date.now() - t} ms`);
 
   const bars = new cliProgress.MultiBar(
-    { format: '{name} [{bar}] {percentage}% | {value}/{total} rows | {duration}s', hideCursor: true, clearOnComplete: false },
+    { format: '{name} [{bar}] {percentage}% | {value}/{total} rows | {duration}s', hideCursor: true, clearOnComplete: false, noTTYOutput: true, notTTYSchedule: 5000 },
     cliProgress.Presets.shades_classic,
   );
   t = Date.now();

@@ -16,7 +16,7 @@ async function main() {
   let population: Population | undefined;
   const shared = () => (population ??= generatePopulation(config.SEED_PERSONS));
   const subgraphs = await Promise.all(DEPARTMENTS.map((name) => runSubgraph(name, config, logger, shared)));
-  const gateway = await createGateway({ config, logger: logger.child({ service: 'gateway' }) });
+  const gateway = await createGateway({ config, logger: createLogger(config.LOG_LEVEL, 'gateway') });
   const running = await gateway.listen(config.GATEWAY_PORT);
   stopOnSignals(logger, [running.stop, ...subgraphs.map((s) => s.stop)]);
 

@@ -2,7 +2,9 @@
  * Shared test plumbing: real stores in throwaway databases, subgraphs on port 0, GraphQL calls.
  * A test that needs PostgreSQL or MariaDB fails (never skips) when the server is missing.
  */
+import { loadConfig } from '../lib/config';
 import { dropAllTables, openStore, type Store } from '../lib/db';
+import { signInternalToken, type Principal } from '../lib/tokens';
 import { createLogger } from '../lib/logger';
 import { createSubgraphServer, type RunningServer, type SubgraphDefinition } from '../subgraphs/common/server';
 import { generatePopulation, type Population } from '../subgraphs/common/population';
@@ -10,6 +12,24 @@ import { generatePopulation, type Population } from '../subgraphs/common/populat
 export const PG_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 export const MYSQL_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The development internal-token secret, which the in-process gateway uses too. */
+export const INTERNAL_SECRET = loadConfig({}).INTERNAL_TOKEN_SECRET;
+
+/** A principal holding every record scope and pii:unmasked: sees everything, unmasked. */
+export const ARCHIVIST: Principal = {
+  authenticated: true,
+  sub: 'archivist-001',
+  name: '档案员',
+  org: '常德市档案馆',
+  scopes: ['social-security:read', 'real-estate:read', 'marriage:read', 'medical-insurance:read', 'medical:sensitive', 'pii:unmasked'],
+};
+
+/** Headers the gateway would send to subgraph `audience` on behalf of `principal`. */
+export async function internalHeaders(audience: string, principal: Principal = ARCHIVIST): Promise<Record<string, string>> {
+  const token = await signInternalToken({ principal, purpose: 'test', requestId: 'test' }, audience, INTERNAL_SECRET, 60);
+  return { authorization: `Bearer ${token}` };
+}
 
 export type Engine = 'postgres' | 'mysql' | 'pglite';
 export const silentLogger = createLogger('silent', 'test');
@@ -39,6 +59,8 @@ export interface TestSubgraph<DB> {
   store: Store<DB>;
   server: RunningServer;
   url: string;
+  /** Calls the subgraph as the gateway would, with an internal token for `principal` (default: an archivist). */
+  gql(query: string, variables?: Record<string, unknown>, principal?: Principal): Promise<GraphQLResponse & { status: number }>;
   stop(): Promise<void>;
 }
 
@@ -46,12 +68,13 @@ export interface TestSubgraph<DB> {
 export async function startTestSubgraph<DB>(def: SubgraphDefinition<DB>, engine: Engine, population: Population): Promise<TestSubgraph<DB>> {
   const store = await openTestStore(def, engine);
   await def.seed(store, population);
-  const sub = await createSubgraphServer(def, { store, logger: silentLogger });
+  const sub = await createSubgraphServer(def, { store, logger: silentLogger, internalSecret: INTERNAL_SECRET });
   const server = await sub.listen(0);
   return {
     store,
     server,
     url: server.url,
+    gql: async (query, variables, principal = ARCHIVIST) => gql(server.url, query, variables, await internalHeaders(def.name, principal)),
     async stop() {
       await server.stop();
       await store.close();

@@ -15,13 +15,15 @@ import { parse, type DocumentNode, type GraphQLFormattedError, type GraphQLSchem
 import { sql, type Migration } from 'kysely';
 import type { Department } from '../../lib/config';
 import type { Store } from '../../lib/db';
-import { ErrorCode } from '../../lib/errors';
+import { codedError, ErrorCode } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
+import { verifyInternalToken, InvalidTokenError } from '../../lib/tokens';
+import { accessTypeDefs, applyAccessRules, type AccessContext } from './access';
 import { archivalTypeDefs } from './archival';
 import type { Population } from './population';
 
-/** What a resolver sees: the store, this request's loaders and the logger. */
-export interface SubgraphContext<DB = unknown, L = unknown> {
+/** What a resolver sees: the caller's claims, the store, this request's loaders and the logger. */
+export interface SubgraphContext<DB = unknown, L = unknown> extends AccessContext {
   store: Store<DB>;
   loaders: L;
   logger: Logger;
@@ -48,17 +50,19 @@ export interface SubgraphDefinition<DB = any, L = any> {
 
 /** The subgraph's complete SDL: department SDL plus the shared archival types. */
 export function fullTypeDefs(def: SubgraphDefinition): DocumentNode {
-  return parse(`${def.typeDefs}\n${archivalTypeDefs}`);
+  return parse(`${def.typeDefs}\n${archivalTypeDefs}\n${accessTypeDefs}`);
 }
 
 /** The subgraph's executable schema. */
 export function buildSchema(def: SubgraphDefinition): GraphQLSchema {
-  return buildSubgraphSchema([{ typeDefs: fullTypeDefs(def), resolvers: def.resolvers as GraphQLResolverMap<unknown> }]);
+  return applyAccessRules(buildSubgraphSchema([{ typeDefs: fullTypeDefs(def), resolvers: def.resolvers as GraphQLResolverMap<unknown> }]));
 }
 
 export interface SubgraphServerOptions<DB> {
   store: Store<DB>;
   logger: Logger;
+  /** Secret the gateway signs internal tokens with; requests without a valid one get 401. */
+  internalSecret: string;
 }
 
 export interface RunningServer {
@@ -99,13 +103,38 @@ export function storeErrorFormatter(department: string, logger: Logger) {
   };
 }
 
+/** Verifies the gateway's internal token (audience = this subgraph); anything else is 401. */
+async function authenticateGateway(authorization: string | undefined, audience: string, secret: string) {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  try {
+    if (!token) throw new InvalidTokenError('no internal token');
+    return await verifyInternalToken(token, audience, secret);
+  } catch (err) {
+    if (!(err instanceof InvalidTokenError)) throw err;
+    throw codedError(ErrorCode.UNAUTHENTICATED, `Subgraphs answer only the gateway: ${err.message}.`, { http: { status: 401 } });
+  }
+}
+
+/** Reports, in `extensions.subjects`, the ID numbers whose records the response holds (for the audit log). */
+const reportSubjects: ApolloServerPlugin<SubgraphContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, contextValue }) {
+        if (response.body.kind === 'single' && contextValue.subjects?.size) {
+          response.body.singleResult.extensions = { ...response.body.singleResult.extensions, subjects: [...contextValue.subjects] };
+        }
+      },
+    };
+  },
+};
+
 /** Builds (but does not start listening) a department's subgraph server. */
 export async function createSubgraphServer<DB, L>(def: SubgraphDefinition<DB, L>, options: SubgraphServerOptions<DB>): Promise<SubgraphServer> {
-  const { store, logger } = options;
+  const { store, logger, internalSecret } = options;
   const schema = buildSchema(def);
   const app = express();
   const httpServer = http.createServer(app);
-  const plugins: ApolloServerPlugin<SubgraphContext>[] = [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled()];
+  const plugins: ApolloServerPlugin<SubgraphContext>[] = [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled(), reportSubjects];
   const apollo = new ApolloServer<SubgraphContext>({
     schema,
     plugins,
@@ -129,7 +158,13 @@ export async function createSubgraphServer<DB, L>(def: SubgraphDefinition<DB, L>
     '/graphql',
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async () => ({ store, logger, loaders: def.createLoaders(store) }) as SubgraphContext,
+      context: async ({ req }) => ({
+        claims: await authenticateGateway(req.headers.authorization, def.name, internalSecret),
+        subjects: new Set<string>(),
+        store,
+        logger,
+        loaders: def.createLoaders(store),
+      }) as SubgraphContext,
     }),
   );
 

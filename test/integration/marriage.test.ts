@@ -1,6 +1,6 @@
 import { subgraph } from '../../subgraphs/marriage';
 import { DEMO } from '../../subgraphs/common/population';
-import { entitiesQuery, gql, personRefs, startTestSubgraph, testPopulation, type Engine, type TestSubgraph } from '../helpers';
+import { entitiesQuery, personRefs, startTestSubgraph, testPopulation, type Engine, type TestSubgraph } from '../helpers';
 import { ARCHIVAL_CODE } from '../../subgraphs/common/archival';
 
 const population = testPopulation(400);
@@ -13,7 +13,7 @@ describe.each<Engine>(['postgres', 'pglite'])('marriage subgraph on %s', (engine
   afterAll(() => sub?.stop());
 
   it('resolves the demo husband: divorce, remarriage, current spouse', async () => {
-    const res = await gql(sub.url, entitiesQuery('maritalStatus marriages { kind date certificateNumber spouse { idNumber } spouseName archivalCode fonds retention openStatus documents { title pages } }'), personRefs([DEMO.husband]));
+    const res = await sub.gql(entitiesQuery('maritalStatus marriages { kind date certificateNumber spouse { idNumber } spouseName archivalCode fonds retention openStatus documents { title pages } }'), personRefs([DEMO.husband]));
     expect(res.errors).toBeUndefined();
     const [him] = res.data._entities;
     expect(him.maritalStatus).toBe('MARRIED');
@@ -31,7 +31,7 @@ describe.each<Engine>(['postgres', 'pglite'])('marriage subgraph on %s', (engine
   });
 
   it('shows the same registration from both sides', async () => {
-    const res = await gql(sub.url, entitiesQuery('marriages { certificateNumber spouse { idNumber } }'), personRefs([DEMO.husband, DEMO.wife]));
+    const res = await sub.gql(entitiesQuery('marriages { certificateNumber spouse { idNumber } }'), personRefs([DEMO.husband, DEMO.wife]));
     const [him, her] = res.data._entities;
     const hers = her.marriages[0];
     expect(hers.spouse.idNumber).toBe(DEMO.husband);
@@ -39,14 +39,14 @@ describe.each<Engine>(['postgres', 'pglite'])('marriage subgraph on %s', (engine
   });
 
   it('returns an empty history and UNMARRIED for an unknown person', async () => {
-    const res = await gql(sub.url, entitiesQuery('maritalStatus marriages { id }'), personRefs(['34052419800101001X']));
+    const res = await sub.gql(entitiesQuery('maritalStatus marriages { id }'), personRefs(['34052419800101001X']));
     expect(res.data._entities[0]).toEqual({ idNumber: '34052419800101001X', maritalStatus: 'UNMARRIED', marriages: [] });
   });
 
   it('costs a constant number of statements for 5 or 50 persons', async () => {
     const count = async (n: number) => {
       const before = sub.store.statements;
-      const res = await gql(sub.url, entitiesQuery('maritalStatus marriages { documents { title } spouse { idNumber } }'), personRefs(population.persons.slice(0, n).map((p) => p.idNumber)));
+      const res = await sub.gql(entitiesQuery('maritalStatus marriages { documents { title } spouse { idNumber } }'), personRefs(population.persons.slice(0, n).map((p) => p.idNumber)));
       expect(res.errors).toBeUndefined();
       return sub.store.statements - before;
     };

@@ -2,7 +2,7 @@ import { subgraph } from '../../subgraphs/medical-insurance';
 import { medicalInsuranceRows } from '../../subgraphs/medical-insurance/seed';
 import { DEMO } from '../../subgraphs/common/population';
 import { ARCHIVAL_CODE } from '../../subgraphs/common/archival';
-import { entitiesQuery, gql, personRefs, startTestSubgraph, testPopulation, type Engine, type TestSubgraph } from '../helpers';
+import { entitiesQuery, personRefs, startTestSubgraph, testPopulation, type Engine, type TestSubgraph } from '../helpers';
 
 const population = testPopulation(400);
 const rows = medicalInsuranceRows(population);
@@ -25,9 +25,7 @@ describe.each<Engine>(['mysql', 'pglite'])('medical-insurance subgraph on %s', (
   afterAll(() => sub?.stop());
 
   it('resolves the demo couple: both enrolled, each with at least two settlements', async () => {
-    const res = await gql(
-      sub.url,
-      entitiesQuery('medicalInsurance { insuredRegion insuredRegionName personType enrolments { insuranceType insuranceTypeName startDate status } settlements { totalCount items { settlementId } } }'),
+    const res = await sub.gql(entitiesQuery('medicalInsurance { insuredRegion insuredRegionName personType enrolments { insuranceType insuranceTypeName startDate status } settlements { totalCount items { settlementId } } }'),
       personRefs([DEMO.husband, DEMO.wife]),
     );
     expect(res.errors).toBeUndefined();
@@ -50,7 +48,7 @@ describe.each<Engine>(['mysql', 'pglite'])('medical-insurance subgraph on %s', (
     expect(all.length).toBeGreaterThanOrEqual(5);
     const seen: string[] = [];
     for (let offset = 0; offset < all.length; offset += 2) {
-      const res = await gql(sub.url, page(`(first: 2, offset: ${offset})`), personRefs([busiest]));
+      const res = await sub.gql(page(`(first: 2, offset: ${offset})`), personRefs([busiest]));
       expect(res.errors).toBeUndefined();
       const p = res.data._entities[0].medicalInsurance.settlements;
       expect(p.totalCount).toBe(all.length);
@@ -58,7 +56,7 @@ describe.each<Engine>(['mysql', 'pglite'])('medical-insurance subgraph on %s', (
       seen.push(...p.items.map((s: any) => s.settlementId));
     }
     expect(seen).toEqual(all.map((s) => s.setl_id));
-    const beyond = await gql(sub.url, page(`(first: 2, offset: ${all.length})`), personRefs([busiest]));
+    const beyond = await sub.gql(page(`(first: 2, offset: ${all.length})`), personRefs([busiest]));
     expect(beyond.data._entities[0].medicalInsurance.settlements).toEqual({ totalCount: all.length, hasNextPage: false, items: [] });
   });
 
@@ -66,17 +64,17 @@ describe.each<Engine>(['mysql', 'pglite'])('medical-insurance subgraph on %s', (
     const all = settlementsOf(busiest);
     const to = all[0].settled_at.slice(0, 10); // the newest day: inclusive up to 23:59:59
     const from = all[all.length - 1].settled_at.slice(0, 10);
-    const res = await gql(sub.url, page(`(from: "${from}", to: "${to}", first: 100)`), personRefs([busiest]));
+    const res = await sub.gql(page(`(from: "${from}", to: "${to}", first: 100)`), personRefs([busiest]));
     expect(res.data._entities[0].medicalInsurance.settlements.totalCount).toBe(all.length);
 
     const in2024 = all.filter((s) => s.settled_at.startsWith('2024'));
-    const year = await gql(sub.url, page('(from: "2024-01-01", to: "2024-12-31", first: 100)'), personRefs([busiest]));
+    const year = await sub.gql(page('(from: "2024-01-01", to: "2024-12-31", first: 100)'), personRefs([busiest]));
     const p = year.data._entities[0].medicalInsurance.settlements;
     expect(p.totalCount).toBe(in2024.length);
     expect(p.items.map((s: any) => s.settlementId)).toEqual(in2024.map((s) => s.setl_id));
     for (const s of p.items) expect(s.settledAt).toMatch(/^2024-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
 
-    const none = await gql(sub.url, page('(from: "2019-01-01", to: "2019-12-31")'), personRefs([busiest]));
+    const none = await sub.gql(page('(from: "2019-01-01", to: "2019-12-31")'), personRefs([busiest]));
     expect(none.data._entities[0].medicalInsurance.settlements).toEqual({ totalCount: 0, hasNextPage: false, items: [] });
   });
 
@@ -91,7 +89,7 @@ describe.each<Engine>(['mysql', 'pglite'])('medical-insurance subgraph on %s', (
     ['(offset: -1)', 'offset'],
   ])('refuses settlements%s with BAD_USER_INPUT before reading anything', async (args, argumentName) => {
     const before = sub.store.statements;
-    const res = await gql(sub.url, entitiesQuery(`medicalInsurance { insuredRegion ... on MedicalInsurance { settlements${args} { totalCount } } }`), personRefs([DEMO.husband, DEMO.wife]));
+    const res = await sub.gql(entitiesQuery(`medicalInsurance { insuredRegion ... on MedicalInsurance { settlements${args} { totalCount } } }`), personRefs([DEMO.husband, DEMO.wife]));
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.errors?.[0].extensions?.argumentName).toBe(argumentName);
     expect(res.data._entities[0].medicalInsurance).toBeNull();
@@ -99,13 +97,13 @@ describe.each<Engine>(['mysql', 'pglite'])('medical-insurance subgraph on %s', (
   });
 
   it('accepts a range of exactly ten years', async () => {
-    const res = await gql(sub.url, page('(from: "2015-06-01", to: "2025-06-01")'), personRefs([DEMO.husband]));
+    const res = await sub.gql(page('(from: "2015-06-01", to: "2025-06-01")'), personRefs([DEMO.husband]));
     expect(res.errors).toBeUndefined();
   });
 
   it('returns consistent amounts, the visit diagnosis and archival metadata', async () => {
     const ids = [...enrolled].slice(0, 60);
-    const res = await gql(sub.url, entitiesQuery(`medicalInsurance { settlements(first: 100) { items { ${SETTLEMENT_FIELDS} } } }`), personRefs(ids));
+    const res = await sub.gql(entitiesQuery(`medicalInsurance { settlements(first: 100) { items { ${SETTLEMENT_FIELDS} } } }`), personRefs(ids));
     expect(res.errors).toBeUndefined();
     const visits = new Map(rows.visits.map((v) => [v.mdtrt_id, v]));
     const items = res.data._entities.flatMap((e: any) => e.medicalInsurance.settlements.items);
@@ -130,7 +128,7 @@ describe.each<Engine>(['mysql', 'pglite'])('medical-insurance subgraph on %s', (
   });
 
   it('returns null for a person never enrolled, and for an unknown person', async () => {
-    const res = await gql(sub.url, entitiesQuery('medicalInsurance { personType }'), personRefs([notEnrolled, '34052419800101001X', DEMO.wife]));
+    const res = await sub.gql(entitiesQuery('medicalInsurance { personType }'), personRefs([notEnrolled, '34052419800101001X', DEMO.wife]));
     expect(res.errors).toBeUndefined();
     expect(res.data._entities).toEqual([
       { idNumber: notEnrolled, medicalInsurance: null },
@@ -144,7 +142,7 @@ describe.each<Engine>(['mysql', 'pglite'])('medical-insurance subgraph on %s', (
       const before = sub.store.statements;
       const query = entitiesQuery(`medicalInsurance { insuredRegion insuredRegionName personType enrolments { insuranceType insuranceTypeName startDate status }
         settlements(from: "2023-01-01", to: "2025-12-31", first: 3) { totalCount hasNextPage items { ${SETTLEMENT_FIELDS} } } }`);
-      const res = await gql(sub.url, query, personRefs(population.persons.slice(0, n).map((p) => p.idNumber)));
+      const res = await sub.gql(query, personRefs(population.persons.slice(0, n).map((p) => p.idNumber)));
       expect(res.errors).toBeUndefined();
       return sub.store.statements - before;
     };

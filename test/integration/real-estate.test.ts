@@ -2,7 +2,7 @@ import { subgraph } from '../../subgraphs/real-estate';
 import { realEstateRows } from '../../subgraphs/real-estate/seed';
 import { DEMO } from '../../subgraphs/common/population';
 import { ARCHIVAL_CODE } from '../../subgraphs/common/archival';
-import { entitiesQuery, gql, personRefs, startTestSubgraph, testPopulation, type Engine, type TestSubgraph } from '../helpers';
+import { entitiesQuery, personRefs, startTestSubgraph, testPopulation, type Engine, type TestSubgraph } from '../helpers';
 
 const population = testPopulation(400);
 const rows = realEstateRows(population);
@@ -24,7 +24,7 @@ describe.each<Engine>(['mysql', 'pglite'])('real-estate subgraph on %s', (engine
   afterAll(() => sub?.stop());
 
   it('shows the demo couple co-owning their home, and his earlier flat', async () => {
-    const res = await gql(sub.url, entitiesQuery(`realEstate { ${RIGHT_FIELDS} }`), personRefs([DEMO.husband, DEMO.wife]));
+    const res = await sub.gql(entitiesQuery(`realEstate { ${RIGHT_FIELDS} }`), personRefs([DEMO.husband, DEMO.wife]));
     expect(res.errors).toBeUndefined();
     const [him, her] = res.data._entities;
     expect(him.realEstate.map((r: any) => [r.holding, r.registeredOn])).toEqual([
@@ -55,7 +55,7 @@ describe.each<Engine>(['mysql', 'pglite'])('real-estate subgraph on %s', (engine
 
   it('issues well-formed unit, certificate and archival numbers', async () => {
     const ids = [...new Set(rows.holders.slice(0, 60).map((h) => h.id_number))];
-    const res = await gql(sub.url, entitiesQuery('realEstate(includeHistory: true) { unitNumber certificateNumber registeredOn archivalCode mortgages { certificateNumber } }'), personRefs(ids));
+    const res = await sub.gql(entitiesQuery('realEstate(includeHistory: true) { unitNumber certificateNumber registeredOn archivalCode mortgages { certificateNumber } }'), personRefs(ids));
     expect(res.errors).toBeUndefined();
     const rights = res.data._entities.flatMap((p: any) => p.realEstate);
     expect(rights.length).toBeGreaterThan(20);
@@ -75,7 +75,7 @@ describe.each<Engine>(['mysql', 'pglite'])('real-estate subgraph on %s', (engine
     const mortgaged = rows.mortgages.find((m) => !m.cancelled && m.right_id !== seized.right_id)!;
     const shared = rows.rights.find((r) => r.holding === 'SHARES')!;
     const expected = [seized.right_id, mortgaged.right_id, shared.id].map((id) => rows.rights.find((r) => r.id === id)!);
-    const res = await gql(sub.url, entitiesQuery(`realEstate { ${RIGHT_FIELDS} }`), personRefs(expected.map((r) => holderOf(r.id))));
+    const res = await sub.gql(entitiesQuery(`realEstate { ${RIGHT_FIELDS} }`), personRefs(expected.map((r) => holderOf(r.id))));
     expect(res.errors).toBeUndefined();
     const [a, b, c] = res.data._entities.map((p: any, i: number) => p.realEstate.find((r: any) => r.unitNumber === expected[i].unit_number));
     expect(a.seizures).toEqual([{ court: seized.court, caseNumber: seized.case_number, startDate: seized.start_date, endDate: seized.end_date, released: seized.released }]);
@@ -96,7 +96,7 @@ describe.each<Engine>(['mysql', 'pglite'])('real-estate subgraph on %s', (engine
 
   it('lists transferred rights only when history is asked for', async () => {
     const old = rows.rights.find((r) => r.status === 'TRANSFERRED')!;
-    const res = await gql(sub.url, entitiesQuery('now: realEstate { unitNumber } all: realEstate(includeHistory: true) { unitNumber status endedOn }'), personRefs([holderOf(old.id)]));
+    const res = await sub.gql(entitiesQuery('now: realEstate { unitNumber } all: realEstate(includeHistory: true) { unitNumber status endedOn }'), personRefs([holderOf(old.id)]));
     expect(res.errors).toBeUndefined();
     const [seller] = res.data._entities;
     expect(seller.now.map((r: any) => r.unitNumber)).not.toContain(old.unit_number);
@@ -106,10 +106,10 @@ describe.each<Engine>(['mysql', 'pglite'])('real-estate subgraph on %s', (engine
   it('looks a right up by unit number: the current one, reached by nobody', async () => {
     const old = rows.rights.find((r) => r.status === 'TRANSFERRED')!;
     const current = rows.rights.find((r) => r.unit_number === old.unit_number && r.status === 'CURRENT')!;
-    const res = await gql(sub.url, 'query($u: String!) { propertyRight(unitNumber: $u) { certificateNumber status owners { idNumber } coOwners { idNumber } } }', { u: old.unit_number });
+    const res = await sub.gql('query($u: String!) { propertyRight(unitNumber: $u) { certificateNumber status owners { idNumber } coOwners { idNumber } } }', { u: old.unit_number });
     expect(res.errors).toBeUndefined();
     expect(res.data.propertyRight).toEqual({ certificateNumber: current.certificate_number, status: 'CURRENT', owners: [{ idNumber: holderOf(current.id) }], coOwners: [{ idNumber: holderOf(current.id) }] });
-    const unknown = await gql(sub.url, 'query { propertyRight(unitNumber: "430702001001GB00001F99999999") { id } }');
+    const unknown = await sub.gql('query { propertyRight(unitNumber: "430702001001GB00001F99999999") { id } }');
     expect(unknown.errors).toBeUndefined();
     expect(unknown.data.propertyRight).toBeNull();
   });
@@ -117,7 +117,7 @@ describe.each<Engine>(['mysql', 'pglite'])('real-estate subgraph on %s', (engine
   it('rejects a malformed unit number with BAD_USER_INPUT before any statement', async () => {
     for (const bad of ['430702', '430702001001GB00001X00010002', '430702001001gb00001F00010002', '430702001001GB00001F000100021']) {
       const before = sub.store.statements;
-      const res = await gql(sub.url, 'query($u: String!) { propertyRight(unitNumber: $u) { id } }', { u: bad });
+      const res = await sub.gql('query($u: String!) { propertyRight(unitNumber: $u) { id } }', { u: bad });
       expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
       expect(res.errors?.[0].extensions?.argumentName).toBe('unitNumber');
       expect(res.data?.propertyRight).toBeNull();
@@ -126,14 +126,14 @@ describe.each<Engine>(['mysql', 'pglite'])('real-estate subgraph on %s', (engine
   });
 
   it('returns an empty list for an unknown person', async () => {
-    const res = await gql(sub.url, entitiesQuery('realEstate(includeHistory: true) { id }'), personRefs(['34052419800101001X']));
+    const res = await sub.gql(entitiesQuery('realEstate(includeHistory: true) { id }'), personRefs(['34052419800101001X']));
     expect(res.errors).toBeUndefined();
     expect(res.data._entities[0]).toEqual({ idNumber: '34052419800101001X', realEstate: [] });
   });
 
   it('resolves Person entities in the order asked', async () => {
     const ids = [DEMO.wife, '34052419800101001X', DEMO.husband];
-    const res = await gql(sub.url, entitiesQuery('realEstate { holding }'), personRefs(ids));
+    const res = await sub.gql(entitiesQuery('realEstate { holding }'), personRefs(ids));
     expect(res.errors).toBeUndefined();
     expect(res.data._entities.map((p: any) => [p.idNumber, p.realEstate.length])).toEqual([
       [DEMO.wife, 1],
@@ -145,7 +145,7 @@ describe.each<Engine>(['mysql', 'pglite'])('real-estate subgraph on %s', (engine
   it('costs a constant number of statements for 5 or 50 persons', async () => {
     const count = async (n: number) => {
       const before = sub.store.statements;
-      const res = await gql(sub.url, entitiesQuery(`realEstate(includeHistory: true) { ${RIGHT_FIELDS} }`), personRefs(population.persons.slice(0, n).map((p) => p.idNumber)));
+      const res = await sub.gql(entitiesQuery(`realEstate(includeHistory: true) { ${RIGHT_FIELDS} }`), personRefs(population.persons.slice(0, n).map((p) => p.idNumber)));
       expect(res.errors).toBeUndefined();
       expect(res.data._entities.flatMap((p: any) => p.realEstate).length).toBeGreaterThanOrEqual(n === 5 ? 2 : 20);
       return sub.store.statements - before;

@@ -7,7 +7,7 @@ import { DEMO } from '../../subgraphs/common/population';
 import { createServer, subgraph } from '../../subgraphs/social-security';
 import { socialSecurityRows } from '../../subgraphs/social-security/seed';
 import type { SocialSecurityDB } from '../../subgraphs/social-security/store';
-import { entitiesQuery, gql, personRefs, silentLogger, startTestSubgraph, testPopulation, type Engine, type TestSubgraph } from '../helpers';
+import { entitiesQuery, gql, internalHeaders, INTERNAL_SECRET, personRefs, silentLogger, startTestSubgraph, testPopulation, type Engine, type TestSubgraph } from '../helpers';
 
 const population = testPopulation(400);
 const rows = socialSecurityRows(population);
@@ -29,7 +29,7 @@ describe.each<Engine>(['postgres', 'pglite'])('social-security subgraph on %s', 
   /** Runs a query and returns the response with the statements it cost. */
   const run = async (query: string, variables?: Record<string, unknown>) => {
     const before = sub.store.statements;
-    const res = await gql(sub.url, query, variables);
+    const res = await sub.gql(query, variables);
     return { ...res, statements: sub.store.statements - before };
   };
 
@@ -252,7 +252,7 @@ describe('social-security subgraph with its store down', () => {
     const pool = new pg.Pool({ connectionString: 'postgres://postgres@127.0.0.1:1/none', connectionTimeoutMillis: 2000 });
     db = new Kysely<SocialSecurityDB>({ dialect: new PostgresDialect({ pool }) });
     const store: Store<SocialSecurityDB> = { db, dialect: 'postgres', statements: 0, close: () => db.destroy() };
-    server = await (await createServer({ store, logger: silentLogger })).listen(0);
+    server = await (await createServer({ store, logger: silentLogger, internalSecret: INTERNAL_SECRET })).listen(0);
   });
   afterAll(async () => {
     await server?.stop();
@@ -260,7 +260,7 @@ describe('social-security subgraph with its store down', () => {
   });
 
   it('still answers the root with the key, so other departments can, and raises on register fields', async () => {
-    const res = await gql(server.url, `query($ids: [ID!]!) { person(idNumber: "${DEMO.husband}") { idNumber name } persons(idNumbers: $ids) { idNumber } }`, { ids: [DEMO.wife, UNKNOWN] });
+    const res = await gql(server.url, `query($ids: [ID!]!) { person(idNumber: "${DEMO.husband}") { idNumber name } persons(idNumbers: $ids) { idNumber } }`, { ids: [DEMO.wife, UNKNOWN] }, await internalHeaders('social-security'));
     expect(res.data.person).toEqual({ idNumber: DEMO.husband, name: null });
     expect(res.data.persons).toEqual([{ idNumber: DEMO.wife }, { idNumber: UNKNOWN }]);
     expect(res.errors).toHaveLength(1);
@@ -268,7 +268,7 @@ describe('social-security subgraph with its store down', () => {
   });
 
   it('still rejects a malformed ID as BAD_USER_INPUT', async () => {
-    const res = await gql(server.url, `{ person(idNumber: "${BAD_CHECK}") { idNumber } }`);
+    const res = await gql(server.url, `{ person(idNumber: "${BAD_CHECK}") { idNumber } }`, undefined, await internalHeaders('social-security'));
     expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

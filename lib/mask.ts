@@ -1,0 +1,24 @@
+/**
+ * Masking (脱敏) conventions seen in common Chinese libraries (no national standard): ID numbers
+ * keep the first 3 and last 4 characters, names the surname, mobiles the first 3 and last 4,
+ * addresses their province/city/county part.
+ */
+export type SensitiveKind = 'idNumber' | 'name' | 'phone' | 'address';
+
+const stars = (n: number) => '*'.repeat(Math.max(n, 0));
+
+export const mask: Record<SensitiveKind, (value: string) => string> = {
+  /** `430702198503151239` -> `430***********1239` */
+  idNumber: (v) => (v.length <= 7 ? stars(v.length) : v.slice(0, 3) + stars(v.length - 7) + v.slice(-4)),
+  /** `张建国` -> `张**` */
+  name: (v) => (v.length <= 1 ? v : v[0] + stars(v.length - 1)),
+  /** `13807361234` -> `138****1234` */
+  phone: (v) => (v.length <= 7 ? stars(v.length) : v.slice(0, 3) + stars(v.length - 7) + v.slice(-4)),
+  /** `湖南省常德市武陵区朗州路88号` -> `湖南省常德市武陵区****` */
+  address: (v) => {
+    const region = /^(.*?省)?(.*?市)?(.*?[区县市])?/.exec(v)?.[0] ?? '';
+    return `${region || v.slice(0, 2)}****`;
+  },
+};
+
+export const SENSITIVE_KINDS = Object.keys(mask) as SensitiveKind[];
