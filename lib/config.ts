@@ -9,6 +9,18 @@ export function envPrefix(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 }
 
+/** The scopes of the contract (ARCHITECTURE.md); a token with any other scope is refused. */
+export const KNOWN_SCOPES = [
+  'social-security:read',
+  'real-estate:read',
+  'marriage:read',
+  'medical-insurance:read',
+  'medical:sensitive',
+  'pii:unmasked',
+  'audit:read',
+  'self',
+] as const;
+
 const DEV_JWT_SECRET = 'archive-federation-development-jwt-secret-change-me';
 const DEV_INTERNAL_SECRET = 'archive-federation-development-internal-secret-change-me';
 
@@ -40,6 +52,8 @@ const baseSchema = z.object({
   JWT_AUDIENCE: z.string().default('archive-federation'),
   /** HS256 secret the gateway signs per-request internal tokens with; subgraphs verify them. */
   INTERNAL_TOKEN_SECRET: optionalUrl,
+  /** `filter`: unauthorized fields come back null with an error; `reject`: the whole request is refused. */
+  AUTHZ_MODE: z.enum(['filter', 'reject']).default('filter'),
   /** Lifetime of an internal token. */
   INTERNAL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -4,7 +4,8 @@
  */
 import { loadConfig } from '../lib/config';
 import { dropAllTables, openStore, type Store } from '../lib/db';
-import { signInternalToken, type Principal } from '../lib/tokens';
+import { findRole } from '../lib/roles';
+import { signClientToken, signInternalToken, type Principal } from '../lib/tokens';
 import { createLogger } from '../lib/logger';
 import { createSubgraphServer, type RunningServer, type SubgraphDefinition } from '../subgraphs/common/server';
 import { generatePopulation, type Population } from '../subgraphs/common/population';
@@ -24,6 +25,27 @@ export const ARCHIVIST: Principal = {
   org: '常德市档案馆',
   scopes: ['social-security:read', 'real-estate:read', 'marriage:read', 'medical-insurance:read', 'medical:sensitive', 'pii:unmasked'],
 };
+
+/** A client JWT signed with the development secret, as `npm run token` makes. */
+export function clientToken(claims: { sub?: string; scopes: string[]; org?: string; name?: string }, ttl: string | number = '10m'): Promise<string> {
+  const config = loadConfig({});
+  return signClientToken({ sub: claims.sub ?? 'tester', ...claims }, { secret: config.JWT_SECRET!, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttl });
+}
+
+/**
+ * Request headers for a role of lib/roles.ts: its token, its declared purpose and, unless
+ * `caseNumber: null`, a case number. `scopes` and `sub` override the role's.
+ */
+export async function roleHeaders(roleKey: string, options: { sub?: string; scopes?: string[]; caseNumber?: string | null; purpose?: string | null } = {}): Promise<Record<string, string>> {
+  const role = findRole(roleKey);
+  const token = await clientToken({ sub: options.sub ?? `${role.key}-001`, scopes: options.scopes ?? role.scopes, org: role.org });
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  const purpose = options.purpose === undefined ? role.purpose : options.purpose;
+  if (purpose) headers['x-access-purpose'] = encodeURIComponent(purpose);
+  const caseNumber = options.caseNumber === undefined ? '(2026)湘0702民初1234号' : options.caseNumber;
+  if (caseNumber) headers['x-case-number'] = encodeURIComponent(caseNumber);
+  return headers;
+}
 
 /** Headers the gateway would send to subgraph `audience` on behalf of `principal`. */
 export async function internalHeaders(audience: string, principal: Principal = ARCHIVIST): Promise<Record<string, string>> {

@@ -13,8 +13,10 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway } from '@apollo/gateway';
 import { identityResolver, type Identity } from './auth/identity';
+import { authorizingGateway, scopesIn, type Denial } from './authz/gateway';
+import { readPolicies } from './authz/policies';
 import { SignedDataSource } from './fetch/signed-data-source';
-import { envPrefix, type Config } from '../../lib/config';
+import { envPrefix, KNOWN_SCOPES, type Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import { randomUUID } from 'node:crypto';
 
@@ -24,6 +26,8 @@ export interface GatewayContext extends Identity {
   logger: Logger;
   /** Internal tokens already signed for this request, by subgraph. */
   internalTokens: Map<string, Promise<string>>;
+  /** Fields removed by authorization (set once the operation is authorized). */
+  denied?: Denial[];
 }
 
 export interface GatewayOptions {
@@ -58,8 +62,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const supergraphSdl = options.supergraphSdl ?? readFileSync(config.SUPERGRAPH_PATH, 'utf8');
   const production = config.NODE_ENV === 'production';
 
+  // @apollo/gateway refuses the access-control directives: read them, strip them, enforce them here.
+  const { gatewaySdl, policies } = readPolicies(supergraphSdl);
   const gateway = new ApolloGateway({
-    supergraphSdl,
+    supergraphSdl: gatewaySdl,
     logger,
     buildService: ({ name, url }) =>
       new SignedDataSource({
@@ -70,7 +76,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       }),
   });
 
-  const identify = identityResolver(config);
+  const identify = identityResolver(config, new Set([...KNOWN_SCOPES, ...scopesIn(policies)]));
   const app = express();
   const httpServer = http.createServer(app);
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
@@ -78,7 +84,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
   ];
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: authorizingGateway(gateway, { policies, mode: config.AUTHZ_MODE }),
     plugins,
     introspection: !production,
     includeStacktraceInErrorResponses: !production,

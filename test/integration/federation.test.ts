@@ -3,7 +3,7 @@
  * the dossier query walks person -> spouse -> spouse's properties across all departments.
  */
 import { DEMO } from '../../subgraphs/common/population';
-import { gql } from '../helpers';
+import { gql, roleHeaders } from '../helpers';
 import { startFederation, type Federation } from '../federation';
 
 const DOSSIER = `query Dossier($id: ID!) {
@@ -19,13 +19,15 @@ const DOSSIER = `query Dossier($id: ID!) {
 
 describe('federation through the gateway (PostgreSQL + MariaDB)', () => {
   let fed: Federation;
+  let archivist: Record<string, string>;
   beforeAll(async () => {
+    archivist = await roleHeaders('archivist');
     fed = await startFederation();
   });
   afterAll(() => fed?.stop());
 
   it('serves the dossier query across all four departments', async () => {
-    const res = await gql(fed.url, DOSSIER, { id: DEMO.husband });
+    const res = await gql(fed.url, DOSSIER, { id: DEMO.husband }, archivist);
     expect(res.errors).toBeUndefined();
     const p = res.data.person;
     expect(p.name).toBe('张建国');
@@ -43,12 +45,12 @@ describe('federation through the gateway (PostgreSQL + MariaDB)', () => {
   });
 
   it('answers null for an unknown person and BAD_USER_INPUT for a malformed ID without a store call', async () => {
-    const unknown = await gql(fed.url, '{ person(idNumber: "34052419800101001X") { name } }');
+    const unknown = await gql(fed.url, '{ person(idNumber: "34052419800101001X") { name } }', undefined, archivist);
     expect(unknown.errors).toBeUndefined();
     expect(unknown.data.person).toBeNull();
 
     const before = fed.statements();
-    const bad = await gql(fed.url, '{ person(idNumber: "430702198503151230") { name marriages { kind } } }');
+    const bad = await gql(fed.url, '{ person(idNumber: "430702198503151230") { name marriages { kind } } }', undefined, archivist);
     expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(bad.errors?.[0].message).toMatch(/check character/);
     expect(fed.statements()).toEqual(before);
@@ -59,7 +61,7 @@ describe('federation through the gateway (PostgreSQL + MariaDB)', () => {
     const cost = async (n: number) => {
       const ids = fed.population.persons.slice(0, n).map((p) => p.idNumber);
       const before = fed.statements();
-      const res = await gql(fed.url, query, { ids });
+      const res = await gql(fed.url, query, { ids }, archivist);
       expect(res.errors).toBeUndefined();
       expect(res.data.persons).toHaveLength(n);
       const after = fed.statements();

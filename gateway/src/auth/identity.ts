@@ -38,7 +38,7 @@ function safeDecode(value: string): string {
 }
 
 /** Creates the per-request identity resolver from the config (HS256 secret or JWKS). */
-export function identityResolver(config: Config): (headers: IncomingHttpHeaders) => Promise<Identity> {
+export function identityResolver(config: Config, knownScopes: ReadonlySet<string>): (headers: IncomingHttpHeaders) => Promise<Identity> {
   const verify = clientTokenVerifier({
     secret: config.JWT_SECRET,
     jwksUrl: config.JWT_JWKS_URL,
@@ -55,11 +55,19 @@ export function identityResolver(config: Config): (headers: IncomingHttpHeaders)
     if (!match) {
       throw codedError(ErrorCode.UNAUTHENTICATED, 'The Authorization header must be "Bearer <JWT>".', { http: { status: 401 } });
     }
+    let principal: Principal;
     try {
-      return { principal: await verify(match[1]), purpose, caseNumber };
+      principal = await verify(match[1]);
     } catch (err) {
       if (err instanceof InvalidTokenError) throw codedError(ErrorCode.UNAUTHENTICATED, err.message, { http: { status: 401 } });
       throw err;
     }
+    const unknown = principal.scopes.filter((s) => !knownScopes.has(s));
+    if (unknown.length > 0) {
+      throw codedError(ErrorCode.UNAUTHENTICATED, `The token carries unknown scope(s) ${unknown.join(', ')}; known scopes: ${[...knownScopes].join(', ')}.`, {
+        http: { status: 401 },
+      });
+    }
+    return { principal, purpose, caseNumber };
   };
 }

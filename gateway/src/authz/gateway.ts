@@ -1,0 +1,81 @@
+/**
+ * Wraps @apollo/gateway so that every operation is authorized before it is planned: the
+ * directives read from the supergraph decide which fields the caller may see, the rest are removed,
+ * and the response carries `null` plus `UNAUTHORIZED_FIELD_OR_TYPE` at each removed path.
+ */
+import { createHash } from 'node:crypto';
+import type { ApolloGateway } from '@apollo/gateway';
+import type { GatewayExecutor, GatewayInterface, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import { print, type DocumentNode } from 'graphql';
+import type { GatewayContext } from '../server';
+import { maskIdNumbers, suppliedStrings } from '../masking/id-numbers';
+import { authorizeOperation, type Denial } from './authorize';
+import { deniedErrors, fillDenied } from './errors';
+import type { PolicyIndex } from './policies';
+
+/** How a request with unauthorized fields is answered. */
+export type AuthzMode = 'filter' | 'reject';
+
+/** The `@policy` names this gateway implements. An unknown name is never satisfied (fail closed). */
+export const POLICIES: Record<string, (ctx: GatewayContext) => boolean> = {
+  /** An `X-Access-Purpose` header states why the records are read (PIPL Art. 6). */
+  purpose_declared: (ctx) => Boolean(ctx.purpose),
+  /** An `X-Case-Number` names the case; a citizen reading their own records (scope self) needs none. */
+  case_number: (ctx) => Boolean(ctx.caseNumber) || ctx.principal.scopes.includes('self'),
+};
+
+export interface AuthorizingGatewayOptions {
+  policies: PolicyIndex;
+  /** `filter` (Router's default): remove and null the unauthorized fields; `reject`: refuse the whole request. @default filter */
+  mode: AuthzMode;
+}
+
+/** Every scope a supergraph's `@requiresScopes` mentions. */
+export function scopesIn(policies: PolicyIndex): Set<string> {
+  const out = new Set<string>();
+  for (const map of [policies.types, policies.fields]) for (const r of map.values()) r.scopes.flat().forEach((s) => out.add(s));
+  return out;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingGatewayOptions): GatewayInterface {
+  const authorize = (inner: GatewayExecutor): GatewayExecutor => async (rc: GatewayGraphQLRequestContext) => {
+    const ctx = rc.context as unknown as GatewayContext;
+    const scopes = new Set(ctx.principal.scopes);
+    const { document, denied, empty } = authorizeOperation({
+      document: rc.document,
+      operationName: rc.request.operationName,
+      schema: rc.schema,
+      policies: options.policies,
+      principal: { authenticated: ctx.principal.authenticated, scopes },
+      policyCheck: (name) => POLICIES[name]?.(ctx) ?? false,
+      variables: rc.request.variables,
+    });
+    ctx.denied = denied;
+    if (denied.length > 0 && options.mode === 'reject') return { errors: deniedErrors(denied) };
+    const result = empty
+      ? { data: {} }
+      : await inner(denied.length === 0 ? rc : { ...rc, document, queryHash: sha256(print(document)) });
+    if (!scopes.has('pii:unmasked')) maskIds(result.data, document, rc, ctx);
+    if (denied.length === 0) return result;
+    return { ...result, data: fillDenied(result.data ?? null, denied), errors: [...(result.errors ?? []), ...deniedErrors(denied)] };
+  };
+  return {
+    async load(loadOptions) {
+      const { schema, executor } = await gateway.load(loadOptions);
+      return { schema, executor: authorize(executor) };
+    },
+    onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
+    stop: () => gateway.stop(),
+  };
+}
+
+function maskIds(data: Record<string, unknown> | null | undefined, document: DocumentNode, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): void {
+  if (!data || (rc.source && !rc.source.includes('idNumber'))) return; // cheap exit: nothing to mask
+  const keep = suppliedStrings(document, rc.request.variables);
+  keep.add(ctx.principal.sub);
+  maskIdNumbers(data, document, rc.schema, keep);
+}
+
+export type { Denial };
