@@ -12,7 +12,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway } from '@apollo/gateway';
-import { identityResolver, type Identity } from './auth/identity';
+import { authenticationPlugin, identityResolver, type Identity } from './auth/identity';
 import { authorizingGateway, scopesIn, type Denial } from './authz/gateway';
 import { readPolicies } from './authz/policies';
 import { SignedDataSource } from './fetch/signed-data-source';
@@ -23,9 +23,13 @@ import { randomUUID } from 'node:crypto';
 /** Per-request state every gateway plugin and data source reads. */
 export interface GatewayContext extends Identity {
   requestId: string;
+  /** The client's network address (the audit record's "client address"). */
+  clientAddress: string;
   logger: Logger;
   /** Internal tokens already signed for this request, by subgraph. */
   internalTokens: Map<string, Promise<string>>;
+  /** ID numbers whose records the subgraphs returned for this request (for the audit record). */
+  subjects: Set<string>;
   /** Fields removed by authorization (set once the operation is authorized). */
   denied?: Denial[];
 }
@@ -83,6 +87,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ApolloServerPluginDrainHttpServer({ httpServer }),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
   ];
+  plugins.push(authenticationPlugin);
   const apollo = new ApolloServer<GatewayContext>({
     gateway: authorizingGateway(gateway, { policies, mode: config.AUTHZ_MODE }),
     plugins,
@@ -107,8 +112,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       context: async ({ req }) => ({
         ...(await identify(req.headers)),
         requestId: requestIdOf(req.headers['x-request-id']),
+        clientAddress: req.socket.remoteAddress ?? 'unknown',
         logger,
         internalTokens: new Map(),
+        subjects: new Set<string>(),
       }),
     }),
   );

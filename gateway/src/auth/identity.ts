@@ -3,12 +3,20 @@
  * into the request's identity. No header = anonymous; a bad or expired token = 401 UNAUTHENTICATED.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLError } from 'graphql';
 import type { Config } from '../../../lib/config';
 import { codedError, ErrorCode } from '../../../lib/errors';
 import { ANONYMOUS, clientTokenVerifier, InvalidTokenError, type Principal } from '../../../lib/tokens';
 
 export interface Identity {
   principal: Principal;
+  /**
+   * Why the credentials were refused, if they were. Kept on the context (rather than thrown while
+   * building it) so the request still runs through every plugin, the audit log included, and is
+   * refused by `authenticationPlugin`.
+   */
+  authError?: GraphQLError;
   /** `X-Access-Purpose`: the declared purpose of the access (PIPL Art. 6). */
   purpose?: string;
   /** `X-Case-Number`: the case a court or authority is acting under. */
@@ -47,6 +55,15 @@ export function identityResolver(config: Config, knownScopes: ReadonlySet<string
     audience: config.JWT_AUDIENCE,
   });
   return async (headers) => {
+    try {
+      return await resolve(headers);
+    } catch (err) {
+      if (!(err instanceof Error && 'extensions' in err)) throw err;
+      return { principal: ANONYMOUS, authError: err as GraphQLError };
+    }
+  };
+
+  async function resolve(headers: IncomingHttpHeaders): Promise<Identity> {
     const purpose = headerText(headers, 'x-access-purpose');
     const caseNumber = headerText(headers, 'x-case-number');
     const authorization = headers.authorization;
@@ -69,5 +86,18 @@ export function identityResolver(config: Config, knownScopes: ReadonlySet<string
       });
     }
     return { principal, purpose, caseNumber };
-  };
+  }
 }
+
+/** Refuses a request whose credentials were refused (401), before anything is planned or fetched. */
+export const authenticationPlugin: ApolloServerPlugin<Identity> = {
+  async requestDidStart({ contextValue }) {
+    if (!contextValue.authError) return;
+    const error = contextValue.authError;
+    return {
+      async didResolveOperation() {
+        throw error;
+      },
+    };
+  },
+};

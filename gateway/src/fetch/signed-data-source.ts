@@ -1,8 +1,10 @@
 /**
  * The data source for every subgraph call: signs a short-lived internal token carrying the
- * caller's principal and declared purpose (audience = that subgraph), and propagates the request id.
+ * caller's principal and declared purpose (audience = that subgraph), propagates the request id,
+ * and collects the subjects each subgraph reports.
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { signInternalToken } from '../../../lib/tokens';
 import type { GatewayContext } from '../server';
 
@@ -41,5 +43,12 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     }
     request.http!.headers.set('authorization', `Bearer ${await token}`);
     request.http!.headers.set('x-request-id', context.requestId);
+  }
+
+  /** Collects the subjects the subgraph reports (`extensions.subjects`) for the audit record. */
+  override didReceiveResponse({ response, context }: { response: GatewayGraphQLResponse; context: GatewayContext }): GatewayGraphQLResponse {
+    const subjects = response.extensions?.subjects;
+    if (Array.isArray(subjects) && 'subjects' in context) for (const s of subjects) if (typeof s === 'string') context.subjects.add(s);
+    return response;
   }
 }
