@@ -32,14 +32,23 @@ export interface Federation {
   stop(): Promise<void>;
 }
 
-export async function startFederation(engines = PRODUCTION_ENGINES, population = testPopulation()): Promise<Federation> {
+export interface FederationOptions {
+  engines?: Record<Department, Engine>;
+  population?: Population;
+  /** Extra environment for the gateway's config (e.g. `{ AUTHZ_MODE: 'reject' }`). */
+  env?: Record<string, string>;
+}
+
+export async function startFederation(options: FederationOptions | Record<Department, Engine> = {}): Promise<Federation> {
+  const opts: FederationOptions = 'marriage' in options ? { engines: options as Record<Department, Engine> } : (options as FederationOptions);
+  const { engines = PRODUCTION_ENGINES, population = testPopulation(), env = {} } = opts;
   const subgraphs = {} as Record<Department, TestSubgraph<any>>;
   await Promise.all(
     DEPARTMENTS.map(async (name) => {
       subgraphs[name] = await startTestSubgraph(SUBGRAPHS[name]!, engines[name], population);
     }),
   );
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_HOST: '127.0.0.1' });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_HOST: '127.0.0.1', ...env });
   const gateway = await createGateway({
     config,
     logger: silentLogger,

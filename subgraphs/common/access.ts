@@ -52,7 +52,9 @@ export function applyAccessRules(schema: GraphQLSchema): GraphQLSchema {
         if (guarded) assertSubjectAllowed(ctx, source.idNumber);
         const value = await resolve(source, args, ctx, info);
         if (guarded && hasContent(value)) ctx.subjects.add(source.idNumber);
-        return kind && typeof value === 'string' && !canSeeUnmasked(ctx.claims) ? mask[kind](value) : value;
+        // A citizen sees their own register entry unmasked; everyone else's stays masked.
+        const own = guarded && isSelfCaller(ctx.claims) && source.idNumber === ctx.claims.principal.sub;
+        return kind && typeof value === 'string' && !canSeeUnmasked(ctx.claims) && !own ? mask[kind](value) : value;
       };
     }
   }
