@@ -1,0 +1,231 @@
+/**
+ * Per-role views and attacks through the gateway, on the production engines. Each role of
+ * lib/roles.ts runs the same dossier query; what it sees, what comes back null with
+ * UNAUTHORIZED_FIELD_OR_TYPE and what is masked is asserted.
+ */
+import { DEMO } from '../../subgraphs/common/population';
+import { clientToken, gql, internalHeaders, roleHeaders, entitiesQuery, personRefs, ARCHIVIST, INTERNAL_SECRET } from '../helpers';
+import { startFederation, type Federation } from '../federation';
+import { signInternalToken, signClientToken } from '../../lib/tokens';
+
+const DOSSIER = `query Dossier($id: ID!) {
+  person(idNumber: $id) {
+    idNumber name phone
+    maritalStatus
+    marriages { kind spouseName spouse { idNumber name realEstate { unitNumber } } }
+    realEstate { unitNumber holders { name } }
+    socialInsurance { enrolments { type } }
+    medicalInsurance { enrolments { insuranceType } settlements { items { settlementId totalCost diagnosis { code } } } }
+  }
+}`;
+
+type Res = Awaited<ReturnType<typeof gql>>;
+const deniedPaths = (res: Res) =>
+  (res.errors ?? []).filter((e) => e.extensions?.code === 'UNAUTHORIZED_FIELD_OR_TYPE').map((e) => e.path!.join('.')).sort();
+const codes = (res: Res) => [...new Set((res.errors ?? []).map((e) => e.extensions?.code))].sort();
+
+describe('access control through the gateway', () => {
+  let fed: Federation;
+  const dossier = async (headers: Record<string, string>, id: string = DEMO.husband) => gql(fed.url, DOSSIER, { id }, headers);
+
+  beforeAll(async () => {
+    fed = await startFederation();
+  });
+  afterAll(() => fed?.stop());
+
+  describe('roles', () => {
+    it('anonymous: nothing of a record, not even whether the person exists', async () => {
+      const res = await dossier({});
+      expect(res.status).toBe(200);
+      expect(res.data).toEqual({ person: null });
+      expect(deniedPaths(res)).toContain('person');
+    });
+
+    it('court with a case number: marriage, real estate, social security; medical denied; PII masked', async () => {
+      const res = await dossier(await roleHeaders('court'));
+      const p = res.data.person;
+      expect(p.idNumber).toBe(DEMO.husband); // the ID the caller asked about is not masked
+      expect(p.name).toBe('张**');
+      expect(p.phone).toBe('138****1234');
+      expect(p.maritalStatus).toBe('MARRIED');
+      const current = p.marriages.at(-1);
+      expect(current.spouseName).toBe('李**');
+      expect(current.spouse.idNumber).toBe('430***********2420');
+      expect(current.spouse.name).toBe('李**');
+      expect(current.spouse.realEstate.length).toBeGreaterThan(0);
+      expect(p.realEstate.flatMap((r: any) => r.holders.map((h: any) => h.name))).toContain('张**');
+      expect(p.socialInsurance.enrolments.length).toBeGreaterThan(0);
+      expect(p.medicalInsurance).toBeNull();
+      expect(deniedPaths(res)).toEqual(['person.medicalInsurance']);
+    });
+
+    it('court without a case number: marriage records withheld, marital status still answered', async () => {
+      const res = await dossier(await roleHeaders('court', { caseNumber: null }));
+      expect(res.data.person.marriages).toBeNull();
+      expect(res.data.person.maritalStatus).toBe('MARRIED');
+      expect(deniedPaths(res)).toEqual(['person.marriages', 'person.medicalInsurance']);
+    });
+
+    it('no declared purpose: every record field is withheld', async () => {
+      const res = await dossier(await roleHeaders('archivist', { purpose: null }));
+      expect(res.data.person).toMatchObject({ idNumber: DEMO.husband, name: null, marriages: null, realEstate: null, socialInsurance: null, medicalInsurance: null });
+      expect(deniedPaths(res)).toEqual(
+        ['maritalStatus', 'marriages', 'medicalInsurance', 'name', 'phone', 'realEstate', 'socialInsurance'].map((f) => `person.${f}`),
+      );
+    });
+
+    it('civil affairs: marriages only', async () => {
+      const res = await dossier(await roleHeaders('civil-affairs'));
+      const p = res.data.person;
+      expect(p.marriages.length).toBe(3);
+      expect(p.marriages.at(-1).spouse.realEstate).toBeNull();
+      expect(deniedPaths(res)).toEqual(['person.marriages.spouse.realEstate', 'person.medicalInsurance', 'person.phone', 'person.realEstate', 'person.socialInsurance']);
+    });
+
+    it('healthcare security: medical records with amounts and diagnoses; nothing else', async () => {
+      const res = await dossier(await roleHeaders('healthcare-security'));
+      const items = res.data.person.medicalInsurance.settlements.items;
+      expect(items.length).toBeGreaterThan(0);
+      expect(items.some((i: any) => typeof i.totalCost === 'number')).toBe(true);
+      expect(deniedPaths(res)).toEqual(['person.maritalStatus', 'person.marriages', 'person.phone', 'person.realEstate', 'person.socialInsurance']);
+    });
+
+    it('medical-insurance:read without medical:sensitive: amounts and diagnoses null, the rest returned', async () => {
+      const res = await dossier(await roleHeaders('healthcare-security', { scopes: ['medical-insurance:read'] }));
+      const items = res.data.person.medicalInsurance.settlements.items;
+      expect(items.length).toBeGreaterThan(0);
+      for (const i of items) expect(i).toMatchObject({ settlementId: expect.any(String), totalCost: null, diagnosis: null });
+      expect(deniedPaths(res)).toEqual(
+        expect.arrayContaining(['person.medicalInsurance.settlements.items.diagnosis', 'person.medicalInsurance.settlements.items.totalCost']),
+      );
+    });
+
+    it('archivist: every department, unmasked; medical amounts still need medical:sensitive', async () => {
+      const res = await dossier(await roleHeaders('archivist'));
+      const p = res.data.person;
+      expect(p.name).toBe('张建国');
+      expect(p.marriages.at(-1).spouse).toMatchObject({ idNumber: DEMO.wife, name: '李秀英' });
+      expect(p.medicalInsurance.enrolments.length).toBeGreaterThan(0);
+      expect(deniedPaths(res)).toEqual(['person.medicalInsurance.settlements.items.diagnosis', 'person.medicalInsurance.settlements.items.totalCost']);
+    });
+
+    it('auditor: audit:read opens no record', async () => {
+      const res = await dossier(await roleHeaders('auditor'));
+      expect(res.data.person).toMatchObject({ name: null, marriages: null, realEstate: null, socialInsurance: null, medicalInsurance: null });
+    });
+
+    it('citizen (self): own records unmasked; the spouse\'s records are refused even through the marriage', async () => {
+      const res = await dossier(await roleHeaders('citizen', { sub: DEMO.husband, caseNumber: null }));
+      const p = res.data.person;
+      expect(p.name).toBe('张建国');
+      expect(p.medicalInsurance.settlements.items.length).toBeGreaterThan(0);
+      const spouse = p.marriages.at(-1).spouse;
+      expect(spouse.idNumber).toBe('430***********2420');
+      expect(spouse.name).toBeNull();
+      expect(spouse.realEstate).toBeNull();
+      expect(codes(res)).toEqual(['FORBIDDEN']);
+      const forbidden = res.errors!.map((e) => e.path!.filter((k) => typeof k === 'string').join('.'));
+      expect(forbidden).toEqual(expect.arrayContaining(['person.marriages.spouse.name', 'person.marriages.spouse.realEstate']));
+    });
+
+    it('citizen (self) asking for someone else gets none of their records', async () => {
+      const res = await dossier(await roleHeaders('citizen', { sub: DEMO.husband, caseNumber: null }), DEMO.wife);
+      const p = res.data.person;
+      expect(p).toMatchObject({ name: null, marriages: null, realEstate: null, socialInsurance: null, medicalInsurance: null });
+      expect(codes(res)).toEqual(['FORBIDDEN']);
+    });
+
+    it('reject mode refuses the whole request instead of filtering', async () => {
+      const strict = await startFederation({ env: { AUTHZ_MODE: 'reject' }, population: fed.population });
+      try {
+        const res = await gql(strict.url, DOSSIER, { id: DEMO.husband }, await roleHeaders('civil-affairs'));
+        expect(res.data ?? null).toBeNull();
+        expect(codes(res)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']);
+        const ok = await gql(strict.url, '{ person(idNumber: "430702198503151239") { marriages { kind } } }', undefined, await roleHeaders('civil-affairs'));
+        expect(ok.errors).toBeUndefined();
+      } finally {
+        await strict.stop();
+      }
+    });
+  });
+
+  describe('identity', () => {
+    it.each([
+      ['a malformed Authorization header', { authorization: 'Token abc' }],
+      ['a garbage token', { authorization: 'Bearer not.a.jwt' }],
+    ])('refuses %s with 401 UNAUTHENTICATED', async (_label, headers) => {
+      const res = await dossier(headers);
+      expect(res.status).toBe(401);
+      expect(codes(res)).toEqual(['UNAUTHENTICATED']);
+      expect(res.data).toBeUndefined();
+    });
+
+    it('refuses an expired token, a token signed with another key and one for another audience', async () => {
+      const expired = await clientToken({ scopes: ['marriage:read'] }, Math.floor(Date.now() / 1000) - 10 - Math.floor(Date.now() / 1000));
+      const forged = await signClientToken({ sub: 'x', scopes: ['marriage:read', 'pii:unmasked'] }, { secret: 'attacker-secret', issuer: 'archive-federation', audience: 'archive-federation', ttl: '5m' });
+      const otherAudience = await signClientToken({ sub: 'x', scopes: ['marriage:read'] }, { secret: (await import('../../lib/config')).loadConfig({}).JWT_SECRET!, issuer: 'archive-federation', audience: 'someone-else', ttl: '5m' });
+      for (const token of [expired, forged, otherAudience]) {
+        const res = await dossier({ authorization: `Bearer ${token}` });
+        expect(res.status).toBe(401);
+        expect(codes(res)).toEqual(['UNAUTHENTICATED']);
+      }
+      const res = await dossier({ authorization: `Bearer ${expired}` });
+      expect(res.errors![0].message).toMatch(/expired/);
+    });
+
+    it('refuses unknown scopes, including a known one in another case', async () => {
+      const res = await dossier({ authorization: `Bearer ${await clientToken({ scopes: ['MARRIAGE:READ'] })}` });
+      expect(res.status).toBe(401);
+      expect(res.errors![0].message).toMatch(/unknown scope\(s\) MARRIAGE:READ/);
+    });
+
+    it('treats scopes as a set: order does not matter', async () => {
+      const a = await dossier(await roleHeaders('housing', { scopes: ['real-estate:read', 'marriage:read'] }));
+      const b = await dossier(await roleHeaders('housing', { scopes: ['marriage:read', 'real-estate:read'] }));
+      expect(a.data).toEqual(b.data);
+      expect(a.data.person.realEstate.length).toBeGreaterThan(0);
+    });
+  });
+
+  describe('attacks', () => {
+    it('aliases and fragments do not reach a protected field', async () => {
+      const headers = await roleHeaders('civil-affairs');
+      const res = await gql(
+        fed.url,
+        `query($id: ID!) { a: person(idNumber: $id) { idNumber ...F x: medicalInsurance { enrolments { insuranceType } } } }
+         fragment F on Person { ... on Person { m: medicalInsurance { settlements { items { diagnosis { code } } } } } realEstate { unitNumber } }`,
+        { id: DEMO.husband },
+        headers,
+      );
+      expect(res.data.a).toEqual({ idNumber: DEMO.husband, m: null, realEstate: null, x: null });
+      expect(deniedPaths(res)).toEqual(['a.m', 'a.realEstate', 'a.x']);
+    });
+
+    it('subgraphs refuse calls that do not come from the gateway', async () => {
+      const marriage = fed.subgraphs.marriage.url;
+      const query = entitiesQuery('marriages { spouseName }');
+      const vars = personRefs([DEMO.husband]);
+      const clientJwt = await clientToken({ scopes: ['marriage:read', 'pii:unmasked'] });
+      const expired = await signInternalToken({ principal: ARCHIVIST, requestId: 'x' }, 'marriage', INTERNAL_SECRET, -30);
+      const forged = await signInternalToken({ principal: ARCHIVIST, requestId: 'x' }, 'marriage', 'attacker-secret', 60);
+      const wrongAudience = await internalHeaders('medical-insurance');
+      for (const headers of [{}, { authorization: `Bearer ${clientJwt}` }, { authorization: `Bearer ${expired}` }, { authorization: `Bearer ${forged}` }, wrongAudience]) {
+        const res = await gql(marriage, query, vars, headers);
+        expect(res.status).toBe(401);
+        expect(res.data).toBeUndefined();
+        expect(codes(res)).toEqual(['UNAUTHENTICATED']);
+      }
+      const genuine = await gql(marriage, query, vars, await internalHeaders('marriage'));
+      expect(genuine.data._entities[0].marriages.length).toBe(3);
+    });
+
+    it('a subgraph whose every field was removed is not called', async () => {
+      const before = fed.statements();
+      const res = await gql(fed.url, `{ person(idNumber: "${DEMO.husband}") { medicalInsurance { enrolments { insuranceType } } } }`, undefined, await roleHeaders('civil-affairs'));
+      // Nothing left to ask of `person` either, so it goes too (Router semantics): no subgraph is called.
+      expect(res.data).toEqual({ person: null });
+      expect(deniedPaths(res)).toEqual(['person', 'person.medicalInsurance']);
+      expect(fed.statements()['medical-insurance']).toBe(before['medical-insurance']);
+    });
+  });
+});
