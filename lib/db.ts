@@ -54,19 +54,19 @@ export function dialectOf(url: string | undefined): SqlDialect {
   throw new Error(`Unsupported database URL "${url}": use postgres://… or mysql://…, or leave it unset for the embedded store`);
 }
 
-/** Creates the database named in `url` if the server does not have it yet. */
-export async function ensureDatabase(url: string): Promise<void> {
+/** Runs one statement, built from the database name in `url`, on that server's maintenance database. */
+async function onServer(url: string, statement: (name: string, dialect: SqlDialect) => string): Promise<void> {
   const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
   const name = decodeURIComponent(u.pathname.slice(1));
   if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`Database name "${name}" must be letters, digits and _`);
-  if (dialectOf(url) === 'postgres') {
+  const dialect = dialectOf(url);
+  if (dialect === 'postgres') {
     u.pathname = '/postgres';
     const client = new pg.Client({ connectionString: u.toString() });
     await client.connect();
     try {
-      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-      if (!rowCount) await client.query(`CREATE DATABASE "${name}"`).catch((e) => {
-        if (e.code !== '42P04') throw e; // created concurrently
+      await client.query(statement(name, dialect)).catch((e) => {
+        if (e.code !== '42P04') throw e; // duplicate_database: it exists already
       });
     } finally {
       await client.end();
@@ -75,11 +75,23 @@ export async function ensureDatabase(url: string): Promise<void> {
     u.pathname = '/';
     const conn = await createMysqlConnection(u.toString());
     try {
-      await conn.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+      await conn.query(statement(name, dialect));
     } finally {
       await conn.end();
     }
   }
+}
+
+/** Creates the database named in `url` if the server does not have it yet. */
+export function ensureDatabase(url: string): Promise<void> {
+  return onServer(url, (name, dialect) =>
+    dialect === 'postgres' ? `CREATE DATABASE "${name}"` : `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+  );
+}
+
+/** Drops the database named in `url` (tests' throwaway databases). */
+export function dropDatabase(url: string): Promise<void> {
+  return onServer(url, (name, dialect) => (dialect === 'postgres' ? `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)` : `DROP DATABASE IF EXISTS \`${name}\``));
 }
 
 /** Drops every table of a store, migrations table included (tests and `npm run seed -- --reset`). */

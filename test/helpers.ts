@@ -3,7 +3,7 @@
  * A test that needs PostgreSQL or MariaDB fails (never skips) when the server is missing.
  */
 import { loadConfig } from '../lib/config';
-import { dropAllTables, openStore, type Store } from '../lib/db';
+import { dropAllTables, dropDatabase, openStore, type Store } from '../lib/db';
 import { findRole } from '../lib/roles';
 import { signClientToken, signInternalToken, type Principal } from '../lib/tokens';
 import { createLogger } from '../lib/logger';
@@ -58,8 +58,8 @@ export const silentLogger = createLogger('silent', 'test');
 
 /** A database URL for a fresh throwaway database on `engine` (undefined = embedded in memory). */
 export function testDbUrl(engine: Engine, name: string): string | undefined {
-  // Tests run one file at a time and reset the database first, so names can be stable.
-  const db = `af_test_${name.replace(/[^a-z0-9]/gi, '_')}`;
+  // Per process, so test runs in several checkouts at once do not share databases; dropped on stop.
+  const db = `af_test_${name.replace(/[^a-z0-9]/gi, '_')}_${process.pid}`;
   if (engine === 'postgres') return `${PG_URL}/${db}`;
   if (engine === 'mysql') return `${MYSQL_URL}/${db}`;
   return undefined;
@@ -100,6 +100,8 @@ export async function startTestSubgraph<DB>(def: SubgraphDefinition<DB>, engine:
     async stop() {
       await server.stop();
       await store.close();
+      const url = testDbUrl(engine, def.name);
+      if (url) await dropDatabase(url);
     },
   };
 }
