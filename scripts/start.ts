@@ -8,6 +8,8 @@ import { stopOnSignals } from '../lib/process';
 import { generatePopulation, DEMO, type Population } from '../subgraphs/common/population';
 import { runSubgraph } from '../subgraphs/common/run';
 import { createGateway } from '../gateway/src/server';
+import { findRole } from '../lib/roles';
+import { signClientToken } from '../lib/tokens';
 
 async function main() {
   const started = Date.now();
@@ -21,14 +23,19 @@ async function main() {
   stopOnSignals(logger, [running.stop, ...subgraphs.map((s) => s.stop)]);
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  const archivist = findRole('archivist');
+  const token = config.JWT_SECRET
+    ? await signClientToken({ sub: 'archivist-001', name: archivist.labelZh, org: archivist.org, scopes: archivist.scopes }, { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttl: '8h' })
+    : '<a JWT from your identity provider>';
   console.log(`
   archive-federation is ready in ${seconds}s
 
   Gateway:   ${running.url}   (open it in a browser for the explorer)
   Subgraphs: ${subgraphs.map((s) => `${s.name} ${s.server.url}`).join('\n             ')}
 
-  Try the dossier query:
+  Try the dossier query as an archivist (token valid 8 h; more roles: npm run token -- --role court):
   curl -s ${running.url} -H 'content-type: application/json' \\
+    -H 'authorization: Bearer ${token}' -H 'x-access-purpose: archive-review' -H 'x-case-number: demo' \\
     -d '{"query":"{ person(idNumber: \\"${DEMO.husband}\\") { name maritalStatus marriages { kind date spouse { name realEstate { certificateNumber location } } } realEstate { certificateNumber } socialInsurance { enrolments { type status } } medicalInsurance { enrolments { insuranceType } } } }"}'
 
   Ctrl-C stops everything.

@@ -1,0 +1,82 @@
+/**
+ * End to end, as a user runs it: `npm start` on the embedded default (fresh data folder, other
+ * ports), the printed sample query answered, Ctrl-C stopping every part.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEMO } from '../../subgraphs/common/population';
+import { gql } from '../helpers';
+
+const BASE = 14000 + (process.pid % 500) * 10;
+
+describe('npm start (embedded default)', () => {
+  let child: ChildProcess;
+  let output = '';
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'af-e2e-'));
+
+  beforeAll(async () => {
+    child = spawn('npm', ['start'], {
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        SEED_PERSONS: '300',
+        LOG_LEVEL: 'warn',
+        PUBLIC_HOST: '127.0.0.1',
+        GATEWAY_PORT: String(BASE),
+        SOCIAL_SECURITY_PORT: String(BASE + 1),
+        REAL_ESTATE_PORT: String(BASE + 2),
+        MARRIAGE_PORT: String(BASE + 3),
+        MEDICAL_INSURANCE_PORT: String(BASE + 4),
+        ...Object.fromEntries(['SOCIAL_SECURITY', 'REAL_ESTATE', 'MARRIAGE', 'MEDICAL_INSURANCE'].map((p, i) => [`${p}_SUBGRAPH_URL`, `http://127.0.0.1:${BASE + 1 + i}/graphql`])),
+      },
+      detached: true,
+    });
+    child.stdout!.on('data', (d) => (output += d));
+    child.stderr!.on('data', (d) => (output += d));
+    const deadline = Date.now() + 120_000;
+    while (!output.includes('is ready')) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not become ready:\n${output}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }, 130_000);
+
+  afterAll(() => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('prints the gateway URL and a sample query with a working token', async () => {
+    expect(output).toContain(`Gateway:   http://127.0.0.1:${BASE}/graphql`);
+    const token = /authorization: Bearer (\S+?)'/.exec(output)?.[1];
+    expect(token).toBeDefined();
+    const res = await gql(
+      `http://127.0.0.1:${BASE}/graphql`,
+      `{ person(idNumber: "${DEMO.husband}") { name marriages { spouse { name realEstate { holding } } } socialInsurance { enrolments { type } } medicalInsurance { enrolments { insuranceType } } } }`,
+      undefined,
+      { authorization: `Bearer ${token}`, 'x-access-purpose': 'e2e', 'x-case-number': 'e2e' },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data.person.name).toBe('张建国');
+    expect(res.data.person.marriages.at(-1).spouse.name).toBe('李秀英');
+    expect(res.data.person.marriages.at(-1).spouse.realEstate.map((r: any) => r.holding)).toContain('JOINT');
+  });
+
+  it('serves health endpoints and the explorer landing page', async () => {
+    expect((await fetch(`http://127.0.0.1:${BASE}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`http://127.0.0.1:${BASE}/readyz`)).json()).toMatchObject({ status: 'ready' });
+    const page = await fetch(`http://127.0.0.1:${BASE}/graphql`, { headers: { accept: 'text/html' } });
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+  });
+
+  it('stops every part on Ctrl-C', async () => {
+    // A terminal's Ctrl-C sends SIGINT to the whole process group: npm and the node process under it.
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    process.kill(-child.pid!, 'SIGINT');
+    expect([{ code: 0, signal: null }, { code: null, signal: 'SIGINT' }]).toContainEqual(await exited);
+    // Every part stopped, not only npm: nothing listens on the gateway's or the subgraphs' ports.
+    await new Promise((r) => setTimeout(r, 1000));
+    for (let port = BASE; port <= BASE + 4; port++) await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
+});
