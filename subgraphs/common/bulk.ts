@@ -17,3 +17,10 @@ export async function insertBatches<DB, T extends keyof DB & string>(
     progress?.(batch.length);
   }
 }
+
+/** Writes several tables' rows in order with `insertBatches`, reporting progress over all of them. */
+export async function writeTables<DB>(db: Kysely<DB>, tables: Array<[keyof DB & string, object[]]>, progress?: (done: number, total: number) => void): Promise<void> {
+  const total = tables.reduce((n, [, rows]) => n + rows.length, 0);
+  let done = 0;
+  for (const [table, rows] of tables) await insertBatches(db, table, rows as Record<string, unknown>[], (n) => progress?.((done += n), total));
+}

@@ -1,6 +1,6 @@
 /** Marriage's share of the synthetic population: one registration per marriage event. */
 import { ArchivalNumbering } from '../common/archival';
-import { insertBatches } from '../common/bulk';
+import { writeTables } from '../common/bulk';
 import { CHANGDE_REGIONS, type MarriageKind, type Population } from '../common/population';
 import type { SeedProgress } from '../common/server';
 import type { DocumentRow, MarriageStore, RegistrationRow } from './store';
@@ -45,11 +45,7 @@ export function marriageRows(population: Population): { registrations: Registrat
 
 export async function seed(store: MarriageStore, population: Population, progress?: SeedProgress): Promise<void> {
   const { registrations, documents } = marriageRows(population);
-  const total = registrations.length + documents.length;
-  let done = 0;
-  const tick = (n: number) => progress?.((done += n), total);
-  await insertBatches(store.db, 'marriage_registration', registrations as never, tick);
-  await insertBatches(store.db, 'marriage_document', documents as never, tick);
+  await writeTables(store.db, [['marriage_registration', registrations], ['marriage_document', documents]], progress);
 }
 
 export async function isSeeded(store: MarriageStore): Promise<boolean> {

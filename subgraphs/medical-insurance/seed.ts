@@ -3,7 +3,7 @@
  * in 310, the others in 390), and 0–8 settlements each over 2023–2025 with their visits.
  */
 import { ArchivalNumbering, type ArchivalColumns } from '../common/archival';
-import { insertBatches } from '../common/bulk';
+import { writeTables } from '../common/bulk';
 import { addDays, between, DEMO, pick, prng, type Person, type Population, type Random } from '../common/population';
 import type { SeedProgress } from '../common/server';
 import type { EnroleeRow, EnrolmentRow, EnrolmentStatus, InsuranceType, MedicalInsuranceStore, MedicalType, PersonType, SettlementRow, VisitRow } from './store';
@@ -223,13 +223,7 @@ export function medicalInsuranceRows(population: Population): MedicalInsuranceRo
 
 export async function seed(store: MedicalInsuranceStore, population: Population, progress?: SeedProgress): Promise<void> {
   const { enrolees, enrolments, visits, settlements } = medicalInsuranceRows(population);
-  const total = enrolees.length + enrolments.length + visits.length + settlements.length;
-  let done = 0;
-  const tick = (n: number) => progress?.((done += n), total);
-  await insertBatches(store.db, 'medical_enrolee', enrolees as never, tick);
-  await insertBatches(store.db, 'medical_enrolment', enrolments as never, tick);
-  await insertBatches(store.db, 'medical_visit', visits as never, tick);
-  await insertBatches(store.db, 'medical_settlement', settlements as never, tick);
+  await writeTables(store.db, [['medical_enrolee', enrolees], ['medical_enrolment', enrolments], ['medical_visit', visits], ['medical_settlement', settlements]], progress);
 }
 
 export async function isSeeded(store: MedicalInsuranceStore): Promise<boolean> {

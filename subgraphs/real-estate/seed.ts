@@ -4,7 +4,7 @@
  * cancellations, mortgages on about 40% of rights and seizures on about 2%.
  */
 import { ArchivalNumbering } from '../common/archival';
-import { insertBatches } from '../common/bulk';
+import { writeTables } from '../common/bulk';
 import { addDays, between, CHANGDE_REGIONS, DEMO, LATEST_DATE, pick, prng, type Person, type Population, type Random } from '../common/population';
 import type { SeedProgress } from '../common/server';
 import type { Holding, MortgageRow, PropertyRightRow, PropertyUse, RealEstateStore, RegistrationType, RightHolderRow, RightStatus, SeizureRow } from './store';
@@ -254,13 +254,7 @@ function number(drafts: Draft[], persons: Person[]): RealEstateRows {
 
 export async function seed(store: RealEstateStore, population: Population, progress?: SeedProgress): Promise<void> {
   const { rights, holders, mortgages, seizures } = realEstateRows(population);
-  const total = rights.length + holders.length + mortgages.length + seizures.length;
-  let done = 0;
-  const tick = (n: number) => progress?.((done += n), total);
-  await insertBatches(store.db, 'property_right', rights as never, tick);
-  await insertBatches(store.db, 'right_holder', holders as never, tick);
-  await insertBatches(store.db, 'mortgage', mortgages as never, tick);
-  await insertBatches(store.db, 'seizure', seizures as never, tick);
+  await writeTables(store.db, [['property_right', rights], ['right_holder', holders], ['mortgage', mortgages], ['seizure', seizures]], progress);
 }
 
 export async function isSeeded(store: RealEstateStore): Promise<boolean> {

@@ -1,5 +1,4 @@
-import DataLoader from 'dataloader';
-import { groupLoader, rowLoader } from '../common/loaders';
+import { argsLoader, groupLoader, rowLoader } from '../common/loaders';
 import {
   contributionCountsOf,
   contributionPagesOf,
@@ -12,38 +11,6 @@ import {
   type PeriodRange,
   type SocialSecurityStore,
 } from './store';
-
-/**
- * A per-request DataLoader over `(idNumber, args)` keys: keys asked for in the same tick that share
- * their arguments are fetched together, so each distinct argument set costs one statement however
- * many persons ask for it.
- */
-function argsLoader<A extends object, V>(
-  fetch: (ids: readonly string[], args: A) => Promise<V[]>,
-  idOf: (row: V) => string,
-): DataLoader<A & { idNumber: string }, V[], string> {
-  const argsKey = ({ idNumber: _id, ...args }: A & { idNumber: string }) => JSON.stringify(args, Object.keys(args).sort());
-  return new DataLoader<A & { idNumber: string }, V[], string>(
-    async (keys) => {
-      const groups = new Map<string, { args: A; ids: string[] }>();
-      for (const key of keys) {
-        const k = argsKey(key);
-        const { idNumber, ...args } = key;
-        const group = groups.get(k) ?? groups.set(k, { args: args as unknown as A, ids: [] }).get(k)!;
-        group.ids.push(idNumber);
-      }
-      const byKey = new Map<string, V[]>();
-      await Promise.all(
-        [...groups].map(async ([k, { args, ids }]) => {
-          for (const id of ids) byKey.set(`${id}|${k}`, []);
-          for (const row of await fetch(ids, args)) byKey.get(`${idOf(row)}|${k}`)?.push(row);
-        }),
-      );
-      return keys.map((key) => byKey.get(`${key.idNumber}|${argsKey(key)}`)!);
-    },
-    { cacheKeyFn: (key) => `${key.idNumber}|${argsKey(key)}` },
-  );
-}
 
 export function createLoaders(store: SocialSecurityStore) {
   return {
