@@ -56,18 +56,20 @@ export async function internalHeaders(audience: string, principal: Principal = A
 export type Engine = 'postgres' | 'mysql' | 'pglite';
 export const silentLogger = createLogger('silent', 'test');
 
-/** A database URL for a fresh throwaway database on `engine` (undefined = embedded in memory). */
+let databases = 0;
+
+/** A URL for a fresh throwaway database on `engine` (undefined = embedded in memory). */
 export function testDbUrl(engine: Engine, name: string): string | undefined {
-  // Per process, so test runs in several checkouts at once do not share databases; dropped on stop.
-  const db = `af_test_${name.replace(/[^a-z0-9]/gi, '_')}_${process.pid}`;
+  // Unique per process and call, so parallel checkouts and several federations in one file never
+  // share a database; each is dropped when its subgraph stops.
+  const db = `af_test_${name.replace(/[^a-z0-9]/gi, '_')}_${process.pid}_${++databases}`;
   if (engine === 'postgres') return `${PG_URL}/${db}`;
   if (engine === 'mysql') return `${MYSQL_URL}/${db}`;
   return undefined;
 }
 
 /** A migrated, empty store for `def` on `engine` in a throwaway database. */
-export async function openTestStore<DB>(def: SubgraphDefinition<DB>, engine: Engine): Promise<Store<DB>> {
-  const url = testDbUrl(engine, def.name);
+export async function openTestStore<DB>(def: SubgraphDefinition<DB>, engine: Engine, url = testDbUrl(engine, def.name)): Promise<Store<DB>> {
   const first = await openStore<DB>({ name: def.name, url, dataDir: 'memory' });
   await dropAllTables(first);
   await first.close();
@@ -88,7 +90,8 @@ export interface TestSubgraph<DB> {
 
 /** Opens a store on `engine`, seeds it with `population`, and serves the subgraph on port 0. */
 export async function startTestSubgraph<DB>(def: SubgraphDefinition<DB>, engine: Engine, population: Population): Promise<TestSubgraph<DB>> {
-  const store = await openTestStore(def, engine);
+  const url = testDbUrl(engine, def.name);
+  const store = await openTestStore(def, engine, url);
   await def.seed(store, population);
   const sub = await createSubgraphServer(def, { store, logger: silentLogger, internalSecret: INTERNAL_SECRET });
   const server = await sub.listen(0);
@@ -100,7 +103,6 @@ export async function startTestSubgraph<DB>(def: SubgraphDefinition<DB>, engine:
     async stop() {
       await server.stop();
       await store.close();
-      const url = testDbUrl(engine, def.name);
       if (url) await dropDatabase(url);
     },
   };
