@@ -19,6 +19,11 @@ export const KNOWN_SCOPES = [
   'pii:unmasked',
   'audit:read',
   'self',
+  // Record corrections (one scope per department); a correction drops the cached answers it changes.
+  'social-security:write',
+  'real-estate:write',
+  'marriage:write',
+  'medical-insurance:write',
 ] as const;
 
 const DEV_JWT_SECRET = 'archive-federation-development-jwt-secret-change-me';
@@ -38,11 +43,60 @@ const baseSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   SUPERGRAPH_PATH: z.string().default('schema/supergraph.graphql'),
   AUDIT_DB_URL: optionalUrl,
+  /** PEM (PKCS#8) Ed25519 key that signs audit checkpoints; unset = generated once under DATA_DIR (development). */
+  AUDIT_SIGNING_KEY_FILE: optionalUrl,
+  /**
+   * Group commit: how long the first record of an idle audit writer waits for others. 0 = write at
+   * once; records queued while a batch commits go in the next batch anyway. @default 0
+   */
+  AUDIT_BATCH_MS: z.coerce.number().min(0).max(1000).default(0),
+  /** Group commit: most records written in one INSERT/transaction. @default 100 */
+  AUDIT_BATCH_MAX: z.coerce.number().int().min(1).max(2000).default(100),
+  /** A signed audit checkpoint is written after this many records... @default 1000 */
+  AUDIT_CHECKPOINT_RECORDS: z.coerce.number().int().min(1).default(1000),
+  /** ...or when the last one is this old and records were added since. @default 60 */
+  AUDIT_CHECKPOINT_SECONDS: z.coerce.number().min(1).default(60),
+  /** A response waits at most this long for its audit record to commit, then becomes 503 AUDIT_UNAVAILABLE. @default 5000 */
+  AUDIT_WRITE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   REDIS_URL: optionalUrl,
+  /** Response cache on or off; off serves every query uncached (the benchmark's "caching off"); APQ and invalidation stay on. @default true */
+  CACHE_ENABLED: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
+  /** Prepended to every cache key in Redis, so deployments and test runs can share one Redis. @default af: */
+  CACHE_KEY_PREFIX: z.string().default('af:'),
+  /** A Redis command slower than this fails and the request goes on uncached. @default 100 */
+  CACHE_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(1).default(100),
+  /** After a cache outage (a refused command or 3 timeouts in a row), requests skip the cache this long before trying it again (a reconnection resumes it sooner). @default 1000 */
+  CACHE_RETRY_AFTER_MS: z.coerce.number().int().min(0).default(1000),
+  /** Longest a response stays cached, whatever the subgraphs' cache hints allow. @default 3600 */
+  CACHE_MAX_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
+  /** Entries the in-memory cache (REDIS_URL unset) keeps before evicting the least recently used. @default 10000 */
+  CACHE_MEMORY_MAX_ENTRIES: z.coerce.number().int().min(1).default(10000),
+  /** How long an automatic persisted query stays registered. @default 86400 */
+  CACHE_APQ_TTL_SECONDS: z.coerce.number().int().min(1).default(86400),
   /** Persons generated when a store is seeded on first start. */
   SEED_PERSONS: z.coerce.number().int().min(3).default(1000),
   /** Maximum request body accepted by the gateway. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(256 * 1024),
+  // Operation limits (gateway/src/limits). The legitimate dossier query nests 6 levels and 50 persons
+  // with four departments cost about 7,700, so the defaults leave room above both.
+  /** Deepest field nesting of an operation, leaves counted (`{ person { name } }` is 2). @default 8 */
+  MAX_DEPTH: z.coerce.number().int().min(1).default(8),
+  /** Aliased fields per operation, fragments expanded. @default 15 */
+  MAX_ALIASES: z.coerce.number().int().min(0).default(15),
+  /** Fields selected on the root type per operation. @default 10 */
+  MAX_ROOT_FIELDS: z.coerce.number().int().min(1).default(10),
+  /** Directives per operation, fragments expanded. @default 50 */
+  MAX_DIRECTIVES: z.coerce.number().int().min(0).default(50),
+  /** Lexical tokens per GraphQL document, counted before it is parsed. @default 1000 */
+  MAX_TOKENS: z.coerce.number().int().min(10).default(1000),
+  /** Largest estimated operation cost: objects count 1, lists multiply what is under them. @default 20000 */
+  MAX_COST: z.coerce.number().int().min(1).default(20000),
+  /** Expected length of a list without a `first`/`limit`/list argument, for the cost. @default 10 */
+  COST_LIST_SIZE: z.coerce.number().int().min(1).default(10),
+  /** Operations per batched request (a JSON array); 0 = batched requests refused. @default 0 */
+  MAX_BATCH_OPERATIONS: z.coerce.number().int().min(0).max(100).default(0),
+  /** Longest one gateway-to-subgraph call may take; then its fields are null with SUBGRAPH_UNAVAILABLE. @default 10000 */
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
   /** HS256 secret for client JWTs (local tokens from `npm run token`). Required in production unless JWT_JWKS_* is set. */
   JWT_SECRET: optionalUrl,
   /** JWKS for RS256/ES256 client JWTs: a URL or a file path. */

@@ -54,8 +54,11 @@ export function dialectOf(url: string | undefined): SqlDialect {
   throw new Error(`Unsupported database URL "${url}": use postgres://… or mysql://…, or leave it unset for the embedded store`);
 }
 
-/** Runs one statement, built from the database name in `url`, on that server's maintenance database. */
-async function onServer(url: string, statement: (name: string, dialect: SqlDialect) => string): Promise<void> {
+/**
+ * Runs one statement, built from the database name in `url`, on that server's maintenance
+ * database. `skipIf` (PostgreSQL only) is a query on the name that makes the statement unnecessary.
+ */
+async function onServer(url: string, statement: (name: string, dialect: SqlDialect) => string, skipIf?: string): Promise<void> {
   const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
   const name = decodeURIComponent(u.pathname.slice(1));
   if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`Database name "${name}" must be letters, digits and _`);
@@ -65,8 +68,10 @@ async function onServer(url: string, statement: (name: string, dialect: SqlDiale
     const client = new pg.Client({ connectionString: u.toString() });
     await client.connect();
     try {
+      if (skipIf && (await client.query(skipIf, [name])).rowCount) return;
       await client.query(statement(name, dialect)).catch((e) => {
-        if (e.code !== '42P04') throw e; // duplicate_database: it exists already
+        // Another process created it at the same moment: 42P04 duplicate_database, or 23505 on the catalog.
+        if (e.code !== '42P04' && e.code !== '23505') throw e;
       });
     } finally {
       await client.end();
@@ -82,10 +87,12 @@ async function onServer(url: string, statement: (name: string, dialect: SqlDiale
   }
 }
 
-/** Creates the database named in `url` if the server does not have it yet. */
+/** Creates the database named in `url` if the server does not have it yet (no CREATEDB needed when it exists). */
 export function ensureDatabase(url: string): Promise<void> {
-  return onServer(url, (name, dialect) =>
-    dialect === 'postgres' ? `CREATE DATABASE "${name}"` : `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
+  return onServer(
+    url,
+    (name, dialect) => (dialect === 'postgres' ? `CREATE DATABASE "${name}"` : `CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`),
+    'SELECT 1 FROM pg_database WHERE datname = $1',
   );
 }
 

@@ -10,6 +10,10 @@ export enum ErrorCode {
   STORE_UNAVAILABLE = 'STORE_UNAVAILABLE',
   SUBGRAPH_UNAVAILABLE = 'SUBGRAPH_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+  /** An operation or request over a gateway limit; `extensions.limit` names it, `max` its value, `actual` what was asked. */
+  OPERATION_LIMIT_EXCEEDED = 'OPERATION_LIMIT_EXCEEDED',
+  /** The HTTP request itself is malformed (not JSON, bad encoding); Apollo Server's own code for the same. */
+  BAD_REQUEST = 'BAD_REQUEST',
 }
 
 /** A GraphQLError with a stable code and optional extra extensions. */

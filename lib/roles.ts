@@ -60,7 +60,8 @@ export const ROLES: Role[] = [
     label: 'Archivist of the municipal archive',
     labelZh: '档案馆档案员',
     org: '常德市档案馆',
-    scopes: ['social-security:read', 'real-estate:read', 'marriage:read', 'medical-insurance:read', 'pii:unmasked'],
+    // Archivists also correct catalogue errors in the records they arrange (the :write scopes).
+    scopes: ['social-security:read', 'real-estate:read', 'marriage:read', 'medical-insurance:read', 'pii:unmasked', 'social-security:write', 'real-estate:write', 'marriage:write', 'medical-insurance:write'],
     purpose: '档案整理与开放审核',
   },
   {

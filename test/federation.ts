@@ -7,7 +7,9 @@ import { createGateway } from '../gateway/src/server';
 import { composeSupergraph } from '../scripts/supergraph';
 import { SUBGRAPHS } from '../subgraphs';
 import type { Population } from '../subgraphs/common/population';
-import { silentLogger, startTestSubgraph, testPopulation, type Engine, type TestSubgraph } from './helpers';
+import { dropDatabase } from '../lib/db';
+import type { Logger } from '../lib/logger';
+import { silentLogger, startTestSubgraph, testDbUrl, testPopulation, type Engine, type TestSubgraph } from './helpers';
 
 /** Each department's production engine (ARCHITECTURE.md). */
 export const PRODUCTION_ENGINES: Record<Department, Engine> = {
@@ -48,7 +50,10 @@ export async function startFederation(options: FederationOptions | Record<Depart
       subgraphs[name] = await startTestSubgraph(SUBGRAPHS[name]!, engines[name], population);
     }),
   );
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_HOST: '127.0.0.1', ...env });
+  // The audit store: a throwaway PostgreSQL database beside production engines (PGlite takes seconds
+  // to start), in-memory PGlite beside embedded ones; DATA_DIR memory keeps the developer's .data clean.
+  const auditDbUrl = env.AUDIT_DB_URL || engines['social-security'] !== 'postgres' ? undefined : testDbUrl('postgres', 'audit');
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_HOST: '127.0.0.1', DATA_DIR: 'memory', AUDIT_DB_URL: auditDbUrl, ...env });
   const gateway = await createGateway({
     config,
     logger: silentLogger,
@@ -64,6 +69,27 @@ export async function startFederation(options: FederationOptions | Record<Depart
     async stop() {
       await running.stop();
       await Promise.all(DEPARTMENTS.map((n) => subgraphs[n].stop()));
+      if (auditDbUrl) await dropDatabase(auditDbUrl);
     },
   };
+}
+
+/**
+ * Another gateway replica in front of `fed`'s subgraphs (same supergraph, its own config), e.g. two
+ * gateways sharing one audit store. Stop it before `fed`.
+ */
+export async function startGateway(
+  fed: Federation,
+  env: Record<string, string> = {},
+  /** `subgraphUrls`: send some subgraphs' calls elsewhere (a slow proxy, a closed port); `logger`: capture the gateway's logs. */
+  overrides: { subgraphUrls?: Partial<Record<Department, string>>; logger?: Logger } = {},
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_HOST: '127.0.0.1', DATA_DIR: 'memory', ...env });
+  const gateway = await createGateway({
+    config,
+    logger: overrides.logger ?? silentLogger,
+    supergraphSdl: composeSupergraph(),
+    subgraphUrls: Object.fromEntries(DEPARTMENTS.map((name) => [name, overrides.subgraphUrls?.[name] ?? fed.subgraphs[name].url])),
+  });
+  return gateway.listen(0, '127.0.0.1');
 }

@@ -16,9 +16,14 @@ import { authenticationPlugin, identityResolver, type Identity } from './auth/id
 import { authorizingGateway, scopesIn, type Denial } from './authz/gateway';
 import { readPolicies } from './authz/policies';
 import { SignedDataSource } from './fetch/signed-data-source';
+import { createAudit } from './audit';
+import { createGatewayCache } from './cache';
+import { createMetricsRegistry, metricsHandler } from './metrics/registry';
+import { httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, subgraphFetcher } from './limits';
+import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, requestMetrics, type AccessRecord } from './observability';
+import { mountWebPages } from './web';
 import { envPrefix, KNOWN_SCOPES, type Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
-import { randomUUID } from 'node:crypto';
 
 /** Per-request state every gateway plugin and data source reads. */
 export interface GatewayContext extends Identity {
@@ -32,6 +37,12 @@ export interface GatewayContext extends Identity {
   subjects: Set<string>;
   /** Fields removed by authorization (set once the operation is authorized). */
   denied?: Denial[];
+  /** Whether the response came from the response cache (then `subjects` are those of the request that filled it). */
+  cacheHit?: boolean;
+  /** Entities the query plan fetched by key, as cache tags (`Person:<idNumber>`); collected on a response-cache miss. */
+  entityKeys?: Set<string>;
+  /** What this request's access-log line will say (gateway/src/observability). */
+  access?: AccessRecord;
 }
 
 export interface GatewayOptions {
@@ -55,16 +66,15 @@ export interface Gateway {
   listen(port: number, host?: string): Promise<RunningGateway>;
 }
 
-/** The caller's request id when it looks like one, else a fresh UUID (ids end up in logs and audit). */
-function requestIdOf(header: string | string[] | undefined): string {
-  return typeof header === 'string' && /^[\w.:-]{1,64}$/.test(header) ? header : randomUUID();
-}
-
 /** Builds and starts (loads the supergraph) the gateway, without listening yet. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, logger } = options;
   const supergraphSdl = options.supergraphSdl ?? readFileSync(config.SUPERGRAPH_PATH, 'utf8');
   const production = config.NODE_ENV === 'production';
+  const metrics = createMetricsRegistry();
+  const cache = await createGatewayCache(config, logger, metrics);
+  const observed = requestMetrics(metrics);
+  const limits = limitsFromConfig(config);
 
   // @apollo/gateway refuses the access-control directives: read them, strip them, enforce them here.
   const { gatewaySdl, policies } = readPolicies(supergraphSdl);
@@ -77,6 +87,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         url: options.subgraphUrls?.[name] ?? config.subgraphUrlOverrides[envPrefix(name)] ?? url!,
         secret: config.INTERNAL_TOKEN_SECRET,
         ttlSeconds: config.INTERNAL_TOKEN_TTL_SECONDS,
+        fetcher: subgraphFetcher({ subgraph: name, timeoutMs: config.SUBGRAPH_TIMEOUT_MS, observe: observed.subgraph }),
       }),
   });
 
@@ -87,11 +98,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ApolloServerPluginDrainHttpServer({ httpServer }),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
   ];
-  plugins.push(authenticationPlugin);
+  plugins.push(authenticationPlugin, operationLimitsPlugin(limits.operation), accessLogPlugin);
+  // Holds every response until its audit record is committed (fail closed: 503 AUDIT_UNAVAILABLE).
+  const audit = createAudit({ config, logger });
+  plugins.push(audit.plugin);
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: authorizingGateway(gateway, { policies, mode: config.AUTHZ_MODE }),
+    gateway: authorizingGateway(gateway, { policies, mode: config.AUTHZ_MODE, responseCache: cache.responses }),
     plugins,
+    persistedQueries: { cache: cache.persistedQueries, ttl: config.CACHE_APQ_TTL_SECONDS },
     introspection: !production,
+    // No "Did you mean …?" in production: suggestions let a caller map the schema with introspection off.
+    hideSchemaDetailsFromClientErrors: production,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: config.MAX_BATCH_OPERATIONS > 0,
+    // Backstop for documents that skip the HTTP token check; the parser stops at the limit.
+    parseOptions: { maxTokens: config.MAX_TOKENS },
     includeStacktraceInErrorResponses: !production,
     logger,
   });
@@ -102,23 +123,33 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', (_req, res) => {
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'stopping', supergraph: 'loaded' });
+  app.get('/readyz', async (_req, res) => {
+    const auditStore = (await audit.reachable()) ? 'reachable' : 'unreachable';
+    const ok = ready && auditStore === 'reachable';
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : ready ? 'audit store unreachable' : 'stopping', supergraph: 'loaded', audit: auditStore });
   });
+  app.get('/metrics', metricsHandler(metrics));
+  // The explorer (/explorer, not in production) and the auditors' page (/audit): no external assets.
+  mountWebPages(app, { config, logger });
   app.use(
     '/graphql',
-    express.json({ limit: config.MAX_BODY_BYTES }),
+    requestId(),
+    accessLog({ logger, metrics: observed }),
+    ...httpLimits(limits.http),
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({
+      context: async ({ req, res }) => ({
         ...(await identify(req.headers)),
         requestId: requestIdOf(req.headers['x-request-id']),
         clientAddress: req.socket.remoteAddress ?? 'unknown',
         logger,
         internalTokens: new Map(),
         subjects: new Set<string>(),
+        access: accessRecord(res),
       }),
     }),
+    httpErrorHandler(limits.http),
   );
+  await audit.mount(app, { identify, requestId: requestIdOf });
 
   return {
     app,
@@ -134,6 +165,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             stop: async () => {
               ready = false;
               await apollo.stop();
+              await audit.close();
+              await cache.cache.close();
             },
           });
         });

@@ -20,6 +20,7 @@ import type { Logger } from '../../lib/logger';
 import { verifyInternalToken, InvalidTokenError } from '../../lib/tokens';
 import { accessTypeDefs, applyAccessRules, type AccessContext } from './access';
 import { archivalTypeDefs } from './archival';
+import { cacheControlTypeDefs } from './cache-control';
 import type { Population } from './population';
 
 /** What a resolver sees: the caller's claims, the store, this request's loaders and the logger. */
@@ -50,7 +51,7 @@ export interface SubgraphDefinition<DB = any, L = any> {
 
 /** The subgraph's complete SDL: department SDL plus the shared archival types. */
 export function fullTypeDefs(def: SubgraphDefinition): DocumentNode {
-  return parse(`${def.typeDefs}\n${archivalTypeDefs}\n${accessTypeDefs}`);
+  return parse(`${def.typeDefs}\n${archivalTypeDefs}\n${accessTypeDefs}\n${cacheControlTypeDefs}`);
 }
 
 /** The subgraph's executable schema. */

@@ -44,3 +44,11 @@ export function registrationsOf(store: MarriageStore, ids: readonly string[]): P
 export function documentsOf(store: MarriageStore, registrationIds: readonly number[]): Promise<DocumentRow[]> {
   return store.db.selectFrom('marriage_document').selectAll().where('registration_id', 'in', registrationIds).orderBy('id').execute();
 }
+
+/** Corrects the office of registration `id`; returns its two parties, or null when there is no such registration. */
+export async function correctRegistrationOffice(store: MarriageStore, id: number, office: string): Promise<string[] | null> {
+  const row = await store.db.selectFrom('marriage_registration').select(['husband_id', 'wife_id']).where('id', '=', id).executeTakeFirst();
+  if (!row) return null;
+  await store.db.updateTable('marriage_registration').set({ office }).where('id', '=', id).execute();
+  return [row.husband_id, row.wife_id];
+}

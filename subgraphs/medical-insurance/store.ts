@@ -149,3 +149,11 @@ export function settlementCountsOf(store: MedicalInsuranceStore, ids: readonly s
 export function visitsOf(store: MedicalInsuranceStore, mdtrtIds: readonly string[]): Promise<VisitRow[]> {
   return store.db.selectFrom('medical_visit').selectAll().where('mdtrt_id', 'in', mdtrtIds).execute();
 }
+
+/** Corrects an enrolee's 人员类别; false when `idNumber` was never insured. */
+export async function correctPersonType(store: MedicalInsuranceStore, idNumber: string, personType: PersonType): Promise<boolean> {
+  const known = await store.db.selectFrom('medical_enrolee').select('id_number').where('id_number', '=', idNumber).executeTakeFirst();
+  if (!known) return false;
+  await store.db.updateTable('medical_enrolee').set({ person_type: personType }).where('id_number', '=', idNumber).execute();
+  return true;
+}

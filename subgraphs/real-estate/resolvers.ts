@@ -3,6 +3,8 @@ import { badInput } from '../../lib/errors';
 import { archivalResolvers } from '../common/archival';
 import type { SubgraphContext } from '../common/server';
 import type { RealEstateLoaders } from './loaders';
+import { changedPersons, requireText, requireWriteScope } from '../common/corrections';
+import { correctUnitLocation } from './store';
 import type { MortgageRow, PropertyRightRow, RealEstateDB, RightHolderRow, SeizureRow } from './store';
 
 type Context = SubgraphContext<RealEstateDB, RealEstateLoaders>;
@@ -30,6 +32,14 @@ export function requireUnitNumber(value: string, argumentName = 'unitNumber'): s
 const person = (idNumber: string) => ({ idNumber });
 
 export const resolvers: GraphQLResolverMap<Context> = {
+  Mutation: {
+    correctPropertyLocation: async (_root: unknown, args: { unitNumber: string; location: string }, ctx: Context) => {
+      requireWriteScope(ctx, 'real-estate:write');
+      const holders = await correctUnitLocation(ctx.store, requireUnitNumber(args.unitNumber), requireText(args.location, 'location', 128));
+      if (holders.length === 0) throw badInput('unitNumber', `No right is registered on unit ${args.unitNumber}.`);
+      return changedPersons(ctx, holders);
+    },
+  },
   Query: {
     propertyRight: async (_root: unknown, { unitNumber }: { unitNumber: string }, { loaders }: Context) => {
       const rights = await loaders.rightsByUnit.load(requireUnitNumber(unitNumber)); // newest first

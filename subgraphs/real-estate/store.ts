@@ -109,3 +109,16 @@ export async function seizuresOf(store: RealEstateStore, rightIds: readonly numb
   const rows = await store.db.selectFrom('seizure').selectAll().where('right_id', 'in', rightIds).orderBy('start_date').orderBy('id').execute();
   return rows.map((r) => ({ ...r, released: bool(r.released) }));
 }
+
+/** Corrects the location of every right on a unit; returns every holder, past and present (none: no such unit). */
+export async function correctUnitLocation(store: RealEstateStore, unitNumber: string, location: string): Promise<string[]> {
+  const holders = await store.db
+    .selectFrom('right_holder')
+    .innerJoin('property_right', 'property_right.id', 'right_holder.right_id')
+    .select('right_holder.id_number')
+    .distinct()
+    .where('property_right.unit_number', '=', unitNumber)
+    .execute();
+  if (holders.length > 0) await store.db.updateTable('property_right').set({ location }).where('unit_number', '=', unitNumber).execute();
+  return holders.map((h) => h.id_number).sort();
+}

@@ -5,6 +5,8 @@ import { archivalResolvers } from '../common/archival';
 import { pageArgs, requireIdNumber } from '../common/inputs';
 import type { SubgraphContext } from '../common/server';
 import type { SocialSecurityLoaders } from './loaders';
+import { changedPersons, requireText, requireWriteScope } from '../common/corrections';
+import { correctResidentName } from './store';
 import type { ContributionPageQuery, ContributionRow, EmployerRow, EnrolmentRow, InsuranceFileRow, PeriodRange, ResidentRow, SocialSecurityDB } from './store';
 
 type Context = SubgraphContext<SocialSecurityDB, SocialSecurityLoaders>;
@@ -70,6 +72,16 @@ export const resolvers: GraphQLResolverMap<Context> = {
       }
       const ids = args.idNumbers.map((id) => requireIdNumber(id, 'idNumbers'));
       return rootAnswers(ids, await loaders.residents.loadMany(ids), logger);
+    },
+  },
+  Mutation: {
+    correctPersonName: async (_root: unknown, args: { idNumber: string; name: string }, ctx: Context) => {
+      requireWriteScope(ctx, 'social-security:write');
+      const idNumber = requireIdNumber(args.idNumber);
+      if (!(await correctResidentName(ctx.store, idNumber, requireText(args.name, 'name', 32)))) {
+        throw badInput('idNumber', `The resident register holds no ${idNumber}; only a registered name can be corrected.`);
+      }
+      return changedPersons(ctx, [idNumber])[0];
     },
   },
   Person: {

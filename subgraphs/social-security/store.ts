@@ -123,3 +123,11 @@ export async function contributionCountsOf(store: SocialSecurityStore, ids: read
     .execute();
   return rows.map((r) => ({ id_number: r.id_number, total: Number(r.total) }));
 }
+
+/** Corrects a resident's registered name; false when the register does not know `idNumber`. */
+export async function correctResidentName(store: SocialSecurityStore, idNumber: string, name: string): Promise<boolean> {
+  const known = await store.db.selectFrom('resident').select('id_number').where('id_number', '=', idNumber).executeTakeFirst();
+  if (!known) return false;
+  await store.db.updateTable('resident').set({ name }).where('id_number', '=', idNumber).execute();
+  return true;
+}

@@ -12,6 +12,7 @@ import { maskIdNumbers, suppliedStrings } from '../masking/id-numbers';
 import { authorizeOperation, type Denial } from './authorize';
 import { deniedErrors, fillDenied } from './errors';
 import type { PolicyIndex } from './policies';
+import type { ResponseCache } from '../cache/response-cache';
 
 /** How a request with unauthorized fields is answered. */
 export type AuthzMode = 'filter' | 'reject';
@@ -28,6 +29,8 @@ export interface AuthorizingGatewayOptions {
   policies: PolicyIndex;
   /** `filter` (Router's default): remove and null the unauthorized fields; `reject`: refuse the whole request. @default filter */
   mode: AuthzMode;
+  /** Response cache, run after authorization (it sees the pruned operation) and before execution. @default none */
+  responseCache?: ResponseCache;
 }
 
 /** Every scope a supergraph's `@requiresScopes` mentions. */
@@ -64,7 +67,7 @@ export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingG
   return {
     async load(loadOptions) {
       const { schema, executor } = await gateway.load(loadOptions);
-      return { schema, executor: authorize(executor) };
+      return { schema, executor: authorize(options.responseCache ? options.responseCache.wrap(executor) : executor) };
     },
     onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
     stop: () => gateway.stop(),

@@ -6,6 +6,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { signInternalToken } from '../../../lib/tokens';
+import { noteEntityKeys } from '../cache/key';
 import type { GatewayContext } from '../server';
 
 export interface SignedDataSourceOptions {
@@ -14,6 +15,8 @@ export interface SignedDataSourceOptions {
   url: string;
   secret: string;
   ttlSeconds: number;
+  /** The HTTP client (gateway/src/limits: time limit, SUBGRAPH_UNAVAILABLE); RemoteGraphQLDataSource's own when omitted. */
+  fetcher?: RemoteGraphQLDataSource['fetcher'];
 }
 
 export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
@@ -22,7 +25,8 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   private readonly ttlSeconds: number;
 
   constructor(options: SignedDataSourceOptions) {
-    super({ url: options.url });
+    // Only when given: RemoteGraphQLDataSource assigns its config over its defaults, undefined included.
+    super({ url: options.url, ...(options.fetcher ? { fetcher: options.fetcher } : {}) });
     this.subgraph = options.name;
     this.secret = options.secret;
     this.ttlSeconds = options.ttlSeconds;
@@ -43,6 +47,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     }
     request.http!.headers.set('authorization', `Bearer ${await token}`);
     request.http!.headers.set('x-request-id', context.requestId);
+    noteEntityKeys(request.variables, context.entityKeys); // the response cache tags its entry with them
   }
 
   /** Collects the subjects the subgraph reports (`extensions.subjects`) for the audit record. */

@@ -1,0 +1,152 @@
+/**
+ * Builds the audit entry of a finished request from its Apollo request context: who, why, what was
+ * asked, whose records and which fields came back, and how it ended.
+ */
+import { createHash } from 'node:crypto';
+import type { GraphQLRequestContext } from '@apollo/server';
+import {
+  getNamedType,
+  isAbstractType,
+  isCompositeType,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLSchema,
+  type SelectionSetNode,
+} from 'graphql';
+import type { Logger } from '../../../lib/logger';
+import type { Identity } from '../auth/identity';
+import type { AuditEntry, AuditOutcome } from './record';
+
+/**
+ * What the audit plugin reads from a request's context. The gateway's context has all of it; the
+ * auditors' endpoint has no subgraphs, so no subjects or denials.
+ */
+export interface AuditedContext extends Identity {
+  requestId: string;
+  clientAddress: string;
+  logger?: Logger;
+  subjects?: Set<string>;
+  denied?: ReadonlyArray<{ coordinate: string }>;
+  /** Set by the response cache when the response came from it. */
+  cacheHit?: boolean;
+}
+
+/** Error codes that mean "not allowed" rather than "went wrong". */
+const DENIAL_CODES = new Set(['UNAUTHORIZED_FIELD_OR_TYPE', 'FORBIDDEN']);
+
+type Json = Record<string, unknown>;
+const sorted = (values: Iterable<string>) => [...new Set(values)].sort();
+
+/** What came back: coordinates with a non-null value, and how many leaf (scalar/enum) values. */
+export interface Returned {
+  coordinates: string[];
+  leafValues: number;
+}
+
+/**
+ * The schema coordinates whose values came back non-null, walking the document's selections
+ * alongside the response data (a `TypeInfo` walk driven by the data, so fields under a type
+ * condition count only where the object had that type, when `__typename` tells).
+ */
+export function returnedFields(schema: GraphQLSchema, document: DocumentNode, data: Json, operationName?: string | null): Returned {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  let operation;
+  for (const def of document.definitions) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
+  }
+  const root = operation && schema.getRootType(operation.operation);
+  if (!operation || !root) return { coordinates: [], leafValues: 0 };
+  const out = new Set<string>();
+  let leafValues = 0;
+
+  const visit = (selectionSet: SelectionSetNode, type: GraphQLCompositeType, value: Json) => {
+    const typename = typeof value.__typename === 'string' ? value.__typename : undefined;
+    const concrete = typename ? schema.getType(typename) : undefined;
+    for (const sel of selectionSet.selections) {
+      if (sel.kind === Kind.FIELD) {
+        const name = sel.name.value;
+        const v = value[sel.alias?.value ?? name];
+        const def = 'getFields' in type ? type.getFields()[name] : undefined; // unions select only __typename
+        if (name.startsWith('__') || v === null || v === undefined || !def) continue;
+        const owner = isAbstractType(type) && concrete && isObjectType(concrete) ? concrete : type;
+        out.add(`${owner.name}.${name}`);
+        const fieldType = getNamedType(def.type);
+        if (sel.selectionSet && isCompositeType(fieldType)) each(v, (item) => visit(sel.selectionSet!, fieldType, item));
+        else leafValues += Array.isArray(v) ? v.flat(Infinity).filter((x) => x !== null).length : 1;
+        continue;
+      }
+      const fragment = sel.kind === Kind.FRAGMENT_SPREAD ? fragments.get(sel.name.value) : sel;
+      if (!fragment) continue;
+      const condition = fragment.typeCondition ? schema.getType(fragment.typeCondition.name.value) : type;
+      if (!condition || !isCompositeType(condition)) continue;
+      // With __typename we know whether the condition applies; without it, its keys simply match or not.
+      if (concrete && isObjectType(concrete) && condition !== concrete && !(isAbstractType(condition) && schema.isSubType(condition, concrete))) continue;
+      visit(fragment.selectionSet, condition, value);
+    }
+  };
+  visit(operation.selectionSet, root, data);
+  return { coordinates: sorted(out), leafValues };
+}
+
+function each(value: unknown, fn: (item: Json) => void): void {
+  if (Array.isArray(value)) value.forEach((item) => each(item, fn));
+  else if (value && typeof value === 'object') fn(value as Json);
+}
+
+/**
+ * OK; PARTIAL (errors, but some values came back); DENIED (only refusals, no value back); ERROR;
+ * UNAUTHENTICATED. Objects holding only nulls do not count as values: `{ person: { name: null } }`
+ * after `name` was refused is a denial, not a partial answer.
+ */
+export function outcomeOf(authFailed: boolean, errorCodes: readonly string[], hadErrors: boolean, leafValues: number): AuditOutcome {
+  if (authFailed || errorCodes.includes('UNAUTHENTICATED')) return 'UNAUTHENTICATED';
+  if (!hadErrors) return 'OK';
+  if (leafValues > 0) return 'PARTIAL';
+  return errorCodes.length > 0 && errorCodes.every((c) => DENIAL_CODES.has(c)) ? 'DENIED' : 'ERROR';
+}
+
+export interface EntryTiming {
+  id: string;
+  startedAt: Date;
+  durationMs: number;
+}
+
+/** The audit entry of a request whose response is about to be sent. */
+export function buildEntry(rc: GraphQLRequestContext<AuditedContext>, endpoint: AuditEntry['endpoint'], timing: EntryTiming): AuditEntry {
+  const ctx = rc.contextValue;
+  const body = rc.response.body;
+  const result = body?.kind === 'single' ? body.singleResult : body?.initialResult;
+  const errors = result?.errors ?? [];
+  const errorCodes = sorted(errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')));
+  const data = result?.data;
+  const returned = rc.document && data ? returnedFields(rc.schema, rc.document, data, rc.request.operationName) : { coordinates: [], leafValues: 0 };
+  const document = rc.source ?? rc.request.query ?? null;
+  const { principal } = ctx;
+  return {
+    id: timing.id,
+    time: timing.startedAt.toISOString(),
+    requestId: ctx.requestId,
+    endpoint,
+    principal: { authenticated: principal.authenticated, sub: principal.sub, name: principal.name ?? null, org: principal.org ?? null, scopes: [...principal.scopes] },
+    clientAddress: ctx.clientAddress,
+    purpose: ctx.purpose ?? null,
+    caseNumber: ctx.caseNumber ?? null,
+    operationName: rc.operationName ?? rc.request.operationName ?? null,
+    operationType: rc.operation?.operation ?? null,
+    documentHash: rc.queryHash ?? (document === null ? null : createHash('sha256').update(document).digest('hex')),
+    document,
+    variables: rc.request.variables ?? null,
+    subjects: sorted(ctx.subjects ?? []),
+    fieldsReturned: returned.coordinates,
+    fieldsDenied: sorted((ctx.denied ?? []).map((d) => d.coordinate)),
+    outcome: outcomeOf(Boolean(ctx.authError), errorCodes, errors.length > 0, returned.leafValues),
+    errorCodes,
+    cacheHit: ctx.cacheHit === true || rc.metrics.responseCacheHit === true,
+    durationMs: Math.round(timing.durationMs * 1000) / 1000,
+    httpStatus: rc.response.http.status ?? 200,
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * The audit feature of the gateway: one hash-chained record per request, committed before the
+ * response is sent (plugin.ts, writer.ts), signed checkpoints (signing.ts), the auditors' API at
+ * /audit/graphql (api.ts) and the store check /readyz calls.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import express from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { Config } from '../../../lib/config';
+import type { Logger } from '../../../lib/logger';
+import { authenticationPlugin, type Identity } from '../auth/identity';
+import { auditResolvers, auditTypeDefs, requireAuditScope } from './api';
+import type { AuditedContext } from './entry';
+import { auditPlugin } from './plugin';
+import { loadCheckpointSigner } from './signing';
+import { LazyAuditStore } from './store';
+import { AuditWriter } from './writer';
+
+export interface AuditOptions {
+  config: Config;
+  logger: Logger;
+}
+
+export interface AuditMountOptions {
+  /** The gateway's identity resolver: the same tokens and headers are accepted. */
+  identify(headers: IncomingHttpHeaders): Promise<Identity>;
+  /** The gateway's request-id rule. */
+  requestId(header: string | string[] | undefined): string;
+  /** Where the auditors' API is served. @default /audit/graphql */
+  path?: string;
+}
+
+export interface Audit {
+  /** The plugin for the gateway's ApolloServer (records every /graphql request). */
+  plugin: ApolloServerPlugin<AuditedContext>;
+  /** Serves the auditors' API on `app` (its own ApolloServer, audited by the same writer). */
+  mount(app: express.Express, options: AuditMountOptions): Promise<void>;
+  /** For /readyz: whether the audit store answers now. */
+  reachable(): Promise<boolean>;
+  /** Writes what is queued, signs the tail, stops the auditors' API, closes the store. */
+  close(): Promise<void>;
+}
+
+/** Sets up the audit store (opened lazily: the gateway starts even while it is down), writer and plugin. */
+export function createAudit({ config, logger }: AuditOptions): Audit {
+  const store = new LazyAuditStore(config.AUDIT_DB_URL, config.DATA_DIR);
+  const signer = loadCheckpointSigner({ keyFile: config.AUDIT_SIGNING_KEY_FILE, dataDir: config.DATA_DIR, logger });
+  const writer = new AuditWriter({
+    store,
+    signer,
+    logger,
+    batchMs: config.AUDIT_BATCH_MS,
+    batchMax: config.AUDIT_BATCH_MAX,
+    checkpointRecords: config.AUDIT_CHECKPOINT_RECORDS,
+    checkpointSeconds: config.AUDIT_CHECKPOINT_SECONDS,
+    writeTimeoutMs: config.AUDIT_WRITE_TIMEOUT_MS,
+  });
+  // Open (and migrate) now rather than on the first request; a failure is retried on use.
+  store.get().catch((err) => logger.warn({ err }, 'audit store unreachable; record reads are refused until it is back'));
+  let api: ApolloServer<AuditedContext> | undefined;
+
+  return {
+    plugin: auditPlugin({ writer, logger }),
+    async mount(app, { identify, requestId, path = '/audit/graphql' }) {
+      api = new ApolloServer<AuditedContext>({
+        typeDefs: auditTypeDefs,
+        resolvers: auditResolvers(store),
+        // Authentication first, then the scope check; the audit plugin sees every outcome.
+        plugins: [ApolloServerPluginLandingPageDisabled(), authenticationPlugin, requireAuditScope, auditPlugin({ writer, logger, endpoint: 'audit' })],
+        introspection: config.NODE_ENV !== 'production',
+        includeStacktraceInErrorResponses: false,
+        logger,
+      });
+      await api.start();
+      app.use(
+        path,
+        express.json({ limit: config.MAX_BODY_BYTES }),
+        expressMiddleware(api, {
+          context: async ({ req }) => ({
+            ...(await identify(req.headers)),
+            requestId: requestId(req.headers['x-request-id']),
+            clientAddress: req.socket.remoteAddress ?? 'unknown',
+            logger,
+          }),
+        }),
+      );
+    },
+    reachable: () => store.reachable(),
+    async close() {
+      await api?.stop();
+      await writer.close();
+      await store.close();
+    },
+  };
+}
+
+export { auditPlugin, type AuditPluginOptions } from './plugin';
+export type { AuditEntry, AuditRecord, AuditOutcome } from './record';

@@ -1,0 +1,102 @@
+/**
+ * The audit record: what one request did, and the canonical form its hash is computed over.
+ * Shared by the writer, the auditors' API and the offline verifier, so they agree byte for byte.
+ */
+import { createHash } from 'node:crypto';
+
+/** How a request ended, from the auditor's point of view. */
+export type AuditOutcome = 'OK' | 'PARTIAL' | 'DENIED' | 'ERROR' | 'UNAUTHENTICATED';
+export const AUDIT_OUTCOMES: readonly AuditOutcome[] = ['OK', 'PARTIAL', 'DENIED', 'ERROR', 'UNAUTHENTICATED'];
+
+/** Everything the gateway knows about one request; the writer adds `seq` when it chains it. */
+export interface AuditEntry {
+  /** Record id (UUID). */
+  id: string;
+  /** When the request arrived (ISO-8601, UTC, milliseconds). */
+  time: string;
+  /** `X-Request-Id` or a generated id: joins the record to the gateway's and subgraphs' logs. */
+  requestId: string;
+  /** `graphql` (record reads) or `audit` (auditors reading this log). */
+  endpoint: 'graphql' | 'audit';
+  principal: { authenticated: boolean; sub: string; name: string | null; org: string | null; scopes: string[] };
+  clientAddress: string;
+  purpose: string | null;
+  caseNumber: string | null;
+  operationName: string | null;
+  /** `query` / `mutation` / `subscription`, when the document parsed. */
+  operationType: string | null;
+  /** SHA-256 (hex) of `document`, as Apollo's APQ hash. */
+  documentHash: string | null;
+  document: string | null;
+  variables: Record<string, unknown> | null;
+  /** ID numbers whose records were returned, as the subgraphs reported them; sorted. */
+  subjects: string[];
+  /** Schema coordinates (`Person.marriages`) whose values came back non-null; sorted. */
+  fieldsReturned: string[];
+  /** Schema coordinates removed by authorization; sorted. */
+  fieldsDenied: string[];
+  outcome: AuditOutcome;
+  /** Distinct `extensions.code`s of the response's errors; sorted. */
+  errorCodes: string[];
+  cacheHit: boolean;
+  durationMs: number;
+  httpStatus: number;
+}
+
+/** An entry at its place in the chain: `seq` is part of what is hashed, so rows cannot be swapped. */
+export interface AuditRecord extends AuditEntry {
+  seq: number;
+}
+
+/** The `prev_hash` of record 1. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * Canonical JSON (RFC 8785 for the values a record holds): object keys sorted by code unit, no
+ * whitespace, `undefined` members dropped, numbers and strings as `JSON.stringify` writes them.
+ * Any tool can rebuild it from the parsed record, so the hash does not depend on how a database or
+ * an export file happened to order keys.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
+    return JSON.stringify(value) ?? 'null';
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  const keys = Object.keys(value)
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** `hash = sha256(prev_hash || canonical JSON of the record)`, prev_hash as its 64 hex characters. */
+export function chainHash(prevHash: string, body: string): string {
+  return createHash('sha256').update(prevHash, 'utf8').update(body, 'utf8').digest('hex');
+}
+
+/** The searchable columns stored beside a record's body; `verify` checks they still match it. */
+export interface IndexColumns {
+  time: string;
+  sub: string;
+  org: string | null;
+  purpose: string | null;
+  case_number: string | null;
+  operation_name: string | null;
+  outcome: string;
+  subjects: string[];
+}
+
+export function indexColumns(record: AuditEntry): IndexColumns {
+  return {
+    time: record.time,
+    sub: record.principal.sub,
+    org: record.principal.org,
+    purpose: record.purpose,
+    case_number: record.caseNumber,
+    operation_name: record.operationName,
+    outcome: record.outcome,
+    subjects: record.subjects,
+  };
+}

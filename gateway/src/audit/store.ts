@@ -1,0 +1,167 @@
+/**
+ * The audit store: PostgreSQL (`AUDIT_DB_URL`) or embedded PGlite under DATA_DIR. Two append-only
+ * tables, `audit_record` (the chain) and `audit_checkpoint` (signed chain heads), guarded by a
+ * trigger that refuses UPDATE, DELETE and TRUNCATE whoever asks.
+ */
+import { sql, type ColumnType, type Kysely, type Migration } from 'kysely';
+import { dialectOf, openStore, type Store } from '../../../lib/db';
+
+/** Times go in as ISO strings and come back as `Date`s (pg and PGlite parse timestamptz). */
+type Timestamp = ColumnType<Date, string, never>;
+
+export interface AuditRecordRow {
+  /** Position in the chain, 1-based, gap-free. */
+  seq: number;
+  id: string;
+  time: Timestamp;
+  sub: string;
+  org: string | null;
+  purpose: string | null;
+  case_number: string | null;
+  operation_name: string | null;
+  outcome: string;
+  subjects: string[];
+  /** The canonical JSON that was hashed: the authoritative record. The columns above only index it. */
+  body: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditCheckpointRow {
+  /** The last record the checkpoint covers. */
+  seq: number;
+  /** That record's hash. */
+  hash: string;
+  /** When it was signed, exactly as signed (ISO-8601). */
+  time: string;
+  key_id: string;
+  /** SPKI PEM of the Ed25519 key, so exports verify without access to the gateway. */
+  public_key: string;
+  /** Base64 Ed25519 signature over the checkpoint statement (see signing.ts). */
+  signature: string;
+}
+
+export interface AuditDB {
+  audit_record: AuditRecordRow;
+  audit_checkpoint: AuditCheckpointRow;
+}
+
+export type AuditStore = Store<AuditDB>;
+
+const appendOnly = (table: string) => [
+  sql`CREATE TRIGGER ${sql.raw(`${table}_append_only`)} BEFORE UPDATE OR DELETE ON ${sql.table(table)} FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()`,
+  sql`CREATE TRIGGER ${sql.raw(`${table}_no_truncate`)} BEFORE TRUNCATE ON ${sql.table(table)} FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change()`,
+];
+
+const init: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('audit_record')
+      .addColumn('seq', 'bigint', (c) => c.primaryKey())
+      .addColumn('id', 'uuid', (c) => c.notNull().unique())
+      .addColumn('time', 'timestamptz', (c) => c.notNull())
+      .addColumn('sub', 'text', (c) => c.notNull())
+      .addColumn('org', 'text')
+      .addColumn('purpose', 'text')
+      .addColumn('case_number', 'text')
+      .addColumn('operation_name', 'text')
+      .addColumn('outcome', 'text', (c) => c.notNull())
+      .addColumn('subjects', sql`text[]`, (c) => c.notNull())
+      .addColumn('body', 'text', (c) => c.notNull())
+      .addColumn('prev_hash', 'char(64)', (c) => c.notNull())
+      .addColumn('hash', 'char(64)', (c) => c.notNull().unique())
+      .execute();
+    // Auditors search by time, actor, organisation and subject; results are paged by seq.
+    await db.schema.createIndex('audit_record_time').on('audit_record').column('time').execute();
+    await db.schema.createIndex('audit_record_sub').on('audit_record').columns(['sub', 'seq']).execute();
+    await db.schema.createIndex('audit_record_org').on('audit_record').columns(['org', 'seq']).execute();
+    await sql`CREATE INDEX audit_record_subjects ON audit_record USING gin (subjects)`.execute(db);
+    await db.schema
+      .createTable('audit_checkpoint')
+      .addColumn('seq', 'bigint', (c) => c.primaryKey())
+      .addColumn('hash', 'char(64)', (c) => c.notNull())
+      .addColumn('time', 'text', (c) => c.notNull())
+      .addColumn('key_id', 'text', (c) => c.notNull())
+      .addColumn('public_key', 'text', (c) => c.notNull())
+      .addColumn('signature', 'text', (c) => c.notNull())
+      .execute();
+    // Append-only for every role, the owner and superusers included (they can disable the
+    // trigger, which is why the chain and the signed checkpoints exist too).
+    await sql`CREATE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'the audit log is append-only: % on % refused', TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+      END $$`.execute(db);
+    for (const stmt of [...appendOnly('audit_record'), ...appendOnly('audit_checkpoint')]) await stmt.execute(db);
+    // Nobody but the owner needs more than INSERT and SELECT; see README for the writer role.
+    await sql`REVOKE UPDATE, DELETE, TRUNCATE ON audit_record, audit_checkpoint FROM PUBLIC`.execute(db);
+  },
+};
+
+export const auditMigrations: Record<string, Migration> = { '001_audit': init };
+
+/** Opens and migrates the audit store; a MySQL URL is refused (the chain needs PostgreSQL's advisory locks). */
+export async function openAuditStore(url: string | undefined, dataDir: string): Promise<AuditStore> {
+  if (dialectOf(url) === 'mysql') throw new Error('AUDIT_DB_URL must be a postgres:// URL (or unset for the embedded store)');
+  const open = () => openStore<AuditDB>({ name: 'audit', url, dataDir, migrations: auditMigrations, poolSize: 4 });
+  try {
+    return await open();
+  } catch (err) {
+    const { code, message } = err as { code?: string; message: string };
+    // Replicas starting together race to create the migration tables; PostgreSQL fails the loser
+    // with a unique violation on its catalog. By now the winner has created them.
+    if (code === '23505' || /duplicate key value/.test(message)) return open();
+    throw err;
+  }
+}
+
+/**
+ * The store as the gateway holds it: opened on first use and reopened after a failure, so the
+ * gateway starts (and answers 503 AUDIT_UNAVAILABLE, and /readyz says so) while the store is down.
+ */
+export class LazyAuditStore {
+  private opening?: Promise<AuditStore>;
+  private failedAt = 0;
+  private lastError?: Error;
+  private closed = false;
+
+  /**
+   * @param retryMs after a failed open, calls fail fast with the same error for this long, so a
+   *   dead store is not hammered by every request.
+   */
+  constructor(
+    private readonly url: string | undefined,
+    private readonly dataDir: string,
+    private readonly retryMs = 1000,
+  ) {}
+
+  get(): Promise<AuditStore> {
+    if (this.closed) return Promise.reject(new Error('the audit store is closed'));
+    if (this.opening) return this.opening;
+    if (this.lastError && Date.now() - this.failedAt < this.retryMs) return Promise.reject(this.lastError);
+    const opening = openAuditStore(this.url, this.dataDir);
+    this.opening = opening;
+    opening.catch((err: Error) => {
+      this.opening = undefined;
+      this.lastError = err;
+      this.failedAt = Date.now();
+    });
+    return opening;
+  }
+
+  /** True when the store answers a query now. */
+  async reachable(): Promise<boolean> {
+    try {
+      const store = await this.get();
+      await sql`SELECT 1`.execute(store.db);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const store = await this.opening?.catch(() => undefined);
+    await store?.close();
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The gateway's cache, built once from the config: Redis when REDIS_URL is set, in memory
+ * otherwise; used for automatic persisted queries, the response cache and invalidation (the
+ * latter also by `npm run import`).
+ */
+import type { Registry } from 'prom-client';
+import type { Config } from '../../../lib/config';
+import type { Logger } from '../../../lib/logger';
+import { persistedQueryCache, type PersistedQueryCache } from './apq';
+import { Cache } from './cache';
+import { MemoryStore } from './memory-store';
+import { cacheMetrics } from './metrics';
+import { RedisStore } from './redis-store';
+import { ResponseCache } from './response-cache';
+import type { CacheStore } from './store';
+
+export { Cache } from './cache';
+export { personTag, type CacheStore } from './store';
+
+type CacheConfig = Pick<
+  Config,
+  'REDIS_URL' | 'CACHE_ENABLED' | 'CACHE_KEY_PREFIX' | 'CACHE_COMMAND_TIMEOUT_MS' | 'CACHE_RETRY_AFTER_MS' | 'CACHE_MAX_TTL_SECONDS' | 'CACHE_MEMORY_MAX_ENTRIES' | 'CACHE_APQ_TTL_SECONDS'
+>;
+
+/** How long startup waits for Redis before going on uncached (it keeps reconnecting). */
+const CONNECT_WAIT_MS = 2000;
+
+/** The configured store: Redis at REDIS_URL, else in memory. */
+export function openCacheStore(config: CacheConfig): CacheStore {
+  return config.REDIS_URL
+    ? new RedisStore({ url: config.REDIS_URL, prefix: config.CACHE_KEY_PREFIX, commandTimeoutMs: config.CACHE_COMMAND_TIMEOUT_MS })
+    : new MemoryStore(config.CACHE_MEMORY_MAX_ENTRIES);
+}
+
+export interface GatewayCache {
+  cache: Cache;
+  responses: ResponseCache;
+  persistedQueries: PersistedQueryCache;
+}
+
+/** Opens the store and waits briefly for it; an unreachable Redis leaves the gateway serving uncached. */
+export async function createGatewayCache(config: CacheConfig, logger: Logger, registry: Registry): Promise<GatewayCache> {
+  const metrics = cacheMetrics(registry);
+  const cache = new Cache({ store: openCacheStore(config), logger, metrics, retryAfterMs: config.CACHE_RETRY_AFTER_MS });
+  await cache.connect(CONNECT_WAIT_MS);
+  return {
+    cache,
+    responses: new ResponseCache({ cache, metrics, enabled: config.CACHE_ENABLED, maxTtlSeconds: config.CACHE_MAX_TTL_SECONDS }),
+    persistedQueries: persistedQueryCache(cache, metrics, config.CACHE_APQ_TTL_SECONDS),
+  };
+}

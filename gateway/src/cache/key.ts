@@ -1,0 +1,86 @@
+/**
+ * What a cached response is keyed and tagged by.
+ *
+ * Key: supergraph + the authorized (pruned) document's hash + operation name + variables + the
+ * caller's authorization fingerprint. The pruned document already reflects the caller's scopes
+ * and policy outcomes (purpose, case number); the fingerprint adds what the subgraphs themselves
+ * decide with the claims in the internal token (ARCHITECTURE.md, Access control):
+ * - the scopes: today `pii:unmasked` (masking) and `self` (row-level rule) change a subgraph's
+ *   answer; all scopes are in, so a subgraph reading another scope later cannot leak;
+ * - `sub`, for `self` callers only: the row-level rule and own-record unmasking depend on it,
+ *   so two citizens never share an entry while everyone else shares by scopes.
+ * The token's other claims (name, org, purpose, case number, request id) reach the subgraphs but
+ * change no answer, and the gateway's own ID masking runs after the cache, per request.
+ *
+ * Tags: every person the response depends on, so a change to any of them drops the entry.
+ */
+import { createHash } from 'node:crypto';
+import { printSchema, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import { isValidIdNumber } from '../../../lib/id-number';
+import { suppliedStrings } from '../masking/id-numbers';
+import type { GatewayContext } from '../server';
+import { personTag } from './store';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** JSON with object keys sorted, so `{a, b}` and `{b, a}` variables share a key. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
+  );
+}
+
+/** The part of the key that stands for who is asking (see the module comment). */
+export function authorizationFingerprint(principal: GatewayContext['principal']): { scopes: string[]; authenticated: boolean; self: string | null } {
+  const scopes = [...new Set(principal.scopes)].sort();
+  return { scopes, authenticated: principal.authenticated, self: scopes.includes('self') ? principal.sub : null };
+}
+
+// Entries of one supergraph never answer another (a rolling deploy shares Redis between both).
+const schemaIds = new WeakMap<GraphQLSchema, string>();
+function schemaId(schema: GraphQLSchema): string {
+  let id = schemaIds.get(schema);
+  if (!id) schemaIds.set(schema, (id = sha256(printSchema(schema)).slice(0, 16)));
+  return id;
+}
+
+/** The response key of an authorized query; `rc.document`/`rc.queryHash` are the pruned ones. */
+export function responseKey(rc: GatewayGraphQLRequestContext, ctx: GatewayContext): string {
+  const parts = {
+    schema: schemaId(rc.schema),
+    document: rc.queryHash,
+    operationName: rc.request.operationName ?? null,
+    variables: rc.request.variables ?? {},
+    caller: authorizationFingerprint(ctx.principal),
+  };
+  return `r:${sha256(canonicalJson(parts))}`;
+}
+
+/**
+ * The tags of a response: the subjects the subgraphs reported (persons whose records it shows),
+ * the entities the plan fetched by key (`entityKeys`, e.g. a spouse whose medical insurance came
+ * back null: enrolling them later must drop the entry) and the ID numbers the request supplied
+ * (a `person(idNumber:)` the register did not know yet).
+ */
+export function responseTags(document: DocumentNode, variables: Record<string, unknown> | undefined, ctx: GatewayContext): string[] {
+  const tags = new Set<string>();
+  for (const id of ctx.subjects) tags.add(personTag(id));
+  for (const key of ctx.entityKeys ?? []) tags.add(key);
+  for (const s of suppliedStrings(document, variables)) if (s.length === 18 && isValidIdNumber(s)) tags.add(personTag(s));
+  return [...tags];
+}
+
+/**
+ * Notes the entities a subgraph fetch asks for by key (`_entities` representations) as tags,
+ * `Type:value` for single-field keys (`Person:<idNumber>`). Called by the subgraph data source.
+ */
+export function noteEntityKeys(variables: Record<string, unknown> | undefined, into: Set<string> | undefined): void {
+  const representations = variables?.representations;
+  if (!into || !Array.isArray(representations)) return;
+  for (const rep of representations) {
+    const { __typename, ...key } = (rep ?? {}) as Record<string, unknown>;
+    const values = Object.values(key);
+    if (typeof __typename === 'string' && values.length === 1 && typeof values[0] === 'string') into.add(`${__typename}:${values[0]}`);
+  }
+}

@@ -1,0 +1,45 @@
+/** The cache's Prometheus metrics, registered in the gateway's registry (gateway/src/metrics). */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export type CacheMetrics = ReturnType<typeof cacheMetrics>;
+
+export function cacheMetrics(registry: Registry) {
+  const registers = [registry];
+  return {
+    requests: new Counter({
+      name: 'gateway_cache_requests_total',
+      help: 'Cache lookups by cache (response, apq) and result: hit, miss, or bypass (the cache was unavailable; served uncached).',
+      labelNames: ['cache', 'result'] as const,
+      registers,
+    }),
+    writes: new Counter({
+      name: 'gateway_cache_writes_total',
+      help: 'Response cache writes after a miss by outcome: stored, uncacheable (errors, mutation, no max-age), raced (an invalidation happened during execution), failed.',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    invalidated: new Counter({
+      name: 'gateway_cache_invalidated_entries_total',
+      help: 'Response cache entries dropped because a record they showed changed.',
+      registers,
+    }),
+    errors: new Counter({
+      name: 'gateway_cache_errors_total',
+      help: 'Cache store commands that failed or timed out, by operation.',
+      labelNames: ['operation'] as const,
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'gateway_cache_operation_duration_seconds',
+      help: 'Latency of cache store commands, by operation.',
+      labelNames: ['operation'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers,
+    }),
+    available: new Gauge({
+      name: 'gateway_cache_available',
+      help: '1 while the cache store answers; 0 while requests are served uncached because it does not.',
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The Redis cache store (ioredis), shared by every gateway replica and by `npm run import`.
+ * Keys: `<prefix>r:<hash>` responses, `<prefix>apq:<hash>` persisted queries, `<prefix>tag:<tag>`
+ * a set of the response keys carrying that tag, `<prefix>epoch` the invalidation epoch.
+ * Tagged writes and invalidations are Lua scripts, so each is atomic against the other.
+ * The scripts touch keys they do not declare (tag members), so this needs a single Redis
+ * (or a primary with replicas), not Redis Cluster.
+ */
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import type { CacheRead, CacheStore } from './store';
+
+export interface RedisStoreOptions {
+  url: string;
+  /** Prepended to every key, so deployments and test runs can share one Redis. @default af: */
+  prefix: string;
+  /** A command that takes longer fails (and the request goes on uncached). @default 100 */
+  commandTimeoutMs: number;
+}
+
+// KEYS: entry, epoch, tag sets. ARGV: value, ttl, expected epoch.
+const WRITE = `
+if (redis.call('GET', KEYS[2]) or '') ~= ARGV[3] then return 0 end
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl)
+for i = 3, #KEYS do
+  redis.call('SADD', KEYS[i], KEYS[1])
+  if redis.call('TTL', KEYS[i]) < ttl then redis.call('EXPIRE', KEYS[i], ttl) end
+end
+return 1`;
+
+// KEYS: epoch, tag sets. ARGV: new epoch. A random epoch (not INCR) cannot come back to an old
+// value after a Redis restart resets it.
+const INVALIDATE = `
+redis.call('SET', KEYS[1], ARGV[1])
+local dropped = 0
+for i = 2, #KEYS do
+  for _, key in ipairs(redis.call('SMEMBERS', KEYS[i])) do dropped = dropped + redis.call('DEL', key) end
+  redis.call('DEL', KEYS[i])
+end
+return dropped`;
+
+type ScriptedRedis = Redis & {
+  cacheWrite(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  cacheInvalidate(numKeys: number, ...args: string[]): Promise<number>;
+};
+
+export class RedisStore implements CacheStore {
+  readonly kind = 'redis';
+  private readonly redis: ScriptedRedis;
+  private readonly prefix: string;
+
+  constructor(options: RedisStoreOptions) {
+    this.prefix = options.prefix;
+    this.redis = new Redis(options.url, {
+      lazyConnect: true,
+      // Fail at once while disconnected instead of queueing: a request must not wait for Redis.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeoutMs,
+      connectTimeout: 1000,
+      // Reconnect forever, backing off to 1 s, so caching resumes by itself after an outage.
+      retryStrategy: (times) => Math.min(50 * times, 1000),
+    }) as ScriptedRedis;
+    this.redis.defineCommand('cacheWrite', { lua: WRITE });
+    this.redis.defineCommand('cacheInvalidate', { lua: INVALIDATE });
+    // Errors reach callers as rejected commands; the 'error' event only needs a listener so it
+    // is not an unhandled one (the cache logs availability changes itself).
+    this.redis.on('error', () => {});
+  }
+
+  async connect(timeoutMs: number): Promise<void> {
+    this.redis.connect().catch(() => {}); // retryStrategy keeps trying after a failed first attempt
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.redis.off('ready', ready);
+        reject(new Error(`Redis not reachable within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const ready = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.redis.once('ready', ready);
+    });
+  }
+
+  onReady(listener: () => void): void {
+    this.redis.on('ready', listener);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.redis.get(this.prefix + key)) ?? undefined;
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    await this.redis.set(this.prefix + key, value, 'EX', ttlSeconds);
+  }
+
+  async read(key: string): Promise<CacheRead> {
+    const [value, epoch] = await this.redis.mget(this.prefix + key, this.epochKey);
+    return { value: value ?? undefined, epoch: epoch ?? '' };
+  }
+
+  async write(key: string, value: string, ttlSeconds: number, tags: string[], epoch: string): Promise<boolean> {
+    const keys = [this.prefix + key, this.epochKey, ...tags.map((t) => this.tagKey(t))];
+    return (await this.redis.cacheWrite(keys.length, ...keys, value, ttlSeconds, epoch)) === 1;
+  }
+
+  async invalidate(tags: string[]): Promise<number> {
+    const keys = [this.epochKey, ...tags.map((t) => this.tagKey(t))];
+    return this.redis.cacheInvalidate(keys.length, ...keys, randomUUID());
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+
+  private get epochKey() {
+    return `${this.prefix}epoch`;
+  }
+
+  private tagKey(tag: string) {
+    return `${this.prefix}tag:${tag}`;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The response cache: wraps @apollo/gateway's executor INSIDE the authorizing wrapper
+ * (gateway/src/authz/gateway.ts), so it sees the authorized, pruned operation. Authorization
+ * therefore runs on every request, hit or miss, and the gateway's ID-number masking and denied
+ * nulls are applied to cached data per request, exactly as to fresh data.
+ *
+ * - TTL: the subgraphs' `@cacheControl` hints. Each subgraph's Apollo Server computes its
+ *   policy and sends it as a Cache-Control header; @apollo/gateway's RemoteGraphQLDataSource
+ *   (`honorSubgraphCacheControlHeader`, on by default) folds every subgraph response into
+ *   `overallCachePolicy`, the most restrictive wins, and a subgraph without a header counts as
+ *   max-age 0. Nothing is cached without a positive max-age from every subgraph called.
+ * - Only queries are cached, only without errors (other than UNAUTHORIZED_FIELD_OR_TYPE).
+ * - A hit restores the audit facts of the request that filled the entry (`subjects`) and sets
+ *   `cacheHit`, so the audit record of a hit says whose records were returned.
+ * - A mutation drops, when it has run, every entry tagged with the persons it reports as
+ *   subjects (the changed persons), in every replica sharing the Redis.
+ */
+import { GraphQLError } from 'graphql';
+import type { GatewayExecutor, GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
+import { ErrorCode } from '../../../lib/errors';
+import type { GatewayContext } from '../server';
+import type { Cache } from './cache';
+import { responseKey, responseTags } from './key';
+import type { CacheMetrics } from './metrics';
+import { personTag } from './store';
+
+export interface ResponseCacheOptions {
+  cache: Cache;
+  metrics: CacheMetrics;
+  /** Look up and store query responses; when false only mutations' invalidations run. @default true (CACHE_ENABLED) */
+  enabled: boolean;
+  /** Upper bound on an entry's TTL, whatever the hints say. @default 3600 (CACHE_MAX_TTL_SECONDS) */
+  maxTtlSeconds: number;
+}
+
+/** What a response entry holds. */
+interface Entry {
+  data: GatewayExecutionResult['data'];
+  errors?: Array<{ message: string; path?: ReadonlyArray<string | number>; extensions?: Record<string, unknown> }>;
+  /** Audit facts of the request that filled the entry. */
+  subjects: string[];
+  /** Epoch milliseconds when the entry expires (for the Cache-Control max-age of a hit). */
+  expiresAt: number;
+}
+
+/** The only errors a cached response may carry: they depend on the key alone. */
+const CACHEABLE_ERRORS = new Set<unknown>([ErrorCode.UNAUTHORIZED_FIELD_OR_TYPE]);
+
+export class ResponseCache {
+  constructor(private readonly options: ResponseCacheOptions) {}
+
+  /** The executor with the response cache in front of it. */
+  wrap(inner: GatewayExecutor): GatewayExecutor {
+    return async (rc) => {
+      const ctx = rc.context as unknown as GatewayContext;
+      // Answers depend on the caller's authorization: no shared HTTP cache may keep them.
+      rc.overallCachePolicy.restrict({ scope: 'PRIVATE' });
+      const kind = rc.operation.operation;
+      if (kind === 'mutation') return this.mutate(inner, rc, ctx);
+      if (kind !== 'query' || !this.options.enabled) return inner(rc);
+      return this.query(inner, rc, ctx);
+    };
+  }
+
+  private async query(inner: GatewayExecutor, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): Promise<GatewayExecutionResult> {
+    const { cache, metrics } = this.options;
+    const key = responseKey(rc, ctx);
+    const found = await cache.read(key);
+    if (!found) {
+      metrics.requests.inc({ cache: 'response', result: 'bypass' });
+      return inner(rc);
+    }
+    const entry = found.value ? parseEntry(found.value) : undefined;
+    if (entry) {
+      metrics.requests.inc({ cache: 'response', result: 'hit' });
+      return this.restore(entry, rc, ctx);
+    }
+    metrics.requests.inc({ cache: 'response', result: 'miss' });
+    ctx.entityKeys ??= new Set();
+    const result = await inner(rc);
+    const ttl = Math.min(rc.overallCachePolicy.policyIfCacheable()?.maxAge ?? 0, this.options.maxTtlSeconds);
+    if (ttl <= 0 || !(result.errors ?? []).every((e) => CACHEABLE_ERRORS.has(e.extensions?.code))) {
+      metrics.writes.inc({ outcome: 'uncacheable' });
+      return result;
+    }
+    // Serialized now: the authorizing wrapper masks the result in place once it is returned.
+    const value = JSON.stringify({
+      data: result.data,
+      errors: result.errors?.map((e) => ({ message: e.message, path: e.path, extensions: e.extensions })),
+      subjects: [...ctx.subjects],
+      expiresAt: Date.now() + ttl * 1000,
+    } satisfies Entry);
+    const outcome = await cache.write(key, value, ttl, responseTags(rc.document, rc.request.variables, ctx), found.epoch);
+    metrics.writes.inc({ outcome });
+    return result;
+  }
+
+  private restore(entry: Entry, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): GatewayExecutionResult {
+    for (const s of entry.subjects) ctx.subjects.add(s);
+    ctx.cacheHit = true;
+    rc.overallCachePolicy.restrict({ maxAge: Math.max(0, Math.floor((entry.expiresAt - Date.now()) / 1000)) });
+    const errors = entry.errors?.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
+    return errors?.length ? { data: entry.data, errors } : { data: entry.data };
+  }
+
+  private async mutate(inner: GatewayExecutor, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): Promise<GatewayExecutionResult> {
+    rc.overallCachePolicy.restrict({ maxAge: 0 });
+    const result = await inner(rc);
+    // Awaited, so a client that reads after the mutation returned never gets the old record.
+    if (!(await this.options.cache.invalidate([...ctx.subjects].map(personTag)))) {
+      ctx.logger.warn({ subjects: ctx.subjects.size }, 'cache invalidation deferred: the cache is unavailable and is bypassed until it has been applied');
+    }
+    return result;
+  }
+}
+
+function parseEntry(value: string): Entry | undefined {
+  try {
+    const entry = JSON.parse(value) as Entry;
+    return Array.isArray(entry.subjects) && typeof entry.expiresAt === 'number' ? entry : undefined;
+  } catch {
+    return undefined; // a corrupt entry is a miss; the fresh answer overwrites it
+  }
+}

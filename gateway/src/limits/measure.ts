@@ -1,0 +1,184 @@
+/**
+ * Measures one operation the way it will execute: named and inline fragments are expanded, so a
+ * limit cannot be dodged by moving fields into a fragment (or by naming one `__schema`, the GraphQL
+ * Armor depth bypass GHSA-hmfr-rx46-4jx2: only a *field* called `__schema`/`__type` is
+ * introspection, never a fragment, alias or operation of that name).
+ *
+ * Each named fragment is measured once and reused, so a "fragment bomb" whose expansion is
+ * exponential still takes linear time to measure (its numbers simply come out huge), and a
+ * fragment that spreads itself is refused instead of followed.
+ */
+import {
+  getNamedType,
+  getNullableType,
+  GraphQLError,
+  isCompositeType,
+  isInterfaceType,
+  isListType,
+  isObjectType,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
+
+/** What an operation asks for, counted over its fully expanded selection. */
+export interface Measurement {
+  /** Deepest field nesting, leaves included: `{ person { name } }` is 2. Introspection subtrees count 1. */
+  depth: number;
+  /** Aliased fields, once per place they execute (a fragment spread twice counts twice). */
+  aliases: number;
+  /** Fields selected on the root type. */
+  rootFields: number;
+  /** Directives used (on fields, fragments and the operation). */
+  directives: number;
+  /**
+   * Estimated work, IBM/Apollo Router demand-control style: every object field costs 1, leaves 0,
+   * and a list multiplies what is under it by its expected length. Introspection costs 0.
+   */
+  cost: number;
+}
+
+export interface MeasureOptions {
+  /** Expected length of a list field without a size argument. */
+  listSize: number;
+  /** The request's variables, for size arguments passed as variables. */
+  variables?: Record<string, unknown> | null;
+}
+
+/** Arguments that say how many items a list (or the page under it) holds. */
+const SLICING_ARGUMENTS = new Set(['first', 'last', 'limit', 'pageSize', 'take']);
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
+
+type Part = Omit<Measurement, 'rootFields'> & { fields: number };
+const EMPTY: Part = { depth: 0, aliases: 0, directives: 0, cost: 0, fields: 0 };
+
+/** Measures `operation` of `document` against `schema`. Throws a validation error on a fragment cycle. */
+export function measureOperation(document: DocumentNode, operation: OperationDefinitionNode, schema: GraphQLSchema, options: MeasureOptions): Measurement {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const memo = new Map<string, Part>();
+  const inProgress = new Set<string>();
+  const variables = options.variables ?? {};
+
+  const rootType = schema.getRootType(operation.operation) ?? undefined;
+  const top = walk(operation.selectionSet, rootType, undefined, false);
+  const { fields, ...rest } = top;
+  return { ...rest, rootFields: fields, directives: rest.directives + (operation.directives?.length ?? 0) };
+
+  /**
+   * One selection set, relative to where it sits. `hint` is a size argument of the field above
+   * (a page object's `items` take its `first`); `introspection` is true under `__schema`/`__type`.
+   */
+  function walk(set: SelectionSetNode, parent: GraphQLNamedType | undefined, hint: number | undefined, introspection: boolean): Part {
+    const acc: Part = { ...EMPTY };
+    // As graphql-js's collectFields: a fragment spread twice in one selection set executes once.
+    const spread = new Set<string>();
+    const add = (p: Part, extraDirectives: number) => {
+      acc.depth = Math.max(acc.depth, p.depth);
+      acc.aliases += p.aliases;
+      acc.directives += p.directives + extraDirectives;
+      acc.cost += p.cost;
+      acc.fields += p.fields;
+    };
+    const visit = (selections: SelectionSetNode, type: GraphQLNamedType | undefined) => {
+      for (const sel of selections.selections) {
+        const directives = sel.directives?.length ?? 0;
+        if (sel.kind === Kind.FIELD) add(field(sel, type, hint, introspection), directives);
+        else if (sel.kind === Kind.INLINE_FRAGMENT) {
+          acc.directives += directives;
+          visit(sel.selectionSet, sel.typeCondition ? schema.getType(sel.typeCondition.name.value) ?? undefined : type);
+        } else {
+          acc.directives += directives;
+          if (spread.has(sel.name.value)) continue;
+          spread.add(sel.name.value);
+          add(fragment(sel.name.value, hint, introspection), 0);
+        }
+      }
+    };
+    visit(set, parent);
+    return acc;
+  }
+
+  function fragment(name: string, hint: number | undefined, introspection: boolean): Part {
+    const def = fragments.get(name);
+    if (!def) return EMPTY; // unknown fragments are a validation error, reported there
+    const key = `${name}\u0000${hint ?? ''}\u0000${introspection}`;
+    const known = memo.get(key);
+    if (known) return known;
+    if (inProgress.has(name)) {
+      throw new GraphQLError(`Cannot spread fragment "${name}" within itself.`, {
+        nodes: [def],
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+      });
+    }
+    inProgress.add(name);
+    const part = walk(def.selectionSet, schema.getType(def.typeCondition.name.value) ?? undefined, hint, introspection);
+    inProgress.delete(name);
+    const result = { ...part, directives: part.directives + (def.directives?.length ?? 0) };
+    memo.set(key, result);
+    return result;
+  }
+
+  function field(node: FieldNode, parent: GraphQLNamedType | undefined, hint: number | undefined, introspection: boolean): Part {
+    const alias = node.alias ? 1 : 0;
+    // Introspection is answered from the schema in memory and its nesting is bounded by graphql-js's
+    // MaxIntrospectionDepthRule, so its depth and cost are not the business queries' to pay.
+    if (introspection || INTROSPECTION_FIELDS.has(node.name.value)) {
+      const inner = node.selectionSet ? walk(node.selectionSet, undefined, undefined, true) : EMPTY;
+      return { depth: 1, aliases: alias + inner.aliases, directives: inner.directives, cost: 0, fields: 1 };
+    }
+    const def = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[node.name.value] : undefined;
+    const size = sizeArgument(node, def) ?? hint;
+    const lists = def ? listDepth(def.type) : 0;
+    const named = def ? getNamedType(def.type) : undefined;
+    // A size argument on a field returning a page object sizes the lists inside the page.
+    const inner = node.selectionSet ? walk(node.selectionSet, named, lists === 0 ? size : undefined, false) : EMPTY;
+    const weight = named && isCompositeType(named) ? 1 : 0;
+    const multiplier = lists === 0 ? 1 : (size ?? options.listSize) ** lists;
+    return {
+      depth: 1 + inner.depth,
+      aliases: alias + inner.aliases,
+      directives: inner.directives,
+      cost: multiplier * (weight + inner.cost),
+      fields: 1,
+    };
+  }
+
+  /** The list length a field's arguments announce: a slicing argument, or the length of a list argument. */
+  function sizeArgument(node: FieldNode, def: GraphQLField<unknown, unknown> | undefined): number | undefined {
+    let size: number | undefined;
+    for (const arg of node.arguments ?? []) {
+      const value = valueOf(arg.value);
+      if (SLICING_ARGUMENTS.has(arg.name.value) && typeof value === 'number' && value >= 0) return value;
+      // `persons(idNumbers: [...])` answers one item per element.
+      if (Array.isArray(value) && def && isListType(getNullableType(def.type))) size = Math.max(size ?? 0, value.length);
+    }
+    return size;
+  }
+
+  function valueOf(node: ValueNode): unknown {
+    if (node.kind === Kind.VARIABLE) return variables[node.name.value];
+    if (node.kind === Kind.INT) return Number(node.value);
+    if (node.kind === Kind.LIST) return node.values;
+    return undefined;
+  }
+}
+
+/** How many list wrappers a field type has: `[Person]!` is 1, `[[Int]]` is 2. */
+function listDepth(type: GraphQLOutputType): number {
+  let depth = 0;
+  let t = getNullableType(type) as GraphQLOutputType;
+  while (isListType(t)) {
+    depth += 1;
+    t = getNullableType(t.ofType) as GraphQLOutputType;
+  }
+  return depth;
+}

@@ -1,0 +1,164 @@
+/// <reference lib="dom" />
+/**
+ * The auditors' page's calls to the audit API (gateway/src/audit/schema.graphql), and the JSON
+ * lines export it builds from them. Browser code.
+ */
+
+/** Search fields, as the audit API's `AuditFilter` takes them (empty ones are left out). */
+export interface Filter {
+  subject?: string;
+  actor?: string;
+  org?: string;
+  purpose?: string;
+  outcome?: string;
+  /** ISO-8601, inclusive. */
+  from?: string;
+  /** ISO-8601, exclusive. */
+  to?: string;
+}
+
+/** A row of the results table. */
+export interface RecordSummary {
+  id: string;
+  seq: number;
+  time: string;
+  endpoint: string;
+  principal: { sub: string; name: string | null; org: string | null };
+  purpose: string | null;
+  caseNumber: string | null;
+  operationName: string | null;
+  subjects: string[];
+  outcome: string;
+  errorCodes: string[];
+}
+
+/** A whole record, as the detail view and the export show it. */
+export interface FullRecord extends RecordSummary {
+  requestId: string;
+  principal: RecordSummary['principal'] & { authenticated: boolean; scopes: string[] };
+  clientAddress: string;
+  operationType: string | null;
+  documentHash: string | null;
+  document: string | null;
+  variables: string | null;
+  fieldsReturned: string[];
+  fieldsDenied: string[];
+  cacheHit: boolean;
+  durationMs: number;
+  httpStatus: number;
+  prevHash: string;
+  hash: string;
+}
+
+export interface ChainStatus {
+  ok: boolean;
+  records: number;
+  firstSeq: number | null;
+  lastSeq: number | null;
+  lastHash: string | null;
+  checkpoints: number;
+  lastCheckpoint: { seq: number; time: string; keyId: string } | null;
+  keyIds: string[];
+  anchored: boolean;
+  problem: { seq: number; reason: string } | null;
+}
+
+export interface Page<T> {
+  records: T[];
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+const SUMMARY = 'id seq time endpoint principal { sub name org } purpose caseNumber operationName subjects outcome errorCodes';
+const FULL = `${SUMMARY} requestId principal { authenticated scopes } clientAddress operationType documentHash document variables fieldsReturned fieldsDenied cacheHit durationMs httpStatus prevHash hash`;
+const CHAIN = 'ok records firstSeq lastSeq lastHash checkpoints lastCheckpoint { seq time keyId } keyIds anchored problem { seq reason }';
+
+/** A GraphQL error from the audit API, with its code (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, …). */
+export class AuditApiError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A client for the audit API with one token. */
+export class AuditApi {
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+  ) {}
+
+  private async call<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+    const res = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${this.token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    let body: { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+    try {
+      body = await res.json();
+    } catch {
+      throw new AuditApiError(`The audit API answered HTTP ${res.status} without JSON.`);
+    }
+    if (body.errors?.length) throw new AuditApiError(body.errors.map((e) => e.message).join(' '), body.errors[0].extensions?.code);
+    return body.data as T;
+  }
+
+  /** One page of records matching `filter`, newest first. */
+  async search(filter: Filter, first = 50, after?: string | null): Promise<Page<RecordSummary>> {
+    return this.page(SUMMARY, filter, first, after);
+  }
+
+  private async page<T>(fields: string, filter: Filter, first: number, after?: string | null): Promise<Page<T>> {
+    const data = await this.call<{ auditRecords: { edges: Array<{ node: T }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(
+      `query AuditSearch($filter: AuditFilter, $first: Int, $after: String) { auditRecords(filter: $filter, first: $first, after: $after) { edges { node { ${fields} } } pageInfo { hasNextPage endCursor } } }`,
+      { filter, first, after: after ?? null },
+    );
+    const { edges, pageInfo } = data.auditRecords;
+    return { records: edges.map((e) => e.node), ...pageInfo };
+  }
+
+  /** One whole record. */
+  async record(id: string): Promise<FullRecord | null> {
+    return (await this.call<{ auditRecord: FullRecord | null }>(`query AuditRecord($id: ID!) { auditRecord(id: $id) { ${FULL} } }`, { id })).auditRecord;
+  }
+
+  /** Chain verification over [from, to) (the whole log without either). */
+  async chainStatus(from?: string, to?: string): Promise<ChainStatus> {
+    return (await this.call<{ auditChainStatus: ChainStatus }>(`query AuditChain($from: String, $to: String) { auditChainStatus(from: $from, to: $to) { ${CHAIN} } }`, { from: from ?? null, to: to ?? null }))
+      .auditChainStatus;
+  }
+
+  /**
+   * Every record matching `filter` (pages of 100, at most `limit`), oldest first, as the export
+   * writes them. `onProgress` is told how many were read so far.
+   */
+  async all(filter: Filter, limit: number, onProgress: (n: number) => void): Promise<{ records: FullRecord[]; truncated: boolean }> {
+    const records: FullRecord[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: Page<FullRecord> = await this.page<FullRecord>(FULL, filter, 100, after);
+      records.push(...page.records);
+      onProgress(records.length);
+      if (!page.hasNextPage) return { records: records.reverse(), truncated: false };
+      if (records.length >= limit) return { records: records.reverse(), truncated: true };
+      after = page.endCursor;
+    }
+  }
+}
+
+/** The export's format name, in its header line. */
+export const SEARCH_EXPORT_FORMAT = 'archive-federation/audit-search-export/v1';
+
+/**
+ * JSON lines: a header (the filter, the chain status of the range, counts), then one line per
+ * record in chain order. It holds each record's `prevHash`/`hash`, so consecutive records can be
+ * checked against each other; the signed, offline-verifiable archive export is
+ * `npm run audit -- export` on the server.
+ */
+export function exportLines(filter: Filter, chain: ChainStatus | null, records: FullRecord[], truncated: boolean): string {
+  const header = { type: 'header', format: SEARCH_EXPORT_FORMAT, exportedAt: new Date().toISOString(), filter, records: records.length, truncated, chain };
+  return [header, ...records.map((r) => ({ type: 'record', ...r }))].map((line) => JSON.stringify(line)).join('\n') + '\n';
+}

@@ -1,0 +1,21 @@
+/**
+ * What the explorer page hands its script (a JSON data block in the HTML): shared by the server
+ * (index.ts, which fills it) and the browser (client.ts, which reads it).
+ */
+import type { Role } from '../../../../lib/roles';
+import type { ExampleOperation } from './examples';
+
+export interface ExplorerConfig {
+  /** The gateway's GraphQL endpoint, relative to the page. */
+  graphqlUrl: string;
+  /** The development token endpoint (`?role=<key>`). */
+  tokenUrl: string;
+  /** Whether the token endpoint is there (development, JWT_SECRET set): shows the role picker. */
+  devTokens: boolean;
+  /** The auditors' page. */
+  auditUrl: string;
+  /** Apollo Sandbox (needs the internet: it loads from Apollo's CDN). */
+  sandboxUrl: string;
+  roles: Role[];
+  examples: ExampleOperation[];
+}

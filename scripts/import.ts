@@ -1,0 +1,107 @@
+/**
+ * `npm run import -- --dept <department> --file <corrections.json>`: applies a batch of record
+ * corrections that arrive from a department's own system to its store (the same change as the
+ * department's correction mutation), then drops every cached answer that showed a changed person,
+ * through the gateway's cache: in Redis (REDIS_URL) that reaches every gateway replica at once.
+ *
+ * The file is a JSON array of the mutation's arguments, one object per correction:
+ *   social-security    { "idNumber": "…", "name": "…" }               (correctPersonName)
+ *   marriage           { "id": "12", "office": "…" }                   (correctMarriageOffice)
+ *   real-estate        { "unitNumber": "…", "location": "…" }          (correctPropertyLocation)
+ *   medical-insurance  { "idNumber": "…", "personType": "RETIRED" }    (correctMedicalPersonType)
+ * Exit status: 0 all applied and invalidated; 1 some rows refused; 2 the cache could not be reached.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
+import { DEPARTMENTS, loadConfig, type Department } from '../lib/config';
+import type { Store } from '../lib/db';
+import { createLogger } from '../lib/logger';
+import { Cache, openCacheStore, personTag } from '../gateway/src/cache';
+import { cacheMetrics } from '../gateway/src/cache/metrics';
+import { requireText } from '../subgraphs/common/corrections';
+import { requireIdNumber } from '../subgraphs/common/inputs';
+import { openDepartmentStore, subgraphDefinition } from '../subgraphs/common/run';
+import { correctPersonType, type PersonType } from '../subgraphs/medical-insurance/store';
+import { correctRegistrationOffice } from '../subgraphs/marriage/store';
+import { requireUnitNumber } from '../subgraphs/real-estate/resolvers';
+import { correctUnitLocation } from '../subgraphs/real-estate/store';
+import { correctResidentName } from '../subgraphs/social-security/store';
+
+type Row = Record<string, unknown>;
+const text = (row: Row, field: string) => String(row[field] ?? '');
+const PERSON_TYPES = ['EMPLOYED', 'RETIRED', 'RETIRED_CADRE', 'RESIDENT', 'STUDENT'];
+
+/** Each department's correction: validates one row, applies it, returns the persons it changed (none: no such record). */
+const CORRECTIONS: Record<Department, (store: Store<any>, row: Row) => Promise<string[]>> = {
+  'social-security': async (store, row) => {
+    const id = requireIdNumber(text(row, 'idNumber'));
+    return (await correctResidentName(store, id, requireText(text(row, 'name'), 'name', 32))) ? [id] : [];
+  },
+  marriage: async (store, row) => {
+    if (!/^\d{1,15}$/.test(text(row, 'id'))) throw new Error(`id must be a registration id (digits); got "${text(row, 'id')}"`);
+    return (await correctRegistrationOffice(store, Number(row.id), requireText(text(row, 'office'), 'office', 64))) ?? [];
+  },
+  'real-estate': (store, row) => correctUnitLocation(store, requireUnitNumber(text(row, 'unitNumber')), requireText(text(row, 'location'), 'location', 128)),
+  'medical-insurance': async (store, row) => {
+    const id = requireIdNumber(text(row, 'idNumber'));
+    const type = text(row, 'personType');
+    if (!PERSON_TYPES.includes(type)) throw new Error(`personType must be one of ${PERSON_TYPES.join(', ')}; got "${type}"`);
+    return (await correctPersonType(store, id, type as PersonType)) ? [id] : [];
+  },
+};
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { dept: { type: 'string' }, file: { type: 'string' } } });
+  if (!values.dept || !values.file) throw new Error(`Usage: npm run import -- --dept <${DEPARTMENTS.join('|')}> --file <corrections.json>`);
+  const def = subgraphDefinition(values.dept);
+  const rows = JSON.parse(readFileSync(values.file, 'utf8')) as Row[];
+  if (!Array.isArray(rows)) throw new Error(`${values.file} must hold a JSON array of corrections`);
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL, 'import');
+
+  const changed = new Set<string>();
+  let refused = 0;
+  const store = await openDepartmentStore(def, config);
+  try {
+    for (const [i, row] of rows.entries()) {
+      try {
+        const persons = await CORRECTIONS[def.name](store, row);
+        if (persons.length === 0) throw new Error('no such record');
+        persons.forEach((p) => changed.add(p));
+      } catch (err) {
+        refused++;
+        console.error(`row ${i + 1}: ${(err as Error).message}`);
+      }
+    }
+  } finally {
+    await store.close();
+  }
+  console.log(`${def.name}: ${rows.length - refused} of ${rows.length} corrections applied, ${changed.size} persons changed`);
+  if (changed.size === 0) return refused ? 1 : 0;
+
+  if (!config.REDIS_URL) console.warn('REDIS_URL is unset: a running gateway caches in its own memory, which this process cannot reach; its entries expire on their own.');
+  const cache = new Cache({ store: openCacheStore(config), logger, metrics: cacheMetrics(new Registry()), retryAfterMs: 0 });
+  try {
+    await cache.connect(2000);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (await cache.invalidate([...changed].map(personTag))) {
+        console.log(`Dropped the cached answers showing the ${changed.size} persons changed.`);
+        return refused ? 1 : 0;
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await cache.close();
+  }
+  console.error(`The records are written, but the cache could not be reached to drop stale answers: they expire within CACHE_MAX_TTL_SECONDS (${config.CACHE_MAX_TTL_SECONDS} s). Re-run the import once Redis is back.`);
+  return 2;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error((err as Error).message);
+    process.exit(1);
+  },
+);

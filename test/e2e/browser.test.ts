@@ -1,0 +1,178 @@
+/**
+ * End to end in headless Chromium (playwright-core, the system's /usr/bin/chromium): the explorer
+ * runs the dossier query as a court and as the healthcare-security bureau and shows each its own
+ * view; the auditor then finds both queries on the audit page, opens one, sees the chain intact
+ * and exports the range. Every request is checked to stay on the gateway (the pages work offline).
+ * Screenshots for review go to test/e2e/screenshots/ (gitignored).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startFederation, type Federation } from '../federation';
+import { gql, roleHeaders, type GraphQLResponse } from '../helpers';
+import { DEMO } from '../../subgraphs/common/population';
+import { exampleOperations } from '../../gateway/src/web/explorer/examples';
+
+/** The system's Chromium (`apt-get install -y chromium`); Playwright never downloads a browser here. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = path.join(__dirname, 'screenshots');
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+describe('explorer and audit page in a browser (offline)', () => {
+  let fed: Federation;
+  let origin: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  /** Every URL the pages requested; anything not on this machine is aborted and listed in `external`. */
+  const requested: string[] = [];
+  const external: string[] = [];
+  const pageErrors: string[] = [];
+  // Unique per run, so the audit search finds this run's queries only; Chinese, to exercise percent-encoding.
+  const stamp = `browser-e2e-${Date.now()}`;
+  const purpose = `浏览器测试 ${stamp}`;
+  const started = Date.now();
+  /** `YYYY-MM-DDTHH:mm:ss` in local time, as a `datetime-local` input takes it (browser and test share the time zone). */
+  const localDateTime = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
+
+  beforeAll(async () => {
+    // Fails (never skips) without Chromium: CI installs it (.ci/run).
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH).`);
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    [fed, browser] = await Promise.all([
+      startFederation(),
+      chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] }),
+    ]);
+    origin = new URL(fed.url).origin;
+    context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', acceptDownloads: true });
+    await context.route('**', (route) => {
+      const url = new URL(route.request().url());
+      if (url.protocol === 'data:' || url.protocol === 'blob:' || LOCAL_HOSTS.has(url.hostname)) return route.continue();
+      external.push(url.href);
+      return route.abort('internetdisconnected');
+    });
+    context.on('request', (req) => requested.push(req.url()));
+    context.on('page', (page) => page.on('pageerror', (err) => pageErrors.push(err.message)));
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await fed?.stop();
+  });
+
+  /** The text of GraphiQL's response editor, once it holds a response. */
+  async function response(page: Page): Promise<GraphQLResponse> {
+    const handle = await page.waitForFunction(() => {
+      const editor = document.querySelector('.result-window .CodeMirror') as (Element & { CodeMirror?: { getValue(): string } }) | null;
+      const text = editor?.CodeMirror?.getValue() ?? '';
+      return text.includes('"data"') || text.includes('"errors"') ? text : false;
+    });
+    return JSON.parse((await handle.jsonValue()) as string);
+  }
+
+  async function runDossierAs(page: Page, role: string): Promise<GraphQLResponse> {
+    await page.selectOption('#role', role);
+    await page.waitForFunction((sub) => document.querySelector('#token-status')?.textContent?.startsWith(sub), `${role}-dev`);
+    await page.selectOption('#example', 'dossier');
+    await page.fill('#purpose', purpose);
+    // Clear the previous response so the next one is not mistaken for it.
+    await page.evaluate(() => (document.querySelector('.result-window .CodeMirror') as any)?.CodeMirror?.setValue(''));
+    await page.click('.graphiql-execute-button');
+    const res = await response(page);
+    // The response lists errors (with stack traces outside production) before data: scroll to the data for the screenshot.
+    await page.evaluate(() => {
+      const cm = (document.querySelector('.result-window .CodeMirror') as any).CodeMirror;
+      const line = cm.getValue().split('\n').findIndex((l: string) => l.startsWith('  "data"'));
+      cm.scrollTo(null, cm.heightAtLine(line, 'local'));
+    });
+    return res;
+  }
+
+  const codesAt = (res: GraphQLResponse, field: string) => (res.errors ?? []).filter((e) => e.path?.includes(field)).map((e) => e.extensions?.code);
+
+  it('explorer: the same dossier query shows a court and the healthcare-security bureau different records', async () => {
+    const page = await context.newPage();
+    await page.goto(`${origin}/explorer`);
+    await page.waitForSelector('.graphiql-container .graphiql-execute-button');
+    // The schema came through the gateway's limits (introspection is deep): the docs list the root fields.
+    await page.click('[aria-label="Show Documentation Explorer"]');
+    await page.click('.graphiql-doc-explorer a:has-text("Query")');
+    await page.waitForSelector('.graphiql-doc-explorer a:has-text("persons")');
+
+    const court = await runDossierAs(page, 'court');
+    expect(court.data.person.idNumber).toBe(DEMO.husband);
+    expect(court.data.person.name).toBe('张**'); // no pii:unmasked: masked
+    expect(court.data.person.marriages.length).toBeGreaterThan(0);
+    expect(court.data.person.medicalInsurance).toBeNull();
+    expect(codesAt(court, 'medicalInsurance')).toContain('UNAUTHORIZED_FIELD_OR_TYPE');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'explorer-court.png') });
+
+    const health = await runDossierAs(page, 'healthcare-security');
+    expect(health.data.person.medicalInsurance.enrolments.length).toBeGreaterThan(0);
+    expect(health.data.person.marriages).toBeNull();
+    expect(codesAt(health, 'marriages')).toContain('UNAUTHORIZED_FIELD_OR_TYPE');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'explorer-healthcare-security.png') });
+    await page.close();
+  }, 60_000);
+
+  it('audit page: the auditor finds both queries, opens one, sees the chain intact and exports them', async () => {
+    const page = await context.newPage();
+    await page.goto(`${origin}/audit`);
+    await page.click('#use-auditor');
+    await page.waitForSelector('#whoami');
+    expect(await page.textContent('#whoami')).toBe('auditor-dev');
+
+    // Only the court's query: by actor.
+    await page.fill('#f-actor', 'court-dev');
+    await page.fill('#f-purpose', stamp);
+    await page.click('#search');
+    await page.waitForFunction(() => document.querySelectorAll('table.results tbody tr').length === 1);
+    // Both, by subject, outcome and a time range from a minute before this run (the auditor's local time).
+    await page.fill('#f-actor', '');
+    await page.fill('#f-subject', DEMO.husband);
+    await page.selectOption('#f-outcome', 'PARTIAL');
+    await page.fill('#f-from', localDateTime(new Date(started - 60_000)));
+    await page.click('#search');
+    await page.waitForFunction(() => document.querySelectorAll('table.results tbody tr').length === 2);
+    expect(await page.textContent('#chain-status')).not.toContain('whole log'); // verified over the range
+    const actors = await page.$$eval('table.results tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.firstChild?.textContent));
+    expect(actors.sort()).toEqual(['court-dev', 'healthcare-security-dev']);
+    expect(await page.getAttribute('#chain-status', 'data-ok')).toBe('true');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'audit-search.png'), fullPage: true });
+
+    // The court's record: what it asked, about whom, and what it was refused.
+    await page.click('table.results tbody tr:has-text("court-dev")');
+    await page.waitForSelector('#detail');
+    const detail = (await page.textContent('#detail'))!;
+    expect(detail).toContain('query Dossier');
+    expect(detail).toContain(DEMO.husband);
+    expect(detail).toContain('Person.medicalInsurance');
+    expect(detail).toContain(purpose);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'audit-record.png'), fullPage: true });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+    const lines = readFileSync((await download.path())!, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ type: 'header', records: 2, truncated: false, filter: { subject: DEMO.husband, purpose: stamp, outcome: 'PARTIAL' }, chain: { ok: true } });
+    expect(Date.parse(lines[0].filter.from)).toBe(Math.floor((started - 60_000) / 1000) * 1000);
+    expect(lines.slice(1).map((r) => [r.type, r.operationName, r.principal.sub])).toEqual([
+      ['record', 'Dossier', 'court-dev'],
+      ['record', 'Dossier', 'healthcare-security-dev'],
+    ]);
+    await page.close();
+  }, 60_000);
+
+  it('loaded everything from the gateway: no request left this machine, no script error', () => {
+    expect(external).toEqual([]);
+    expect(requested).toEqual(expect.arrayContaining([`${origin}/explorer`, `${origin}/graphql`, `${origin}/audit`, `${origin}/audit/graphql`]));
+    expect(requested.filter((u) => !u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:'))).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('every example operation of the explorer runs cleanly as its suggested role', async () => {
+    for (const example of exampleOperations()) {
+      const res = await gql(fed.url, example.query, JSON.parse(example.variables), await roleHeaders(example.suggestedRole));
+      const codes = (res.errors ?? []).map((e) => e.extensions?.code);
+      expect({ example: example.key, status: res.status, codes: codes.filter((c) => c !== 'UNAUTHORIZED_FIELD_OR_TYPE') }).toEqual({ example: example.key, status: 200, codes: [] });
+      expect(Object.values(res.data ?? {}).every((v) => v !== null)).toBe(true);
+    }
+  }, 30_000);
+});

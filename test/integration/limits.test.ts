@@ -1,0 +1,255 @@
+/**
+ * Attacks on the gateway (PostgreSQL + MariaDB subgraphs), each answered with a clear 4xx and a
+ * stable code saying which limit and its value, and the gateway answering a normal query right
+ * after every one of them. Production mode (introspection off, no suggestions) and batching are
+ * separate gateway replicas in front of the same subgraphs.
+ */
+import { DEMO } from '../../subgraphs/common/population';
+import { dropDatabase } from '../../lib/db';
+import { loadConfig } from '../../lib/config';
+import { gql, INTERNAL_SECRET, roleHeaders, testDbUrl } from '../helpers';
+import { startFederation, startGateway, type Federation } from '../federation';
+
+/** Raw HTTP, to send what a well-behaved client would not. */
+async function send(url: string, init: RequestInit): Promise<{ status: number; type: string | null; body: any; headers: Headers }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: any;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`Non-JSON ${res.status} (${res.headers.get('content-type')}): ${text.slice(0, 200)}`);
+  }
+  return { status: res.status, type: res.headers.get('content-type'), body, headers: res.headers };
+}
+const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json', ...headers },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+const limitOf = (res: { errors?: Array<{ extensions?: Record<string, any> }> }) => res.errors?.[0]?.extensions;
+
+/** person > marriages > spouse, `levels` times, then idNumber: depth 2 * levels + 2. */
+const nested = (levels: number) => `${'marriages { spouse { '.repeat(levels)}idNumber${' } }'.repeat(levels)}`;
+
+describe('gateway limits', () => {
+  let fed: Federation;
+  let archivist: Record<string, string>;
+  const extraAuditDbs: string[] = [];
+  const auditDb = async (name: string) => {
+    const url = testDbUrl('postgres', `audit_${name}`)!;
+    await dropDatabase(url);
+    extraAuditDbs.push(url);
+    return url;
+  };
+  const ask = (query: string, variables?: Record<string, unknown>, url = fed.url) => gql(url, query, variables, archivist);
+
+  beforeAll(async () => {
+    archivist = await roleHeaders('archivist');
+    fed = await startFederation();
+  });
+  afterAll(async () => {
+    await fed?.stop();
+    for (const url of extraAuditDbs) await dropDatabase(url);
+  });
+
+  // After every attack the gateway still serves the dossier walk (depth 6).
+  afterEach(async () => {
+    const res = await ask(`query($id: ID!) { person(idNumber: $id) { name ${nested(2).replace('idNumber', 'realEstate { owners { idNumber } }')} } }`, { id: DEMO.husband });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.person.name).toBe('张建国');
+  });
+
+  describe('operation limits', () => {
+    it('depth: 10 levels is refused with limit, max and actual', async () => {
+      const res = await ask(`{ person(idNumber: "${DEMO.husband}") { ${nested(4)} } }`);
+      expect(res.status).toBe(400);
+      expect(res.data).toBeUndefined();
+      expect(limitOf(res)).toMatchObject({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'depth', max: 8, actual: 10 });
+      expect(res.errors![0].message).toMatch(/10 levels deep; at most 8/);
+    });
+
+    it('depth is counted through named and inline fragments', async () => {
+      const res = await ask(`{ person(idNumber: "${DEMO.husband}") { ...Walk } }
+        fragment Walk on Person { marriages { spouse { ... on Person { ${nested(3)} } } } }`);
+      expect(limitOf(res)).toMatchObject({ limit: 'depth', actual: 10 });
+    });
+
+    it('a __schema-named operation, fragment or alias does not escape the depth count (GHSA-hmfr-rx46-4jx2)', async () => {
+      const viaFragment = await ask(`query __schema { person(idNumber: "${DEMO.husband}") { marriages { spouse { ...__schema } } } }
+        fragment __schema on Person { ${nested(3)} }`);
+      expect(limitOf(viaFragment)).toMatchObject({ limit: 'depth', actual: 10 });
+      const viaAlias = await ask(`{ __schema: person(idNumber: "${DEMO.husband}") { __type: ${nested(4)} } }`);
+      expect(limitOf(viaAlias)).toMatchObject({ limit: 'depth', actual: 10 });
+    });
+
+    it('aliases: an alias bomb is refused', async () => {
+      const res = await ask(`{ person(idNumber: "${DEMO.husband}") { ${Array.from({ length: 40 }, (_, i) => `n${i}: name`).join(' ')} } }`);
+      expect(limitOf(res)).toMatchObject({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'aliases', max: 15, actual: 40 });
+    });
+
+    it('root fields: more than 10 is refused', async () => {
+      const res = await ask(`{ ${Array.from({ length: 11 }, (_, i) => `p${i}: person(idNumber: "${DEMO.wife}") { idNumber }`).join(' ')} }`);
+      expect(limitOf(res)).toMatchObject({ limit: 'rootFields', max: 10, actual: 11 });
+    });
+
+    it('directives: more than 50 is refused', async () => {
+      // The same field repeated (one directive per location), so neither aliases nor validation object first.
+      const res = await ask(`{ person(idNumber: "${DEMO.husband}") { ${'name @include(if: true) '.repeat(51)}} }`);
+      expect(limitOf(res)).toMatchObject({ limit: 'directives', max: 50, actual: 51 });
+    });
+
+    it('cost: nested lists over 100 persons are refused; the same shape for one person is served', async () => {
+      const query = `query($ids: [ID!]!) { persons(idNumbers: $ids) { realEstate { owners { realEstate { owners { idNumber } } } } } }`;
+      const ids = fed.population.persons.slice(0, 100).map((p) => p.idNumber);
+      const res = await ask(query, { ids });
+      expect(limitOf(res)).toMatchObject({ limit: 'cost', max: 20000, actual: 100 * (1 + 10 * (1 + 10 * (1 + 10 * (1 + 10)))) });
+      expect(res.errors![0].message).toMatch(/list multiplies/);
+      const one = await ask(query, { ids: [DEMO.husband] });
+      expect(one.errors).toBeUndefined();
+    });
+
+    it('a fragment bomb (2^30 expansions in 600 tokens) is refused quickly', async () => {
+      let fragments = 'fragment F0 on Person { idNumber }\n';
+      for (let i = 1; i <= 30; i++) fragments += `fragment F${i} on Person { a: marriages { spouse { ...F${i - 1} } } b: marriages { spouse { ...F${i - 1} } } }\n`;
+      const res = await ask(`{ person(idNumber: "${DEMO.husband}") { ...F30 } }\n${fragments}`);
+      expect(res.status).toBe(400);
+      expect(limitOf(res)).toMatchObject({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'aliases', max: 15 });
+      expect(limitOf(res)!.actual).toBeGreaterThan(2 ** 30);
+    });
+
+    it('circular fragments are a validation error, not a hang', async () => {
+      const res = await ask(`{ person(idNumber: "${DEMO.husband}") { ...A } }
+        fragment A on Person { marriages { spouse { ...B } } } fragment B on Person { ...A }`);
+      expect(res.status).toBe(400);
+      expect(limitOf(res)?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+      expect(res.errors![0].message).toMatch(/Cannot spread fragment "A" within itself/);
+    });
+
+    it('tokens: a token bomb is refused before parsing', async () => {
+      const res = await send(fed.url, json({ query: `{ person(idNumber: "${DEMO.husband}") { ${'name '.repeat(2000)}} }` }, archivist));
+      expect(res.status).toBe(400);
+      expect(limitOf(res.body)).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'tokens', max: 1000 });
+    });
+  });
+
+  describe('input and HTTP', () => {
+    it('a 100 KB idNumber is BAD_USER_INPUT, whether a variable or inline, without echoing it', async () => {
+      const huge = '4'.repeat(100 * 1024);
+      for (const res of [await ask('query($id: ID!) { person(idNumber: $id) { name } }', { id: huge }), await ask(`{ person(idNumber: "${huge}") { name } }`)]) {
+        expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+        expect(res.data?.person ?? null).toBeNull();
+        expect(JSON.stringify(res.errors).length).toBeLessThan(2000);
+      }
+    });
+
+    it('a body over MAX_BODY_BYTES is a 413 JSON error, not an HTML page', async () => {
+      const res = await send(fed.url, json({ query: '{ __typename }', variables: { pad: 'x'.repeat(300 * 1024) } }));
+      expect(res.status).toBe(413);
+      expect(res.type).toMatch(/application\/json/);
+      expect(limitOf(res.body)).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'bodyBytes', max: 262144 });
+    });
+
+    it('malformed JSON is a 400 JSON error', async () => {
+      const res = await send(fed.url, json('{"query": "{ __typename }",'));
+      expect(res.status).toBe(400);
+      expect(res.type).toMatch(/application\/json/);
+      expect(limitOf(res.body)?.code).toBe('BAD_REQUEST');
+      expect(res.body.errors[0].message).toMatch(/not valid JSON/);
+    });
+
+    it('a batched request is refused while batching is off', async () => {
+      const res = await send(fed.url, json([{ query: '{ __typename }' }, { query: '{ __typename }' }]));
+      expect(res.status).toBe(400);
+      expect(limitOf(res.body)?.code).toBe('BAD_REQUEST');
+      expect(res.body.errors[0].message).toMatch(/batching disabled/);
+    });
+
+    it.each([
+      ['GET without a preflight header', { method: 'GET' }],
+      ['POST text/plain', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ __typename }"}' }],
+      ['POST form-urlencoded', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=%7B__typename%7D' }],
+      ['POST multipart', { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x' }, body: '--x--' }],
+    ] as Array<[string, RequestInit]>)('CSRF: %s is refused with 400', async (_name, init) => {
+      const res = await send(`${fed.url}?query=${encodeURIComponent('{ __typename }')}`, init);
+      expect(res.status).toBe(400);
+      expect(limitOf(res.body)?.code).toBe('BAD_REQUEST');
+      expect(res.body.errors[0].message).toMatch(/Cross-Site Request Forgery/);
+    });
+
+    it('CSRF: a GET with apollo-require-preflight is served', async () => {
+      const res = await send(`${fed.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+      expect(res.status).toBe(200);
+      expect(res.body.data).toEqual({ __typename: 'Query' });
+    });
+
+    it('echoes a well-formed x-request-id and replaces a malformed one', async () => {
+      const ok = await send(fed.url, json({ query: '{ __typename }' }, { 'x-request-id': 'client-req-42' }));
+      expect(ok.headers.get('x-request-id')).toBe('client-req-42');
+      const bad = await send(fed.url, json({ query: '{ __typename }' }, { 'x-request-id': 'no spaces or <tags> allowed' }));
+      expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    });
+  });
+
+  describe('batching on (MAX_BATCH_OPERATIONS=3)', () => {
+    let batching: { url: string; stop(): Promise<void> };
+    beforeAll(async () => {
+      batching = await startGateway(fed, { MAX_BATCH_OPERATIONS: '3', AUDIT_DB_URL: await auditDb('limits_batch') });
+    });
+    afterAll(() => batching?.stop());
+
+    it('serves a batch within the cap and refuses a longer one', async () => {
+      const op = { query: `{ person(idNumber: "${DEMO.wife}") { name } }` };
+      const two = await send(batching.url, json([op, op], archivist));
+      expect(two.status).toBe(200);
+      expect(two.body.map((r: any) => r.data.person.name)).toEqual(['李秀英', '李秀英']);
+      const four = await send(batching.url, json([op, op, op, op], archivist));
+      expect(four.status).toBe(400);
+      expect(limitOf(four.body)).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'batch', max: 3, actual: 4 });
+    });
+
+    it('counts the tokens of every operation in a batch', async () => {
+      const res = await send(batching.url, json([{ query: '{ __typename }' }, { query: `{ ${'__typename '.repeat(1500)}}` }]));
+      expect(limitOf(res.body)).toMatchObject({ limit: 'tokens' });
+    });
+  });
+
+  describe('production (NODE_ENV=production)', () => {
+    let prod: { url: string; stop(): Promise<void> };
+    beforeAll(async () => {
+      const secrets = { INTERNAL_TOKEN_SECRET: INTERNAL_SECRET, JWT_SECRET: loadConfig({}).JWT_SECRET! };
+      prod = await startGateway(fed, { NODE_ENV: 'production', ...secrets, AUDIT_DB_URL: await auditDb('limits_prod') });
+    });
+    afterAll(() => prod?.stop());
+
+    it.each([
+      ['__schema', '{ __schema { types { name } } }'],
+      ['__type', '{ __type(name: "Person") { fields { name } } }'],
+      ['__schema in an inline fragment', '{ ... on Query { __schema { queryType { name } } } }'],
+      ['__type in a named fragment', 'query { ...I } fragment I on Query { __type(name: "Person") { name } }'],
+    ])('introspection is refused: %s', async (_name, query) => {
+      const res = await ask(query, undefined, prod.url);
+      expect(res.status).toBe(400);
+      expect(res.data).toBeUndefined();
+      expect(limitOf(res)).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', validationErrorCode: 'INTROSPECTION_DISABLED' });
+    });
+
+    it('an operation named __schema is an ordinary operation: served, and depth-limited', async () => {
+      const ok = await ask(`query __schema { person(idNumber: "${DEMO.husband}") { name } }`, undefined, prod.url);
+      expect(ok.errors).toBeUndefined();
+      expect(ok.data.person.name).toBe('张建国');
+      const deep = await ask(`query __schema { person(idNumber: "${DEMO.husband}") { ${nested(4)} } }`, undefined, prod.url);
+      expect(limitOf(deep)).toMatchObject({ limit: 'depth', actual: 10 });
+    });
+
+    it('hides field suggestions and stack traces (development shows suggestions)', async () => {
+      const typo = '{ persn(idNumber: "430702198503151239") { name } }';
+      const dev = await ask(typo);
+      expect(dev.errors![0].message).toMatch(/Did you mean "person"/);
+      const res = await ask(typo, undefined, prod.url);
+      expect(res.status).toBe(400);
+      expect(res.errors![0].message).toBe('Cannot query field "persn" on type "Query".');
+      expect(JSON.stringify(res.errors)).not.toMatch(/Did you mean|stacktrace/);
+    });
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * The operation measurements behind the gateway's limits, on a small schema: depth, aliases, root
+ * fields, directives and cost, with fragments expanded, introspection set apart without opening a
+ * bypass, fragment cycles refused and fragment bombs measured in linear time.
+ */
+import { buildSchema, getIntrospectionQuery, Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { countTokens } from '../../gateway/src/limits/tokens';
+import { limitExceeded } from '../../gateway/src/limits/errors';
+import { measureOperation, type Measurement } from '../../gateway/src/limits/measure';
+
+const schema = buildSchema(`
+  type Query { person(idNumber: ID!): Person  persons(idNumbers: [ID!]!): [Person]!  version: String }
+  type Person { idNumber: ID!  name: String  marriages: [Marriage!]  realEstate: [Property!]  settlements(first: Int): SettlementPage! }
+  type Marriage { kind: String  spouse: Person! }
+  type Property { location: String  owners: [Person!]! }
+  type SettlementPage { items: [Settlement!]!  totalCount: Int! }
+  type Settlement { id: ID! }
+`);
+
+function measure(query: string, variables?: Record<string, unknown>, listSize = 10): Measurement {
+  const document = parse(query);
+  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+  return measureOperation(document, operation, schema, { listSize, variables });
+}
+
+describe('measureOperation', () => {
+  it('counts depth with leaves, so the dossier walk person > marriages > spouse > realEstate > owners > idNumber is 6', () => {
+    expect(measure('{ person(idNumber: "1") { name } }').depth).toBe(2);
+    expect(measure('{ person(idNumber: "1") { marriages { spouse { realEstate { owners { idNumber } } } } } }').depth).toBe(6);
+  });
+
+  it('follows named and inline fragments for depth, aliases and root fields', () => {
+    const m = measure(`
+      query { ...Root }
+      fragment Root on Query { a: person(idNumber: "1") { ...Deep } b: person(idNumber: "2") { ... on Person { x: name } } version }
+      fragment Deep on Person { marriages { spouse { ... on Person { marriages { spouse { y: idNumber } } } } } }`);
+    expect(m.rootFields).toBe(3);
+    expect(m.depth).toBe(6);
+    expect(m.aliases).toBe(4);
+  });
+
+  it('counts an aliased fragment once per place it executes', () => {
+    const m = measure(`{ a: person(idNumber: "1") { ...N } b: person(idNumber: "2") { ...N } }
+      fragment N on Person { n1: name n2: name }`);
+    expect(m.aliases).toBe(6);
+  });
+
+  it('counts a fragment spread twice in one selection set once, as graphql-js executes it', () => {
+    expect(measure('{ person(idNumber: "1") { ...N ...N } } fragment N on Person { n: name }').aliases).toBe(1);
+  });
+
+  it('does not let a fragment named __schema hide its depth (GHSA-hmfr-rx46-4jx2)', () => {
+    const m = measure(`query __schema { person(idNumber: "1") { marriages { spouse { ...__schema } } } }
+      fragment __schema on Person { marriages { spouse { marriages { spouse { idNumber } } } } }`);
+    expect(m.depth).toBe(8);
+  });
+
+  it('does not let an alias named __schema or __type pass for introspection', () => {
+    const m = measure('{ __schema: person(idNumber: "1") { __type: marriages { spouse { marriages { spouse { idNumber } } } } } }');
+    expect(m.depth).toBe(6);
+    expect(m.cost).toBeGreaterThan(0);
+  });
+
+  it('sets introspection apart: the full introspection query costs nothing and counts one level', () => {
+    const m = measure(getIntrospectionQuery());
+    expect(m).toMatchObject({ depth: 1, cost: 0, rootFields: 1, aliases: 0 });
+  });
+
+  it('counts directives on fields, fragments and the operation', () => {
+    const m = measure(`query Q @a { person(idNumber: "1") @include(if: true) { ...N @skip(if: false) ... @include(if: true) { idNumber } } }
+      fragment N on Person @b { name @c }`);
+    expect(m.directives).toBe(6);
+  });
+
+  it('costs objects 1 and leaves 0, multiplying lists by the assumed size', () => {
+    expect(measure('{ person(idNumber: "1") { name } }').cost).toBe(1);
+    // person 1 + marriages 10 × (marriage 1 + spouse 1)
+    expect(measure('{ person(idNumber: "1") { marriages { kind spouse { name } } } }').cost).toBe(21);
+    expect(measure('{ person(idNumber: "1") { marriages { kind } } }', undefined, 3).cost).toBe(4);
+  });
+
+  it('sizes a list by its list argument, literal or variable', () => {
+    expect(measure('{ persons(idNumbers: ["1", "2", "3"]) { name } }').cost).toBe(3);
+    expect(measure('query($ids: [ID!]!) { persons(idNumbers: $ids) { name } }', { ids: new Array(50).fill('x') }).cost).toBe(50);
+  });
+
+  it('sizes the lists of a page by the slicing argument of the field above, literal or variable', () => {
+    // person 1 + page 1 + items 5 × 1
+    expect(measure('{ person(idNumber: "1") { settlements(first: 5) { items { id } totalCount } } }').cost).toBe(7);
+    expect(measure('query($n: Int) { person(idNumber: "1") { settlements(first: $n) { items { id } } } }', { n: 100 }).cost).toBe(102);
+    expect(measure('{ person(idNumber: "1") { settlements { items { id } } } }').cost).toBe(12);
+  });
+
+  it('refuses a fragment cycle instead of following it', () => {
+    expect(() => measure('{ person(idNumber: "1") { ...A } } fragment A on Person { ...B } fragment B on Person { marriages { spouse { ...A } } }')).toThrow(
+      /Cannot spread fragment "A" within itself/,
+    );
+  });
+
+  it('measures a fragment bomb (2^40 expansions) in linear time, with huge numbers', () => {
+    let fragments = 'fragment F0 on Person { idNumber }\n';
+    for (let i = 1; i <= 40; i++) fragments += `fragment F${i} on Person { a: marriages { spouse { ...F${i - 1} } } b: marriages { spouse { ...F${i - 1} } } }\n`;
+    const m = measure(`{ person(idNumber: "1") { ...F40 } }\n${fragments}`);
+    expect(m.aliases).toBeGreaterThan(2 ** 40);
+    expect(m.depth).toBe(82);
+  });
+});
+
+describe('countTokens', () => {
+  it('counts tokens as the parser does, comments excluded', () => {
+    const doc = '{ person(idNumber: "1") { name } }';
+    expect(countTokens(doc, 1000)).toBe(11);
+    expect(() => parse(doc, { maxTokens: 11 })).not.toThrow();
+    expect(() => parse(doc, { maxTokens: 10 })).toThrow(/contains more tha. 10 tokens/);
+    expect(countTokens('# a comment\n{ a }', 1000)).toBe(3);
+  });
+
+  it('stops one token past the cap', () => {
+    expect(countTokens(`{ ${'a '.repeat(100_000)}}`, 1000)).toBe(1001);
+  });
+
+  it('returns the count so far on a lexical error, leaving the error to the parser', () => {
+    expect(countTokens('{ a "unterminated', 1000)).toBe(2);
+  });
+});
+
+describe('limitExceeded', () => {
+  it('names the limit, its value and the actual, with a stable code and HTTP 400', () => {
+    const e = limitExceeded('depth', 8, 10);
+    expect(e.extensions).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'depth', max: 8, actual: 10, http: { status: 400 } });
+    expect(e.message).toMatch(/10 levels deep; at most 8/);
+    expect(limitExceeded('bodyBytes', 1024).extensions.http).toEqual({ status: 413 });
+    expect(limitExceeded('aliases', 15, Infinity).extensions.actual).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});
