@@ -30,7 +30,9 @@ async function main() {
   console.log(`
   archive-federation is ready in ${seconds}s
 
-  Gateway:   ${running.url}   (open it in a browser for the explorer)
+  Gateway:   ${running.url}   (Apollo Sandbox in a browser)
+  Explorer:  ${running.url.replace(/\/graphql$/, '/explorer')}   (works offline; pick a role)
+  Audit:     ${running.url.replace(/\/graphql$/, '/audit')}
   Subgraphs: ${subgraphs.map((s) => `${s.name} ${s.server.url}`).join('\n             ')}
 
   Try the dossier query as an archivist (token valid 8 h; more roles: npm run token -- --role court):
