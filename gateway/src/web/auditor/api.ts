@@ -4,6 +4,8 @@
  * lines export it builds from them. Browser code.
  */
 
+import type { VerifyReport } from '../../audit/verify';
+
 /** Search fields, as the audit API's `AuditFilter` takes them (empty ones are left out). */
 export interface Filter {
   subject?: string;
@@ -50,18 +52,8 @@ export interface FullRecord extends RecordSummary {
   hash: string;
 }
 
-export interface ChainStatus {
-  ok: boolean;
-  records: number;
-  firstSeq: number | null;
-  lastSeq: number | null;
-  lastHash: string | null;
-  checkpoints: number;
-  lastCheckpoint: { seq: number; time: string; keyId: string } | null;
-  keyIds: string[];
-  anchored: boolean;
-  problem: { seq: number; reason: string } | null;
-}
+/** What `auditChainStatus` answers: the server's verify report, as JSON. */
+export type ChainStatus = VerifyReport;
 
 export interface Page<T> {
   records: T[];
