@@ -139,7 +139,8 @@ describe('gateway limits', () => {
       for (const res of [await ask('query($id: ID!) { person(idNumber: $id) { name } }', { id: huge }), await ask(`{ person(idNumber: "${huge}") { name } }`)]) {
         expect(res.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
         expect(res.data?.person ?? null).toBeNull();
-        expect(JSON.stringify(res.errors).length).toBeLessThan(2000);
+        // At most the 24-character excerpt the validation message quotes (stack traces vary in length by checkout path).
+        expect(JSON.stringify(res.errors)).not.toContain('4'.repeat(25));
       }
     });
 
