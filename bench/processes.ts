@@ -6,6 +6,7 @@
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -140,6 +141,20 @@ export function installCleanup(): void {
       }
     }
   });
+}
+
+/** Fails when any of `ports` is taken (an earlier run's orphan, or someone else's server). */
+export async function assertPortsFree(ports: number[], host = '127.0.0.1'): Promise<void> {
+  const taken: number[] = [];
+  for (const port of ports) {
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, host, () => server.close(() => resolve(true)));
+    });
+    if (!free) taken.push(port);
+  }
+  if (taken.length) throw new Error(`Port(s) ${taken.join(', ')} on ${host} are taken; the benchmark needs them (see \`ss -ltnp\` for who holds them).`);
 }
 
 /** Waits until `probe` resolves true, failing early when the child exits, or after `timeoutMs`. */

@@ -5,93 +5,21 @@
  * sampling each target's CPU and RSS and the subgraphs' SQL statement counters. Writes
  * bench/results/<date>.json and .md. Every child process is stopped on exit and on Ctrl-C.
  */
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEPARTMENTS, envPrefix, loadConfig } from '../lib/config';
-import { findRole } from '../lib/roles';
-import { signClientToken, signInternalToken, type Principal } from '../lib/tokens';
-import { readPolicies } from '../gateway/src/authz/policies';
 import { generatePopulation } from '../subgraphs/common/population';
 import { parseOptions, type BenchOptions } from './options';
 import { buildScenarios, shuffled, type Scenario, type ScenarioName } from './scenarios';
-import { CONTROL_PORT, SUBGRAPH_PORT_BASE, TARGETS, fits, startTarget, type RunningTarget, type TargetContext, type TargetId } from './targets';
-import { installCleanup, sampleUsage, spawnNode, stopAll, waitUntil, type Child } from './processes';
-import { analyzeDatabases, clearBenchCache, contributors, dbEnv, ensureSeeded, resetAuditDatabase } from './databases';
+import { BENCH_PORTS, TARGETS, credentials, fits, startSubgraphs, startTarget, strippedSupergraph, type RunningTarget, type TargetContext, type TargetId } from './targets';
+import { assertPortsFree, installCleanup, sampleUsage, stopAll, waitUntil } from './processes';
+import { analyzeDatabases, clearBenchCache, contributors, ensureSeeded, resetAuditDatabase } from './databases';
+import { diff, quiesce, statementCounts } from './statements';
 import { drive, post } from './load';
 import { checkTargets, machineInfo, markdown, summarize, writeResults, type BenchResult, type RunRecord, type StatementProbe } from './report';
 import { cacheDelta, scrapeCache } from './metrics';
 import { summarizeProfiles, type ProfileSummary } from './profile';
 
-// The bench's own secrets: its gateways, subgraphs and tokens agree on them, nothing else does.
-const JWT_SECRET = 'archive-federation-bench-jwt-secret';
-const INTERNAL_SECRET = 'archive-federation-bench-internal-secret';
-/** Internal tokens for the plain gateways outlive any run. */
-const INTERNAL_TOKEN_TTL_SECONDS = 12 * 3600;
 const PROBE_SIZES = [10, 50, 100];
-
-async function statementCounts(): Promise<Record<string, number>> {
-  const res = await fetch(`http://127.0.0.1:${CONTROL_PORT}/bench/statements`);
-  if (!res.ok) throw new Error(`statement counters answered ${res.status}`);
-  return (await res.json()) as Record<string, number>;
-}
-
-/**
- * Waits until the subgraphs have sent no statement for ~300 ms, i.e. the requests still in
- * flight when a load window closed have finished (at most 10 s); returns the counters then.
- */
-async function quiesce(): Promise<Record<string, number>> {
-  let last = await statementCounts();
-  let stable = 0;
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline && stable < 2) {
-    await new Promise((r) => setTimeout(r, 150));
-    const now = await statementCounts();
-    stable = JSON.stringify(now) === JSON.stringify(last) ? stable + 1 : 0;
-    last = now;
-  }
-  return last;
-}
-
-const diff = (after: Record<string, number>, before: Record<string, number>) =>
-  Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]));
-
-/** Client headers of an archivist, and internal tokens per subgraph on the archivist's behalf. */
-async function credentials() {
-  const role = findRole('archivist');
-  const defaults = loadConfig({});
-  const token = await signClientToken(
-    { sub: 'bench-archivist', name: role.labelZh, org: role.org, scopes: role.scopes },
-    { secret: JWT_SECRET, issuer: defaults.JWT_ISSUER, audience: defaults.JWT_AUDIENCE, ttl: INTERNAL_TOKEN_TTL_SECONDS },
-  );
-  const caseNumber = '(2026)湘0702民初1234号';
-  const clientHeaders = { authorization: `Bearer ${token}`, 'x-access-purpose': encodeURIComponent(role.purpose), 'x-case-number': encodeURIComponent(caseNumber) };
-  const principal: Principal = { authenticated: true, sub: 'bench-archivist', name: role.labelZh, org: role.org, scopes: role.scopes };
-  const internalTokens: Record<string, string> = {};
-  for (const name of DEPARTMENTS) {
-    internalTokens[name] = await signInternalToken({ principal, purpose: role.purpose, caseNumber, requestId: 'bench' }, name, INTERNAL_SECRET, INTERNAL_TOKEN_TTL_SECONDS);
-  }
-  return { clientHeaders, internalTokens };
-}
-
-/** The supergraph a plain @apollo/gateway or Hive Gateway accepts, pointing at the bench subgraphs. */
-function strippedSupergraph(file: string): string {
-  const { gatewaySdl } = readPolicies(readFileSync('schema/supergraph.graphql', 'utf8'));
-  const sdl = gatewaySdl.replace(/(@join__graph\(name:\s*"([^"]+)",\s*url:\s*")[^"]*(")/g, (_m, head: string, name: string, tail: string) => {
-    const i = DEPARTMENTS.indexOf(name as (typeof DEPARTMENTS)[number]);
-    if (i < 0) throw new Error(`supergraph names an unknown subgraph "${name}"`);
-    return `${head}http://127.0.0.1:${SUBGRAPH_PORT_BASE + i}/graphql${tail}`;
-  });
-  writeFileSync(file, sdl);
-  return file;
-}
-
-function startSubgraphs(logDir: string): Child {
-  const ports = Object.fromEntries(DEPARTMENTS.map((name, i) => [`${envPrefix(name)}_PORT`, String(SUBGRAPH_PORT_BASE + i)]));
-  return spawnNode('subgraphs', 'bench/subgraphs.ts', {
-    log: path.join(logDir, 'subgraphs.log'),
-    env: { ...dbEnv(), ...ports, NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET, INTERNAL_TOKEN_SECRET: INTERNAL_SECRET, BENCH_CONTROL_PORT: String(CONTROL_PORT) },
-  });
-}
 
 /** Rotates the targets by the round, so no target always runs first (A B C, B C A, …). */
 const rotate = <T>(items: T[], by: number) => items.map((_, i) => items[(i + by) % items.length]);
@@ -106,19 +34,22 @@ async function main() {
   const stamp = date.replace(/:/g, '-');
   const logDir = path.resolve('bench/logs', stamp);
   mkdirSync(logDir, { recursive: true });
+  // Keep the logs (and profiles) of the last ten runs only.
+  for (const old of readdirSync('bench/logs').sort().slice(0, -10)) rmSync(path.join('bench/logs', old), { recursive: true, force: true });
   const machine = machineInfo();
   const profileDir = path.join(logDir, 'profiles');
   if (options.profile) mkdirSync(profileDir, { recursive: true });
   /** Profile files by process and scenario (`full-nocache/dossier`, `subgraphs/dossier`). */
   const profileFiles = new Map<string, string[]>();
 
+  await assertPortsFree(BENCH_PORTS);
   await ensureSeeded(options.persons);
   await analyzeDatabases();
   await resetAuditDatabase();
   const cleared = await clearBenchCache();
   if (cleared) console.log(`Cleared ${cleared} cached entries of an earlier run.`);
 
-  console.log(`Starting the subgraphs and ${options.targets.length} target(s); logs in ${path.relative(process.cwd(), logDir)}/`);
+  console.log(`Starting the subgraphs and the targets; logs in ${path.relative(process.cwd(), logDir)}/`);
   const subgraphs = startSubgraphs(logDir);
   const { clientHeaders, internalTokens } = await credentials();
   await waitUntil(subgraphs, async () => (await statementCounts()) !== undefined);
@@ -132,8 +63,6 @@ async function main() {
 
   const ctx: TargetContext = {
     logDir,
-    jwtSecret: JWT_SECRET,
-    internalSecret: INTERNAL_SECRET,
     clientHeaders,
     internalTokens,
     strippedSupergraph: strippedSupergraph(path.join(logDir, 'supergraph-stripped.graphql')),
@@ -141,12 +70,19 @@ async function main() {
   };
   const wanted = options.targets.filter((t) => selected.some((s) => fits(t, s.name)));
   const targets = new Map<TargetId, RunningTarget>();
+  // What could not be measured, and why: a target that does not start or answers wrongly.
+  const skipped: Array<{ target: TargetId; scenario: ScenarioName; reason: string }> = [];
+  const skip = (target: TargetId, reason: string, scenario?: ScenarioName) => {
+    for (const s of selected) if (fits(target, s.name) && (!scenario || scenario === s.name)) skipped.push({ target, scenario: s.name, reason });
+    console.error(`✗ ${scenario ?? 'every scenario'} on ${target}: ${reason}`);
+  };
+  const start = (id: TargetId) =>
+    startTarget(id, ctx).then(
+      (t) => void targets.set(id, t),
+      (err: Error) => skip(id, `did not start: ${err.message}`),
+    );
   // Gateways first (in parallel); the ceiling needs a gateway's hot response.
-  await Promise.all(
-    wanted
-      .filter((t) => t !== 'ceiling')
-      .map(async (id) => targets.set(id, await startTarget(id, ctx))),
-  );
+  await Promise.all(wanted.filter((t) => t !== 'ceiling').map(start));
 
   // Each (target, scenario) has one body generator for sampling, warm-up and every round, so a
   // cached target never sees a person twice (except `hot`, by design).
@@ -158,27 +94,28 @@ async function main() {
   };
 
   // Look at real responses before measuring anything: a benchmark of errors is worthless.
-  const skipped: Array<{ target: TargetId; scenario: ScenarioName; reason: string }> = [];
   let hotBody: string | undefined;
   for (const s of selected) {
     for (const t of targets.values()) {
       if (!fits(t.id, s.name)) continue;
       for (let i = 0; i < 3; i++) {
         const res = await post(t.url, generatorOf(t.id, s)(), t.headers);
-        const problem = res.status !== 200 ? `HTTP ${res.status}: ${res.text.slice(0, 300)}` : s.check(res.json);
+        const problem =
+          res.status !== 200 ? `HTTP ${res.status}: ${res.text.slice(0, 300)}` : res.json === undefined ? `not JSON: ${res.text.slice(0, 300)}` : s.check(res.json);
         if (problem) {
-          skipped.push({ target: t.id, scenario: s.name, reason: problem });
-          console.error(`✗ ${s.name} on ${t.id}: ${problem}`);
+          skip(t.id, problem, s.name);
           break;
         }
         if (s.name === 'hot' && (!hotBody || t.id === 'full')) hotBody = res.text;
       }
     }
   }
-  if (wanted.includes('ceiling') && hotBody) {
-    ctx.hotBody = path.join(logDir, 'hot-response.json');
-    writeFileSync(ctx.hotBody, hotBody);
-    targets.set('ceiling', await startTarget('ceiling', ctx));
+  if (wanted.includes('ceiling')) {
+    if (hotBody) {
+      ctx.hotBody = path.join(logDir, 'hot-response.json');
+      writeFileSync(ctx.hotBody, hotBody);
+      await start('ceiling');
+    } else skip('ceiling', 'no gateway gave a good hot response to serve');
   }
   const isSkipped = (t: TargetId, s: ScenarioName) => skipped.some((x) => x.target === t && x.scenario === s);
 
@@ -190,10 +127,14 @@ async function main() {
     const ids = shuffled(population.persons.map((p) => p.idNumber), 99);
     statementProbe = { via, bySize: {} };
     for (const n of PROBE_SIZES) {
-      const before = await statementCounts();
+      const before = await quiesce();
       const res = await post(t.url, JSON.stringify({ query: scenarios.list50.query, variables: { ids: ids.slice(0, n) } }), t.headers);
-      if (res.status !== 200 || res.json?.errors) throw new Error(`statement probe failed: ${res.text.slice(0, 300)}`);
-      statementProbe.bySize[String(n)] = diff(await statementCounts(), before);
+      if (res.status !== 200 || res.json?.errors) {
+        console.error(`✗ statement probe (${n} persons on ${via}): ${res.text.slice(0, 300)}`);
+        statementProbe = undefined;
+        break;
+      }
+      statementProbe.bySize[String(n)] = diff(await quiesce(), before);
     }
   }
 
@@ -290,7 +231,8 @@ async function main() {
 }
 
 main().catch(async (err) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  // The message says what to do; the stack only when asked for (BENCH_DEBUG=1).
+  console.error(err instanceof Error ? (process.env.BENCH_DEBUG ? err.stack : err.message) : err);
   await stopAll();
   process.exit(1);
 });

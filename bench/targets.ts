@@ -4,11 +4,21 @@
  * own port (5000–5099), so CPU and memory are per target.
  */
 import path from 'node:path';
-import { envPrefix, DEPARTMENTS } from '../lib/config';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { envPrefix, DEPARTMENTS, loadConfig } from '../lib/config';
+import { findRole } from '../lib/roles';
+import { signClientToken, signInternalToken, type Principal } from '../lib/tokens';
+import { readPolicies } from '../gateway/src/authz/policies';
 import type { ScenarioName } from './scenarios';
 import { spawnNode, waitUntil, type Child } from './processes';
 import { post } from './load';
-import { AUDIT_DB_URL, CACHE_PREFIX, REDIS } from './databases';
+import { AUDIT_DB_URL, CACHE_PREFIX, REDIS, dbEnv } from './databases';
+
+// The bench's own secrets: its gateways, subgraphs and tokens agree on them, nothing else does.
+export const JWT_SECRET = 'archive-federation-bench-jwt-secret';
+export const INTERNAL_SECRET = 'archive-federation-bench-internal-secret';
+/** Internal tokens for the plain gateways outlive any run. */
+const INTERNAL_TOKEN_TTL_SECONDS = 12 * 3600;
 
 export const TARGET_IDS = ['full', 'full-nocache', 'apollo', 'hive', 'subgraph', 'ceiling'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
@@ -34,6 +44,9 @@ export const TARGETS: Record<TargetId, TargetInfo> = {
   ceiling: { id: 'ceiling', label: 'bare node:http (ceiling)', scenarios: ['hot'] },
 };
 
+/** Every port a run may use: the subgraphs', their counters', and the targets'. */
+export const BENCH_PORTS = [...DEPARTMENTS.map((_, i) => SUBGRAPH_PORT_BASE + i), CONTROL_PORT, ...Object.values(PORTS).filter((p) => p !== SUBGRAPH_PORT_BASE)];
+
 export const fits = (target: TargetId, scenario: ScenarioName) => TARGETS[target].scenarios?.includes(scenario) ?? true;
 
 /** A started target: where to send requests, with which headers, and whose CPU to measure. */
@@ -48,9 +61,6 @@ export interface RunningTarget extends TargetInfo {
 
 export interface TargetContext {
   logDir: string;
-  /** Secrets the bench gateways and subgraphs share. */
-  jwtSecret: string;
-  internalSecret: string;
   /** Headers of an archivist client (JWT, purpose, case number) for the project's gateway. */
   clientHeaders: Record<string, string>;
   /** Long-lived internal tokens by subgraph, for the gateways that do not sign their own. */
@@ -75,8 +85,8 @@ function gatewayEnv(ctx: TargetContext, port: number, cache: boolean): Record<st
     HOST: '127.0.0.1',
     GATEWAY_PORT: String(port),
     LOG_LEVEL: 'warn',
-    JWT_SECRET: ctx.jwtSecret,
-    INTERNAL_TOKEN_SECRET: ctx.internalSecret,
+    JWT_SECRET,
+    INTERNAL_TOKEN_SECRET: INTERNAL_SECRET,
     SUPERGRAPH_PATH: 'schema/supergraph.graphql',
     ...subgraphUrlEnv(),
     AUDIT_DB_URL,
@@ -91,7 +101,7 @@ function gatewayEnv(ctx: TargetContext, port: number, cache: boolean): Record<st
 /** Answers a trivial query: the server is up and talks to its subgraphs' schema. */
 async function answers(url: string, headers: Record<string, string>): Promise<boolean> {
   const res = await post(url, JSON.stringify({ query: '{ __typename }' }), headers);
-  return res.status === 200;
+  return res.status === 200 && res.json?.data !== undefined;
 }
 
 /** Starts (or, for `subgraph`, adopts) a target and waits until it answers. */
@@ -124,7 +134,51 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
       child = spawnNode(id, 'bench/ceiling.ts', { ...common, env: { BENCH_PORT: String(port), BENCH_BODY: ctx.hotBody } });
       break;
   }
-  await waitUntil(child, () => answers(url, headers));
+  try {
+    await waitUntil(child, () => answers(url, headers));
+  } catch (err) {
+    if (child !== ctx.subgraphs) await child.stop();
+    throw err;
+  }
   const metricsUrl = id === 'full' || id === 'full-nocache' ? `http://127.0.0.1:${port}/metrics` : undefined;
   return { ...TARGETS[id], url, headers, child, metricsUrl };
+}
+
+
+/** Client headers of an archivist, and internal tokens per subgraph on the archivist's behalf. */
+export async function credentials() {
+  const role = findRole('archivist');
+  const defaults = loadConfig({});
+  const token = await signClientToken(
+    { sub: 'bench-archivist', name: role.labelZh, org: role.org, scopes: role.scopes },
+    { secret: JWT_SECRET, issuer: defaults.JWT_ISSUER, audience: defaults.JWT_AUDIENCE, ttl: INTERNAL_TOKEN_TTL_SECONDS },
+  );
+  const caseNumber = '(2026)湘0702民初1234号';
+  const clientHeaders = { authorization: `Bearer ${token}`, 'x-access-purpose': encodeURIComponent(role.purpose), 'x-case-number': encodeURIComponent(caseNumber) };
+  const principal: Principal = { authenticated: true, sub: 'bench-archivist', name: role.labelZh, org: role.org, scopes: role.scopes };
+  const internalTokens: Record<string, string> = {};
+  for (const name of DEPARTMENTS) {
+    internalTokens[name] = await signInternalToken({ principal, purpose: role.purpose, caseNumber, requestId: 'bench' }, name, INTERNAL_SECRET, INTERNAL_TOKEN_TTL_SECONDS);
+  }
+  return { clientHeaders, internalTokens };
+}
+
+/** The supergraph a plain @apollo/gateway or Hive Gateway accepts, pointing at the bench subgraphs. */
+export function strippedSupergraph(file: string): string {
+  const { gatewaySdl } = readPolicies(readFileSync('schema/supergraph.graphql', 'utf8'));
+  const sdl = gatewaySdl.replace(/(@join__graph\(name:\s*"([^"]+)",\s*url:\s*")[^"]*(")/g, (_m, head: string, name: string, tail: string) => {
+    const i = DEPARTMENTS.indexOf(name as (typeof DEPARTMENTS)[number]);
+    if (i < 0) throw new Error(`supergraph names an unknown subgraph "${name}"`);
+    return `${head}http://127.0.0.1:${SUBGRAPH_PORT_BASE + i}/graphql${tail}`;
+  });
+  writeFileSync(file, sdl);
+  return file;
+}
+
+export function startSubgraphs(logDir: string): Child {
+  const ports = Object.fromEntries(DEPARTMENTS.map((name, i) => [`${envPrefix(name)}_PORT`, String(SUBGRAPH_PORT_BASE + i)]));
+  return spawnNode('subgraphs', 'bench/subgraphs.ts', {
+    log: path.join(logDir, 'subgraphs.log'),
+    env: { ...dbEnv(), ...ports, NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET, INTERNAL_TOKEN_SECRET: INTERNAL_SECRET, BENCH_CONTROL_PORT: String(CONTROL_PORT) },
+  });
 }
