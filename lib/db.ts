@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, Migrator, MysqlDialect, PostgresDialect, type Migration } from 'kysely';
+import { Kysely, Migrator, MysqlDialect, PostgresDialect, sql, type Migration } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -99,6 +99,16 @@ export function ensureDatabase(url: string): Promise<void> {
 /** Drops the database named in `url` (tests' throwaway databases). */
 export function dropDatabase(url: string): Promise<void> {
   return onServer(url, (name, dialect) => (dialect === 'postgres' ? `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)` : `DROP DATABASE IF EXISTS \`${name}\``));
+}
+
+/** Refreshes the planner's statistics after a bulk load (autovacuum may be off or late). */
+export async function analyze(store: Store<any>): Promise<void> {
+  if (store.dialect !== 'mysql') {
+    await sql`ANALYZE`.execute(store.db);
+    return;
+  }
+  const tables = await store.db.introspection.getTables();
+  if (tables.length) await sql.raw(`ANALYZE TABLE ${tables.map((t) => `\`${t.name}\``).join(', ')}`).execute(store.db);
 }
 
 /** Drops every table of a store, migrations table included (tests and `npm run seed -- --reset`). */

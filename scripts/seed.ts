@@ -7,7 +7,7 @@ import cliProgress from 'cli-progress';
 import { DEPARTMENTS, loadConfig } from '../lib/config';
 import { dropAllTables } from '../lib/db';
 import { generatePopulation } from '../subgraphs/common/population';
-import { openDepartmentStore, subgraphDefinition } from '../subgraphs/common/run';
+import { openDepartmentStore, seedStore, subgraphDefinition } from '../subgraphs/common/run';
 
 async function main() {
   const { values } = parseArgs({
@@ -45,7 +45,7 @@ async function main() {
       const bar = bars.create(1, 0, { name: def.name.padEnd(17) });
       const began = Date.now();
       try {
-        await def.seed(store, population, (done, total) => {
+        await seedStore(def, store, population, (done, total) => {
           bar.setTotal(total);
           bar.update(done);
         });

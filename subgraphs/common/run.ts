@@ -1,6 +1,6 @@
 /** Opening, seeding and serving one department: what `npm start` and `npm run subgraph` share. */
 import type { Config, Department } from '../../lib/config';
-import { openStore, type Store } from '../../lib/db';
+import { analyze, openStore, type Store } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
 import { SUBGRAPHS } from '../index';
 import { generatePopulation, type Population } from './population';
@@ -17,10 +17,16 @@ export function openDepartmentStore(def: SubgraphDefinition, config: Config): Pr
   return openStore({ name: def.name, url: config.subgraphs[def.name].dbUrl, dataDir: config.DATA_DIR, migrations: def.migrations });
 }
 
+/** Writes `population` into an empty store, then refreshes the planner's statistics. */
+export async function seedStore(def: SubgraphDefinition, store: Store<unknown>, population: Population, progress?: SeedProgress): Promise<void> {
+  await def.seed(store, population, progress);
+  await analyze(store);
+}
+
 /** Seeds the store with `population` unless it already holds data; returns whether it seeded. */
 export async function seedIfEmpty(def: SubgraphDefinition, store: Store<unknown>, population: () => Population, progress?: SeedProgress): Promise<boolean> {
   if (await def.isSeeded(store)) return false;
-  await def.seed(store, population(), progress);
+  await seedStore(def, store, population(), progress);
   return true;
 }
 

@@ -5,8 +5,11 @@
  * subgraphs still answer: partial data, never a hung gateway, and never the subgraph's internal URL
  * or body in the client's error (RemoteGraphQLDataSource's own errors carry both).
  */
+import http from 'node:http';
+import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import nodeFetch, { type Response } from 'node-fetch';
 import type { GraphQLError } from 'graphql';
 import { codedError, ErrorCode } from '../../../lib/errors';
 
@@ -25,6 +28,12 @@ export interface SubgraphFetcherOptions {
   observe?: (subgraph: string, seconds: number, outcome: SubgraphOutcome) => void;
 }
 
+// Keep-alive sockets to the subgraphs. node-fetch over node:http rather than the built-in fetch:
+// the benchmark profile showed undici's web streams and AbortSignal.timeout costing ~1.5 ms of
+// gateway CPU per request on the dossier query.
+const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
+const agentFor = (url: URL) => (url.protocol === 'https:' ? agents.https : agents.http);
+
 /** A `fetch` for RemoteGraphQLDataSource that times out and reports failures as `SUBGRAPH_UNAVAILABLE`. */
 export function subgraphFetcher(options: SubgraphFetcherOptions): Fetcher {
   const { subgraph, timeoutMs, observe } = options;
@@ -33,8 +42,10 @@ export function subgraphFetcher(options: SubgraphFetcherOptions): Fetcher {
     const done = (outcome: SubgraphOutcome) => observe?.(subgraph, (performance.now() - start) / 1000, outcome);
     let response: Response;
     let text: string;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
-      response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) } as RequestInit);
+      response = await nodeFetch(url, { ...(init as object), agent: agentFor, signal: controller.signal as never });
       // Read the body here, under the same deadline: a subgraph that stalls mid-body is slow too.
       text = await response.text();
     } catch (err) {
@@ -43,18 +54,28 @@ export function subgraphFetcher(options: SubgraphFetcherOptions): Fetcher {
       throw timedOut
         ? subgraphUnavailable(subgraph, 'timeout', `did not answer within ${timeoutMs} ms`)
         : subgraphUnavailable(subgraph, 'unreachable', 'could not be reached');
+    } finally {
+      clearTimeout(timer);
     }
     if (response.status >= 500) {
       done('http_error');
       throw subgraphUnavailable(subgraph, 'http_error', `answered HTTP ${response.status}`);
     }
     // 4xx responses stay RemoteGraphQLDataSource's to report (401 UNAUTHENTICATED, 400 with GraphQL errors).
-    if (response.ok && /json/.test(response.headers.get('content-type') ?? '') && !isJson(text)) {
-      done('invalid_response');
-      throw subgraphUnavailable(subgraph, 'invalid_response', 'sent a response that is not JSON');
+    // Parsed once here, both to refuse a broken body and to hand RemoteGraphQLDataSource its `json()`.
+    let json: unknown;
+    if (/json/.test(response.headers.get('content-type') ?? '')) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        if (response.ok) {
+          done('invalid_response');
+          throw subgraphUnavailable(subgraph, 'invalid_response', 'sent a response that is not JSON');
+        }
+      }
     }
     done(response.ok ? 'ok' : 'http_error');
-    return buffered(response, text);
+    return buffered(response, text, json);
   };
 }
 
@@ -67,17 +88,8 @@ export function subgraphUnavailable(subgraph: string, reason: SubgraphOutcome, w
   );
 }
 
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The response with its body already read, in the shape RemoteGraphQLDataSource reads. */
-function buffered(response: Response, text: string): FetcherResponse {
+/** The response with its body already read (and parsed), in the shape RemoteGraphQLDataSource reads. */
+function buffered(response: Response, text: string, json: unknown): FetcherResponse {
   const self: FetcherResponse = {
     bodyUsed: false,
     url: response.url,
@@ -87,7 +99,7 @@ function buffered(response: Response, text: string): FetcherResponse {
     statusText: response.statusText,
     headers: response.headers as unknown as FetcherResponse['headers'],
     text: async () => text,
-    json: async () => JSON.parse(text),
+    json: async () => (json === undefined ? JSON.parse(text) : json),
     arrayBuffer: async () => new TextEncoder().encode(text).buffer as ArrayBuffer,
     clone: () => self,
   };
