@@ -2,7 +2,9 @@
  * The one subgraph server factory: every department is a `SubgraphDefinition` served by the same
  * Apollo Server + Express setup, with per-request loaders, health endpoints and error mapping.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -57,6 +59,17 @@ export function fullTypeDefs(def: SubgraphDefinition): DocumentNode {
 /** The subgraph's executable schema. */
 export function buildSchema(def: SubgraphDefinition): GraphQLSchema {
   return applyAccessRules(buildSubgraphSchema([{ typeDefs: fullTypeDefs(def), resolvers: def.resolvers as GraphQLResolverMap<unknown> }]));
+}
+
+/** A department's SDL: the `schema.graphql` beside its index.ts. */
+export const readTypeDefs = (dir: string): string => readFileSync(path.join(dir, 'schema.graphql'), 'utf8');
+
+/** What each department's index.ts exports beside its definition: the executable schema and a server factory. */
+export function subgraphModule<DB, L>(def: SubgraphDefinition<DB, L>) {
+  return {
+    schema: buildSchema(def),
+    createServer: (options: SubgraphServerOptions<DB>) => createSubgraphServer(def, options),
+  };
 }
 
 export interface SubgraphServerOptions<DB> {

@@ -1,14 +1,12 @@
 /** The real-estate registration subgraph (不动产登记): MySQL/MariaDB in production. */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { buildSchema, createSubgraphServer, type SubgraphDefinition, type SubgraphServerOptions } from '../common/server';
+import { readTypeDefs, subgraphModule, type SubgraphDefinition } from '../common/server';
 import { createLoaders, type RealEstateLoaders } from './loaders';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
 import { isSeeded, seed } from './seed';
 import type { RealEstateDB } from './store';
 
-export const typeDefs = readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8');
+export const typeDefs = readTypeDefs(__dirname);
 
 export const subgraph: SubgraphDefinition<RealEstateDB, RealEstateLoaders> = {
   name: 'real-estate',
@@ -21,5 +19,4 @@ export const subgraph: SubgraphDefinition<RealEstateDB, RealEstateLoaders> = {
 };
 
 export { resolvers };
-export const schema = buildSchema(subgraph);
-export const createServer = (options: SubgraphServerOptions<RealEstateDB>) => createSubgraphServer(subgraph, options);
+export const { schema, createServer } = subgraphModule(subgraph);
