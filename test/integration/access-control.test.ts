@@ -219,6 +219,19 @@ describe('access control through the gateway', () => {
       expect(genuine.data._entities[0].marriages.length).toBe(3);
     });
 
+    it('masks other persons\' ID numbers in mutation results and in a named operation of a multi-operation document', async () => {
+      const clerk = await roleHeaders('civil-affairs', { scopes: ['marriage:read', 'marriage:write'] });
+      const list = await gql(fed.url, `{ person(idNumber: "${DEMO.husband}") { marriages { id kind } } }`, undefined, clerk);
+      const id = list.data.person.marriages.at(-1).id;
+      const fix = await gql(fed.url, 'mutation Fix($id: ID!) { correctMarriageOffice(id: $id, office: "常德市武陵区民政局婚姻登记处") { idNumber } }', { id }, clerk);
+      expect(fix.errors).toBeUndefined();
+      expect(fix.data.correctMarriageOffice.map((p: any) => p.idNumber).sort()).toEqual(['430***********1239', '430***********2420']);
+      const doc = `query A { person(idNumber: "${DEMO.wife}") { idNumber } } query B($id: ID!) { person(idNumber: $id) { marriages { spouse { idNumber } } } }`;
+      const res = await (await fetch(fed.url, { method: 'POST', headers: { 'content-type': 'application/json', ...clerk }, body: JSON.stringify({ query: doc, operationName: 'B', variables: { id: DEMO.wife } }) })).json();
+      expect(res.errors).toBeUndefined();
+      expect(res.data.person.marriages.at(-1).spouse.idNumber).toBe('430***********1239');
+    });
+
     it('a subgraph whose every field was removed is not called', async () => {
       const before = fed.statements();
       const res = await gql(fed.url, `{ person(idNumber: "${DEMO.husband}") { medicalInsurance { enrolments { insuranceType } } } }`, undefined, await roleHeaders('civil-affairs'));

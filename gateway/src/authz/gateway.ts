@@ -78,7 +78,7 @@ function maskIds(data: Record<string, unknown> | null | undefined, document: Doc
   if (!data || (rc.source && !rc.source.includes('idNumber'))) return; // cheap exit: nothing to mask
   const keep = suppliedStrings(document, rc.request.variables);
   keep.add(ctx.principal.sub);
-  maskIdNumbers(data, document, rc.schema, keep);
+  maskIdNumbers(data, document, rc.schema, keep, rc.request.operationName);
 }
 
 export type { Denial };

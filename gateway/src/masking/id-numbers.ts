@@ -13,6 +13,7 @@ import {
   type FragmentDefinitionNode,
   type GraphQLNamedType,
   type GraphQLSchema,
+  type OperationDefinitionNode,
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
@@ -51,13 +52,13 @@ export function suppliedStrings(document: DocumentNode, variables: Record<string
  * Masks, in place, every ID-number value in `data` that is not in `keep`. Walks the executed
  * document with the schema's types, so aliases and fragments are followed.
  */
-export function maskIdNumbers(data: Json | null | undefined, document: DocumentNode, schema: GraphQLSchema, keep: Set<string>): void {
+export function maskIdNumbers(data: Json | null | undefined, document: DocumentNode, schema: GraphQLSchema, keep: Set<string>, operationName?: string | null): void {
   if (!data) return;
   const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation: SelectionSetNode | undefined;
+  let operation: OperationDefinitionNode | undefined;
   for (const def of document.definitions) {
     if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    else if (def.kind === Kind.OPERATION_DEFINITION && def.operation === 'query') operation ??= def.selectionSet;
+    else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
   }
   const walk = (value: unknown, set: SelectionSetNode, type: GraphQLNamedType | undefined): void => {
     if (value === null || typeof value !== 'object' || !type) return;
@@ -85,5 +86,5 @@ export function maskIdNumbers(data: Json | null | undefined, document: DocumentN
       }
     }
   };
-  if (operation) walk(data, operation, schema.getQueryType() ?? undefined);
+  if (operation) walk(data, operation.selectionSet, schema.getRootType(operation.operation) ?? undefined);
 }
