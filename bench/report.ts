@@ -11,20 +11,13 @@ import type { ScenarioName } from './scenarios';
 import { TARGETS, type TargetId } from './targets';
 import type { ProfileSummary } from './profile';
 import type { CacheCounts } from './metrics';
+import type { LoadResult } from './load';
 
-/** One measured window: one target, one scenario, one round. */
-export interface RunRecord {
+/** One measured window: one target, one scenario, one round (the load numbers plus what was measured around them). */
+export interface RunRecord extends LoadResult {
   round: number;
   scenario: ScenarioName;
   target: TargetId;
-  requests: number;
-  seconds: number;
-  rps: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  firstBad?: string;
   /** The target process, % of one core. */
   cpuPercent: number;
   /** The target's CPU time per completed request, ms: steadier than req/s on a shared machine. */
