@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: the benchmark of issue #6 (ARCHITECTURE.md, Performance). Seeds the bench
+ * `npm run bench`: the benchmark (README, "Performance"). Seeds the bench
  * databases once, starts the four subgraphs once, then every target in its own process, checks a
  * few responses of each scenario in depth, and drives load in rounds, targets alternating, while
  * sampling each target's CPU and RSS and the subgraphs' SQL statement counters. Writes

@@ -9,7 +9,7 @@ export function envPrefix(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 }
 
-/** The scopes of the contract (ARCHITECTURE.md); a token with any other scope is refused. */
+/** The scopes of the contract (README, "Access control"); a token with any other scope is refused. */
 export const KNOWN_SCOPES = [
   'social-security:read',
   'real-estate:read',

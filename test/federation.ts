@@ -11,7 +11,7 @@ import { dropDatabase } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { silentLogger, startTestSubgraph, testDbUrl, testPopulation, type Engine, type TestSubgraph } from './helpers';
 
-/** Each department's production engine (ARCHITECTURE.md). */
+/** Each department's production engine (docs/architecture.md). */
 export const PRODUCTION_ENGINES: Record<Department, Engine> = {
   'social-security': 'postgres',
   marriage: 'postgres',

@@ -2,6 +2,7 @@
  * Shared test plumbing: real stores in throwaway databases, subgraphs on port 0, GraphQL calls.
  * A test that needs PostgreSQL or MariaDB fails (never skips) when the server is missing.
  */
+import net from 'node:net';
 import { loadConfig } from '../lib/config';
 import { dropAllTables, dropDatabase, openStore, type Store } from '../lib/db';
 import { findRole } from '../lib/roles';
@@ -134,3 +135,12 @@ export function entitiesQuery(selection: string): string {
   return `query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { idNumber ${selection} } } }`;
 }
 export const personRefs = (ids: string[]) => ({ r: ids.map((idNumber) => ({ __typename: 'Person', idNumber })) });
+
+/** A TCP port free on 127.0.0.1 right now (for a private server a test starts itself). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

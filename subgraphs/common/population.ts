@@ -36,7 +36,7 @@ export interface Population {
   couples: Array<{ husband: number; wife: number; since: string }>;
 }
 
-/** The demo family every seed contains (see ARCHITECTURE.md, "demo family"). */
+/** The demo family every seed contains (README, "Example"; docs/architecture.md). */
 export const DEMO = {
   husband: '430702198503151239',
   wife: '430702198706222420',

@@ -1,20 +1,21 @@
 /**
  * The cache never turns a Redis problem into a client error. The gateway uses a Redis server
- * this test starts itself on port 6390 (never the shared one on 6379) and then kills, restarts
+ * this test starts itself on a free port (never the shared one on 6379) and then kills, restarts
  * and freezes (SIGSTOP: a Redis that accepts connections but does not answer).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import Redis from 'ioredis';
 import pino from 'pino';
 import { DEMO } from '../../subgraphs/common/population';
-import { gql, roleHeaders } from '../helpers';
+import { freePort, gql, roleHeaders } from '../helpers';
 import { startFederation, startGateway, type Federation } from '../federation';
 import { metric, sqlDelta } from './cache-helpers';
 
-const PORT = 6390;
+let PORT = 0;
 
 /** Starts a throwaway, non-persistent redis-server and waits until it answers PING. */
 async function startRedis(): Promise<ChildProcess> {
+  PORT ||= await freePort();
   const child = spawn('redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const failed = new Promise<never>((_, reject) => child.once('error', reject));
   await Promise.race([failed, eventually(() => pings(), 5000)]);
@@ -53,7 +54,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 10000): Pro
 
 const QUERY = 'query($id: ID!) { person(idNumber: $id) { name marriages { id office } } }';
 
-describe('cache resilience (a Redis of its own on port 6390)', () => {
+describe('cache resilience (a Redis of its own)', () => {
   let redis: ChildProcess | undefined;
   let fed: Federation;
   let gateway: { url: string; stop(): Promise<void> };

@@ -4,7 +4,7 @@
  * Key: supergraph + the authorized (pruned) document's hash + operation name + variables + the
  * caller's authorization fingerprint. The pruned document already reflects the caller's scopes
  * and policy outcomes (purpose, case number); the fingerprint adds what the subgraphs themselves
- * decide with the claims in the internal token (ARCHITECTURE.md, Access control):
+ * decide with the claims in the internal token (docs/architecture.md, "Inside a subgraph"):
  * - the scopes: today `pii:unmasked` (masking) and `self` (row-level rule) change a subgraph's
  *   answer; all scopes are in, so a subgraph reading another scope later cannot leak;
  * - `sub`, for `self` callers only: the row-level rule and own-record unmasking depend on it,

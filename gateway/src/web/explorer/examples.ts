@@ -1,6 +1,6 @@
 /**
  * The explorer's example operations: one per typical task of each department, written against
- * the demo family every seed contains (ARCHITECTURE.md), so each answers out of the box.
+ * the demo family every seed contains (README, "Example"), so each answers out of the box.
  */
 import { DEMO, generatePopulation } from '../../../../subgraphs/common/population';
 
