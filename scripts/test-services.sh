@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure what the test suite needs is here: PostgreSQL (127.0.0.1:5432, trust), MariaDB
-# (127.0.0.1:3306, root without password), Redis (127.0.0.1:6379) and Chromium. Run by `npm test`
-# and `.ci/run`. As root on a Debian machine it installs what is missing from Debian's packages
-# and starts what is down; otherwise it stops at once with the one command that would.
+# (127.0.0.1:3306, root without password), Redis (127.0.0.1:6379), Chromium and kubectl. Run by
+# `npm test` and `.ci/run`. As root on a Debian machine it installs what is missing from Debian's
+# packages and starts what is down; otherwise it stops at once with the one command that would.
 # Set TEST_SERVICES=skip to run the suite against services configured elsewhere (TEST_*_URL).
 set -uo pipefail
 [ "${TEST_SERVICES:-}" = skip ] && exit 0
@@ -11,12 +11,14 @@ pg_up()      { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
 mariadb_up() { mysqladmin -h 127.0.0.1 -uroot ping >/dev/null 2>&1; }
 redis_up()   { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
 chromium_ok() { [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; }
+kubectl_ok() { command -v kubectl >/dev/null; }
 
 missing=()
 pg_up || missing+=(postgresql)
 mariadb_up || missing+=(mariadb)
 redis_up || missing+=(redis)
 chromium_ok || missing+=(chromium)
+kubectl_ok || missing+=(kubectl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
@@ -33,6 +35,9 @@ command -v pg_ctlcluster >/dev/null || packages+=(postgresql)
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || packages+=(mariadb-server)
 command -v redis-server >/dev/null || packages+=(redis-server)
 chromium_ok || packages+=(chromium)
+# kubectl renders deploy/kubernetes (test/unit/kubernetes.test.ts); Debian's kubernetes-client has
+# kustomize v2, which the manifests keep to. Any newer kubectl already on the machine does too.
+kubectl_ok || packages+=(kubernetes-client)
 if [ ${#packages[@]} -gt 0 ]; then
   echo "test-services: installing ${packages[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null || exit 1
