@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { DEPARTMENTS, envPrefix, loadConfig } from '../../lib/config';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- rendered manifests are untyped JSON */
+/** A rendered object: untyped JSON beyond what every object has. */
 type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [field: string]: any };
 
 const OVERLAYS = { development: { gateways: 1, subgraphs: 1 }, production: { gateways: 3, subgraphs: 2 } };
