@@ -232,6 +232,7 @@ describe.each(Object.entries(OVERLAYS))('deploy/kubernetes/overlays/%s', (overla
     if (overlay === 'production') {
       expect(all('Secret')).toEqual([]);
       const keyVolume = gateway.volumes.find((v: any) => v.secret);
+      expect([keyVolume.secret.defaultMode & 0o077, gateway.securityContext.fsGroup]).toEqual([0o040, gateway.securityContext.runAsUser]);
       refs.push({ name: keyVolume.secret.secretName, key: 'audit-signing-key.pem' });
       expect(literalEnv(gateway.containers[0]).AUDIT_SIGNING_KEY_FILE).toBe(`${gateway.containers[0].volumeMounts.find((m: any) => m.name === keyVolume.name).mountPath}/audit-signing-key.pem`);
       for (const ref of refs) {
