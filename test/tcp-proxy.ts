@@ -17,6 +17,11 @@ export interface TcpProxy {
   cut(): void;
   /** Stops forwarding on every open connection and holds new ones until `restore()`. */
   freeze(): void;
+  /**
+   * Freezes the proxy just after it forwards client bytes containing `marker` (e.g. the SQL of a
+   * lock, so the lock is taken and its holder then goes silent); resolves with the time it froze.
+   */
+  freezeOn(marker: string): Promise<number>;
   /** Forwards again what `freeze()` held. */
   restore(): void;
   close(): Promise<void>;
@@ -32,6 +37,7 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const [targetHost, targetPort] = target.split(':');
   const pairs = new Set<Pair>();
   let frozen = false;
+  let trigger: { marker: string; fired(at: number): void } | undefined;
   // Unpiped and paused, a socket keeps what it reads in its buffer until it is piped again.
   const setPaused = (pair: Pair, paused: boolean) => {
     if (paused) {
@@ -54,7 +60,19 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
     setPaused(pair, frozen);
+    // The pipe forwards this chunk whatever this listener does: an event goes to the listeners it had when it came.
+    client.on('data', (chunk: Buffer) => {
+      if (!trigger || !chunk.includes(trigger.marker)) return;
+      const { fired } = trigger;
+      trigger = undefined;
+      freeze();
+      fired(Date.now());
+    });
   });
+  const freeze = () => {
+    frozen = true;
+    for (const pair of pairs) setPaused(pair, true);
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   return {
@@ -70,10 +88,8 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
         pairs.delete(pair);
       }
     },
-    freeze() {
-      frozen = true;
-      for (const pair of pairs) setPaused(pair, true);
-    },
+    freeze,
+    freezeOn: (marker) => new Promise((fired) => (trigger = { marker, fired })),
     restore() {
       if (!frozen) return;
       frozen = false;
