@@ -57,8 +57,8 @@ export function postgresPool(options: PoolOptions & { types: pg.CustomTypesConfi
     // lock) pass to the next waiter within seconds.
     idle_in_transaction_session_timeout: t.idleInTransactionTimeoutMs,
   });
-  // pg-pool listens for errors only while a client is idle; a checked-out client's error event
-  // (ECONNRESET, "Connection terminated unexpectedly") had no listener and crashed the process.
+  // pg-pool listens for errors only while a client is idle; without this, a checked-out client's
+  // error event (ECONNRESET, "Connection terminated unexpectedly") is unhandled and ends the process.
   pool.on('error', onError);
   pool.on('connect', (client) => client.on('error', onError));
   const deadlineMs = t.statementTimeoutMs + CLIENT_GRACE_MS;
