@@ -30,8 +30,11 @@ const giveUp = (ms: number, close: () => void) => () => {
   return new ConnectionTimeoutError(`the database did not answer within ${ms} ms; the connection was closed`);
 };
 
+/** What both pools take. */
 export interface PoolOptions {
+  /** `postgres://…` or `mysql://…` / `mariadb://…`. */
   url: string;
+  /** Most connections open at once. */
   max: number;
   timeouts: DbTimeouts;
   onError: ConnectionErrorHandler;

@@ -154,6 +154,8 @@ describe('audit chain lock held by a stalled replica', () => {
       const recorded = new Set(rows.map((r) => r.id));
       expect(answers.filter((x) => x.status === 200 && !recorded.has(x.requestId))).toEqual([]);
       expect(await verifyStore(store)).toMatchObject({ ok: true, problem: null });
+      const refused = answers.filter((x) => x.status !== 200).length;
+      console.log(`lock stall, both replicas: ${answers.length - refused} answered, ${refused} refused (AUDIT_UNAVAILABLE), ${rows.length} audit records`);
     } finally {
       await store.close();
     }

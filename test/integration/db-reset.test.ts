@@ -128,7 +128,6 @@ describe('gateway: the audit store resets under load', () => {
     const ok = results.filter(answered);
     expect(ok.length).toBeGreaterThan(20);
     for (const ms of recoveries) expect(ms).toBeLessThan(1500);
-    console.log(`audit store resets: ${ok.length} answered, ${refused.length} refused (AUDIT_UNAVAILABLE); recovered after ${recoveries.join(', ')} ms`);
 
     const store = await openAuditStore(auditUrl, 'memory');
     try {
@@ -136,6 +135,7 @@ describe('gateway: the audit store resets under load', () => {
       const recorded = new Set(rows.map((r) => r.id));
       expect(ok.filter((r) => !recorded.has(r.requestId))).toEqual([]);
       expect(await verifyStore(store)).toMatchObject({ ok: true, problem: null });
+      console.log(`audit store resets: ${ok.length} answered, ${refused.length} refused (AUDIT_UNAVAILABLE), ${rows.length} audit records; recovered after ${recoveries.join(', ')} ms`);
     } finally {
       await store.close();
     }
