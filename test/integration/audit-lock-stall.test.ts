@@ -40,10 +40,10 @@ describe('audit chain lock held by a stalled replica', () => {
   let supergraphSdl: string | undefined;
 
   /** A gateway (no subgraphs needed: `{ __typename }` is answered, and audited, by the gateway). */
-  async function replica(): Promise<{ url: string; readyz: string; proxy: TcpProxy }> {
+  async function replica(env: Record<string, string> = {}): Promise<{ url: string; readyz: string; proxy: TcpProxy }> {
     const proxy = await startTcpProxy(new URL(auditUrl).host);
     proxies.push(proxy);
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_HOST: '127.0.0.1', DATA_DIR: 'memory', AUDIT_DB_URL: proxy.via(auditUrl) });
+    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_HOST: '127.0.0.1', DATA_DIR: 'memory', AUDIT_DB_URL: proxy.via(auditUrl), ...env });
     const running = await (await createGateway({ config, logger: silentLogger, supergraphSdl: (supergraphSdl ??= composeSupergraph()), subgraphUrls: {} })).listen(0, '127.0.0.1');
     gateways.push(running);
     return { url: running.url, readyz: running.url.replace(/\/graphql$/, '/readyz'), proxy };
@@ -76,17 +76,19 @@ describe('audit chain lock held by a stalled replica', () => {
     await dropDatabase(auditUrl);
   });
 
+  async function untilReady(g: { readyz: string }): Promise<void> {
+    const deadline = Date.now() + 15_000;
+    while ((await readyz(g.readyz)).status !== 200) {
+      if (Date.now() > deadline) throw new Error('the audit store did not open');
+      await sleep(200);
+    }
+  }
+
   it('the other replica goes on within seconds, /readyz of the stalled one says 503 in time, and it resumes when its network is back', async () => {
     const a = await replica();
     const b = await replica();
     // Both open (and race to migrate) the store in the background; a busy machine may take seconds.
-    for (const g of [a, b]) {
-      const deadline = Date.now() + 15_000;
-      while ((await readyz(g.readyz)).status !== 200) {
-        if (Date.now() > deadline) throw new Error('the audit store did not open');
-        await sleep(200);
-      }
-    }
+    for (const g of [a, b]) await untilReady(g);
     expect((await ask('A', a.url)).status).toBe(200);
     expect((await ask('B', b.url)).status).toBe(200);
 
@@ -159,5 +161,33 @@ describe('audit chain lock held by a stalled replica', () => {
     } finally {
       await store.close();
     }
+  }, 30_000);
+
+  it('a replica whose own connection stays silent is not wedged for good: the client gives the statement up, and it resumes on restore', async () => {
+    // Short timeouts: the client closes a silent connection 1 s after DB_STATEMENT_TIMEOUT_MS.
+    const c = await replica({ DB_STATEMENT_TIMEOUT_MS: '1500', DB_CONNECT_TIMEOUT_MS: '1000', AUDIT_WRITE_TIMEOUT_MS: '2000', AUDIT_STALLED_AFTER_MS: '1000' });
+    await untilReady(c);
+    expect((await ask('A', c.url)).status).toBe(200);
+    const frozenAt = Date.now();
+    c.proxy.freeze();
+    const refused = ask('A', c.url);
+    await sleep(1300);
+    expect(await readyz(c.readyz)).toMatchObject({ status: 503, body: { audit: 'stalled' } });
+    expect(await refused).toMatchObject({ status: 503, code: 'AUDIT_UNAVAILABLE' });
+    // The commit was given up at 2.5 s: the writer is idle again, only the store is unreachable.
+    await sleep(Math.max(0, frozenAt + 3000 - Date.now()));
+    const after = await readyz(c.readyz);
+    expect(after).toMatchObject({ status: 503, body: { audit: 'unreachable' } });
+    const restoredAt = Date.now();
+    c.proxy.restore();
+    let resumed: Answer | undefined;
+    while (!resumed && Date.now() - restoredAt < 10_000) {
+      const x = await ask('A', c.url);
+      if (x.status === 200) resumed = x;
+      else await sleep(50);
+    }
+    expect(resumed).toBeDefined();
+    expect(uncaught).toEqual([]);
+    console.log(`silent connection: writer unwedged while still frozen; resumed ${resumed!.at - restoredAt} ms after restore`);
   }, 30_000);
 });
