@@ -26,6 +26,35 @@ export const KNOWN_SCOPES = [
   'medical-insurance:write',
 ] as const;
 
+/** How long a database connection may take to open, run, wait or stall; see the DB_* variables. */
+export interface DbTimeouts {
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  lockTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+  keepAliveMs: number;
+}
+
+/** The DB_* defaults, also used by stores opened without a config (tests, scripts). */
+export const DB_TIMEOUT_DEFAULTS: DbTimeouts = {
+  connectTimeoutMs: 5000,
+  statementTimeoutMs: 10000,
+  lockTimeoutMs: 5000,
+  idleInTransactionTimeoutMs: 2000,
+  keepAliveMs: 10000,
+};
+
+/** The database timeouts of `config`, as `openStore` takes them. */
+export function dbTimeouts(config: Config): DbTimeouts {
+  return {
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: config.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    keepAliveMs: config.DB_KEEPALIVE_MS,
+  };
+}
+
 const DEV_JWT_SECRET = 'archive-federation-development-jwt-secret-change-me';
 const DEV_INTERNAL_SECRET = 'archive-federation-development-internal-secret-change-me';
 
@@ -58,6 +87,22 @@ const baseSchema = z.object({
   AUDIT_CHECKPOINT_SECONDS: z.coerce.number().min(1).default(60),
   /** A response waits at most this long for its audit record to commit, then becomes 503 AUDIT_UNAVAILABLE. @default 5000 */
   AUDIT_WRITE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  // Database connections (every store: the subgraphs' and the audit store). Without these a
+  // partitioned or stopped peer holds a connection, and the audit chain lock, forever.
+  /** Opening a database connection (TCP + login) fails after this long. @default 5000 */
+  DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(DB_TIMEOUT_DEFAULTS.connectTimeoutMs),
+  /** The server cancels a statement running longer (PostgreSQL `statement_timeout`); the client drops a connection that has not answered 1 s after it. @default 10000 */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(DB_TIMEOUT_DEFAULTS.statementTimeoutMs),
+  /** A statement waiting longer for a lock fails (PostgreSQL `lock_timeout`, MariaDB `innodb_lock_wait_timeout` rounded up to seconds). @default 5000 */
+  DB_LOCK_TIMEOUT_MS: z.coerce.number().int().min(100).default(DB_TIMEOUT_DEFAULTS.lockTimeoutMs),
+  /** PostgreSQL ends a session idle this long inside a transaction, releasing its locks: a stalled audit writer loses the chain lock. @default 2000 */
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(100).default(DB_TIMEOUT_DEFAULTS.idleInTransactionTimeoutMs),
+  /** TCP keepalive probes start after a connection is silent this long, so a dead peer is noticed. @default 10000 */
+  DB_KEEPALIVE_MS: z.coerce.number().int().min(100).default(DB_TIMEOUT_DEFAULTS.keepAliveMs),
+  /** /readyz reports 503 when a batch of audit records has been committing for longer than this. @default 3000 */
+  AUDIT_STALLED_AFTER_MS: z.coerce.number().int().min(100).default(3000),
+  /** /readyz answers 503 when its checks take longer than this. @default 2000 */
+  READYZ_TIMEOUT_MS: z.coerce.number().int().min(100).default(2000),
   REDIS_URL: optionalUrl,
   /** Response cache on or off; off serves every query uncached (the benchmark's "caching off"); APQ and invalidation stay on. @default true */
   CACHE_ENABLED: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),

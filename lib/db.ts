@@ -5,7 +5,8 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createConnection as createMysqlConnection } from 'mysql2/promise';
-import { createPool as createMysqlCallbackPool } from 'mysql2';
+import { DB_TIMEOUT_DEFAULTS, type DbTimeouts } from './config';
+import { mysqlPool, postgresPool, type ConnectionErrorHandler } from './db-connections';
 
 export type SqlDialect = 'postgres' | 'mysql' | 'pglite';
 
@@ -31,6 +32,10 @@ export interface OpenStoreOptions {
   createDatabase?: boolean;
   /** Pool size for server databases. @default 10 */
   poolSize?: number;
+  /** Connect, statement, lock and stall timeouts for server databases. @default DB_TIMEOUT_DEFAULTS */
+  timeouts?: DbTimeouts;
+  /** Told of every connection error (the statement that met it fails; the connection is dropped). @default ignore */
+  onConnectionError?: ConnectionErrorHandler;
 }
 
 // Return DATE/TIMESTAMP as their text and NUMERIC/BIGINT as numbers on every engine, so rows
@@ -65,7 +70,8 @@ async function onServer(url: string, statement: (name: string, dialect: SqlDiale
   const dialect = dialectOf(url);
   if (dialect === 'postgres') {
     u.pathname = '/postgres';
-    const client = new pg.Client({ connectionString: u.toString() });
+    const client = new pg.Client({ connectionString: u.toString(), connectionTimeoutMillis: DB_TIMEOUT_DEFAULTS.connectTimeoutMs });
+    client.on('error', () => {}); // a reset fails the pending statement, which reports it
     await client.connect();
     try {
       if (skipIf && (await client.query(skipIf, [name])).rowCount) return;
@@ -119,32 +125,16 @@ export async function dropAllTables(store: Store<any>): Promise<void> {
 
 /** Opens (and migrates) a store. */
 export async function openStore<DB>(options: OpenStoreOptions): Promise<Store<DB>> {
-  const { name, url, dataDir = '.data', migrations, createDatabase = true, poolSize = 10 } = options;
+  const { name, url, dataDir = '.data', migrations, createDatabase = true, poolSize = 10, timeouts = DB_TIMEOUT_DEFAULTS, onConnectionError = () => {} } = options;
   const dialect = dialectOf(url);
   if (url && createDatabase) await ensureDatabase(url);
 
   let driverDialect;
   if (dialect === 'postgres') {
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: poolSize,
-      types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => pgParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser },
-    });
-    pool.on('error', () => {}); // idle-client errors surface on the next query instead
-    driverDialect = new PostgresDialect({ pool });
+    const types = { getTypeParser: ((oid: number, format?: 'text' | 'binary') => pgParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser };
+    driverDialect = new PostgresDialect({ pool: postgresPool({ url: url!, max: poolSize, timeouts, onError: onConnectionError, types }) });
   } else if (dialect === 'mysql') {
-    const pool = createMysqlCallbackPool({
-      uri: url!.replace(/^mariadb:/, 'mysql:'),
-      connectionLimit: poolSize,
-      dateStrings: true,
-      decimalNumbers: true,
-      supportBigNumbers: true,
-      timezone: 'Z',
-      charset: 'utf8mb4',
-    });
-    // TIMESTAMP columns convert through the session time zone: keep every session on UTC.
-    pool.on('connection', (conn) => conn.query("SET time_zone = '+00:00'"));
-    driverDialect = new MysqlDialect({ pool });
+    driverDialect = new MysqlDialect({ pool: mysqlPool({ url: url!, max: poolSize, timeouts, onError: onConnectionError }) });
   } else {
     const dir = dataDir === 'memory' ? undefined : path.resolve(dataDir, name);
     if (dir) mkdirSync(dir, { recursive: true });

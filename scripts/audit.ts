@@ -13,7 +13,7 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from '../lib/config';
+import { dbTimeouts, loadConfig, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { exportRange, verifyFile } from '../gateway/src/audit/export';
 import { loadCheckpointSigner } from '../gateway/src/audit/signing';
@@ -101,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'export' && (!from || !to)) throw new UsageError('export needs --from and --to');
 
   const config = loadConfig();
-  const store = await openAuditStore(config.AUDIT_DB_URL, config.DATA_DIR);
+  const store = await openAuditStore(config.AUDIT_DB_URL, config.DATA_DIR, { timeouts: dbTimeouts(config) });
   // Only signing needs the key (and, in development, creates it): made on first use.
   let writer: AuditWriter | undefined;
   const checkpoint = () => (writer ??= checkpointer(config, store)).checkpoint(true);

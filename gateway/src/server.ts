@@ -124,9 +124,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const auditStore = (await audit.reachable()) ? 'reachable' : 'unreachable';
-    const ok = ready && auditStore === 'reachable';
-    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : ready ? 'audit store unreachable' : 'stopping', supergraph: 'loaded', audit: auditStore });
+    const auditCheck = await audit.readiness();
+    const ok = ready && auditCheck.ready;
+    const status = ok ? 'ready' : !ready ? 'stopping' : auditCheck.audit === 'stalled' ? 'audit writer stalled' : 'audit store unreachable';
+    res.status(ok ? 200 : 503).json({ status, supergraph: 'loaded', audit: auditCheck.audit, ...(auditCheck.reason && { reason: auditCheck.reason }) });
   });
   app.get('/metrics', metricsHandler(metrics));
   // The explorer (/explorer, not in production) and the auditors' page (/audit): no external assets.

@@ -1,5 +1,5 @@
 /** Opening, seeding and serving one department: what `npm start` and `npm run subgraph` share. */
-import type { Config, Department } from '../../lib/config';
+import { dbTimeouts, type Config, type Department } from '../../lib/config';
 import { analyze, openStore, type Store } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
 import { SUBGRAPHS } from '../index';
@@ -12,9 +12,16 @@ export function subgraphDefinition(name: string): SubgraphDefinition {
   return def;
 }
 
-/** Opens (and migrates) a department's store as configured. */
-export function openDepartmentStore(def: SubgraphDefinition, config: Config): Promise<Store<unknown>> {
-  return openStore({ name: def.name, url: config.subgraphs[def.name].dbUrl, dataDir: config.DATA_DIR, migrations: def.migrations });
+/** Opens (and migrates) a department's store as configured; `logger` hears of connection errors. */
+export function openDepartmentStore(def: SubgraphDefinition, config: Config, logger?: Logger): Promise<Store<unknown>> {
+  return openStore({
+    name: def.name,
+    url: config.subgraphs[def.name].dbUrl,
+    dataDir: config.DATA_DIR,
+    migrations: def.migrations,
+    timeouts: dbTimeouts(config),
+    onConnectionError: (err) => logger?.warn({ err }, 'store connection lost; the next statement reconnects'),
+  });
 }
 
 /** Writes `population` into an empty store, then refreshes the planner's statistics. */
@@ -40,7 +47,7 @@ export interface RunningSubgraph {
 export async function runSubgraph(name: string, config: Config, logger: Logger, population?: () => Population): Promise<RunningSubgraph> {
   const def = subgraphDefinition(name);
   const log = logger.child({ subgraph: def.name });
-  const store = await openDepartmentStore(def, config);
+  const store = await openDepartmentStore(def, config, log);
   const started = Date.now();
   if (await seedIfEmpty(def, store, population ?? (() => generatePopulation(config.SEED_PERSONS)))) {
     log.info({ persons: config.SEED_PERSONS, ms: Date.now() - started }, 'seeded demo data');

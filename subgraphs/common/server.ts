@@ -101,7 +101,10 @@ const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUN
 export function storeErrorFormatter(department: string, logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     if (formatted.extensions?.code && formatted.extensions.code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
-    const original = (error as { originalError?: unknown })?.originalError ?? error;
+    const located = (error as { originalError?: unknown })?.originalError ?? error;
+    // graphql-js wraps a thrown value that is not an Error of its realm (a socket error from Node's
+    // core under a VM, as in Jest) as NonErrorThrown; the driver's code is on the value it wraps.
+    const original = (located as { thrownValue?: unknown })?.thrownValue ?? located;
     const code = (original as { code?: string })?.code;
     const message = (original as Error)?.message ?? '';
     logger.error({ err: original, path: formatted.path }, 'resolver failed');

@@ -8,13 +8,14 @@ import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { Config } from '../../../lib/config';
+import { dbTimeouts, type Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
 import { authenticationPlugin, type Identity } from '../auth/identity';
 import { auditResolvers, auditTypeDefs, requireAuditScope } from './api';
 import type { AuditedContext } from './entry';
 import { auditPlugin } from './plugin';
 import { loadCheckpointSigner } from './signing';
+import { checkAuditReadiness, type AuditReadiness } from './readiness';
 import { LazyAuditStore } from './store';
 import { AuditWriter } from './writer';
 
@@ -37,15 +38,18 @@ export interface Audit {
   plugin: ApolloServerPlugin<AuditedContext>;
   /** Serves the auditors' API on `app` (its own ApolloServer, audited by the same writer). */
   mount(app: express.Express, options: AuditMountOptions): Promise<void>;
-  /** For /readyz: whether the audit store answers now. */
-  reachable(): Promise<boolean>;
+  /** For /readyz: whether records can be committed now (store reachable, writer not wedged), within READYZ_TIMEOUT_MS. */
+  readiness(): Promise<AuditReadiness>;
   /** Writes what is queued, signs the tail, stops the auditors' API, closes the store. */
   close(): Promise<void>;
 }
 
 /** Sets up the audit store (opened lazily: the gateway starts even while it is down), writer and plugin. */
 export function createAudit({ config, logger }: AuditOptions): Audit {
-  const store = new LazyAuditStore(config.AUDIT_DB_URL, config.DATA_DIR);
+  const store = new LazyAuditStore(config.AUDIT_DB_URL, config.DATA_DIR, undefined, {
+    timeouts: dbTimeouts(config),
+    onConnectionError: (err) => logger.warn({ err }, 'audit store connection lost; the next commit reconnects'),
+  });
   const signer = loadCheckpointSigner({ keyFile: config.AUDIT_SIGNING_KEY_FILE, dataDir: config.DATA_DIR, logger });
   const writer = new AuditWriter({
     store,
@@ -87,7 +91,7 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
         }),
       );
     },
-    reachable: () => store.reachable(),
+    readiness: () => checkAuditReadiness({ store, writer, stalledAfterMs: config.AUDIT_STALLED_AFTER_MS, timeoutMs: config.READYZ_TIMEOUT_MS }),
     async close() {
       await api?.stop();
       await writer.close();

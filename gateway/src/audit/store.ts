@@ -4,7 +4,7 @@
  * trigger that refuses UPDATE, DELETE and TRUNCATE whoever asks.
  */
 import { sql, type ColumnType, type Kysely, type Migration } from 'kysely';
-import { dialectOf, openStore, type Store } from '../../../lib/db';
+import { dialectOf, openStore, type OpenStoreOptions, type Store } from '../../../lib/db';
 
 /** Times go in as ISO strings and come back as `Date`s (pg and PGlite parse timestamptz). */
 type Timestamp = ColumnType<Date, string, never>;
@@ -99,10 +99,13 @@ const init: Migration = {
 
 export const auditMigrations: Record<string, Migration> = { '001_audit': init };
 
+/** How the audit store's connections behave: their timeouts and who hears of their errors. */
+export type AuditConnectionOptions = Pick<OpenStoreOptions, 'timeouts' | 'onConnectionError'>;
+
 /** Opens and migrates the audit store; a MySQL URL is refused (the chain needs PostgreSQL's advisory locks). */
-export async function openAuditStore(url: string | undefined, dataDir: string): Promise<AuditStore> {
+export async function openAuditStore(url: string | undefined, dataDir: string, connection: AuditConnectionOptions = {}): Promise<AuditStore> {
   if (dialectOf(url) === 'mysql') throw new Error('AUDIT_DB_URL must be a postgres:// URL (or unset for the embedded store)');
-  const open = () => openStore<AuditDB>({ name: 'audit', url, dataDir, migrations: auditMigrations, poolSize: 4 });
+  const open = () => openStore<AuditDB>({ name: 'audit', url, dataDir, migrations: auditMigrations, poolSize: 4, ...connection });
   try {
     return await open();
   } catch (err) {
@@ -132,13 +135,14 @@ export class LazyAuditStore {
     private readonly url: string | undefined,
     private readonly dataDir: string,
     private readonly retryMs = 1000,
+    private readonly connection: AuditConnectionOptions = {},
   ) {}
 
   get(): Promise<AuditStore> {
     if (this.closed) return Promise.reject(new Error('the audit store is closed'));
     if (this.opening) return this.opening;
     if (this.lastError && Date.now() - this.failedAt < this.retryMs) return Promise.reject(this.lastError);
-    const opening = openAuditStore(this.url, this.dataDir);
+    const opening = openAuditStore(this.url, this.dataDir, this.connection);
     this.opening = opening;
     opening.catch((err: Error) => {
       this.opening = undefined;

@@ -70,6 +70,8 @@ export class AuditWriter {
   private readonly checkpointTimer: NodeJS.Timeout;
   /** Set once this writer has committed a record: only then is there a tail of ours to seal. */
   private wrote = false;
+  /** When the batch being committed started (undefined when none is): a wedged commit shows here. */
+  private batchStartedAt?: number;
 
   constructor(private readonly options: AuditWriterOptions) {
     // Seals an idle tail: without it the last records before a quiet spell would stay unsigned.
@@ -128,6 +130,7 @@ export class AuditWriter {
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.options.batchMax);
+      this.batchStartedAt = Date.now();
       try {
         const records = await this.writeBatch(batch.map((p) => p.entry));
         this.wrote = true;
@@ -136,8 +139,15 @@ export class AuditWriter {
         this.options.logger.error({ err, records: batch.length }, 'audit batch not committed');
         const error = new AuditUnavailableError(`the audit store refused the batch: ${(err as Error).message}`, { cause: err });
         batch.forEach((p) => p.reject(error));
+      } finally {
+        this.batchStartedAt = undefined;
       }
     }
+  }
+
+  /** How long the batch being committed has taken so far; 0 when none is being committed. */
+  commitAgeMs(): number {
+    return this.batchStartedAt === undefined ? 0 : Date.now() - this.batchStartedAt;
   }
 
   private async writeBatch(entries: AuditEntry[]): Promise<AuditRecord[]> {
