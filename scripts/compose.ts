@@ -1,7 +1,12 @@
-/** `npm run compose`: writes schema/supergraph.graphql from the subgraph SDLs. */
+/**
+ * `npm run compose`: writes schema/supergraph.graphql from the subgraph SDLs, and its copy that
+ * the Kubernetes manifests serve as a ConfigMap (kustomize reads no file outside its folder).
+ */
 import { writeFileSync } from 'node:fs';
 import { composeSupergraph } from './supergraph';
 
-const target = 'schema/supergraph.graphql';
-writeFileSync(target, composeSupergraph());
-console.log(`Wrote ${target}`);
+const supergraph = composeSupergraph();
+for (const target of ['schema/supergraph.graphql', 'deploy/kubernetes/base/supergraph.graphql']) {
+  writeFileSync(target, supergraph);
+  console.log(`Wrote ${target}`);
+}

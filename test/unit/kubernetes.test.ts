@@ -216,7 +216,7 @@ describe.each(Object.entries(OVERLAYS))('deploy/kubernetes/overlays/%s', (overla
   it('serves the committed supergraph from a ConfigMap', () => {
     const committed = readFileSync('schema/supergraph.graphql', 'utf8');
     const copy = readFileSync('deploy/kubernetes/base/supergraph.graphql', 'utf8');
-    expect(copy === committed ? 'up to date' : 'stale: cp schema/supergraph.graphql deploy/kubernetes/base/').toBe('up to date');
+    expect(copy === committed ? 'up to date' : 'stale: npm run compose').toBe('up to date');
     const pod = podSpec(one('Deployment', 'gateway'));
     const volume = pod.volumes.find((v: any) => v.configMap);
     const mount = pod.containers[0].volumeMounts.find((m: any) => m.name === volume.name);
