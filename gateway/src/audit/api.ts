@@ -92,7 +92,15 @@ interface RecordRow {
 /** A stored row as the API shows it: the hashed body, plus its place in the chain. */
 function toRecord(row: RecordRow) {
   const record = JSON.parse(row.body) as AuditRecord;
-  return { ...record, seq: Number(row.seq), variables: record.variables === null ? null : JSON.stringify(record.variables), prevHash: row.prev_hash, hash: row.hash };
+  return {
+    ...record,
+    seq: Number(row.seq),
+    variables: record.variables === null ? null : JSON.stringify(record.variables),
+    normalised: record.normalised ?? [],
+    truncated: record.truncated ?? [],
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
 }
 
 async function search(store: AuditStore, filter: AuditFilter, first: number, after?: number) {
