@@ -141,6 +141,12 @@ describe('audit under attack', () => {
       ['CSRF text/plain', await send(fed.url, '{"query":"{__typename}"}', { 'content-type': 'text/plain' }), 400, 'BAD_REQUEST'],
       ['CSRF GET', await send(`${fed.url}?query=${encodeURIComponent('{__typename}')}`, undefined, {}, 'GET'), 400, 'BAD_REQUEST'],
       ['auditors: malformed JSON', await send(audit, '{"query":', auditor), 400, 'BAD_REQUEST'],
+      [
+        'deep GET variables',
+        await send(`${fed.url}?query=${encodeURIComponent('{__typename}')}&variables=${encodeURIComponent(`{"x":${'['.repeat(20)}${']'.repeat(20)}}`)}`, undefined, { 'apollo-require-preflight': 'true' }, 'GET'),
+        400,
+        'OPERATION_LIMIT_EXCEEDED',
+      ],
     ];
     const records = await recordsByRequestId();
     for (const [what, res, status, code] of refused) {
@@ -152,6 +158,11 @@ describe('audit under attack', () => {
     expect(tokenBomb.document).toMatch(/^\{ __typename __typename/);
     expect(records.get(refused[6][1].requestId)![0]).toMatchObject({ endpoint: 'audit', principal: { sub: 'auditor-001' } });
     expect(await verifyStore(store)).toMatchObject({ ok: true, problem: null });
+  });
+
+  it('refuses a NUL in the auditors\' search as BAD_USER_INPUT, not a 500', async () => {
+    const res = await gql(fed.url.replace(/\/graphql$/, '/audit/graphql'), 'query($p: String) { auditRecords(filter: { purpose: $p }) { edges { cursor } } }', { p: 'a\u0000' }, auditor);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'filter.purpose' });
   });
 
   describe('on a gateway with the embedded PGlite store', () => {

@@ -140,6 +140,10 @@ export function auditResolvers(lazy: LazyAuditStore) {
         const problem = filter.subject ? idNumberProblem(filter.subject) : null;
         if (problem) throw badInput('filter.subject', `filter.subject ${problem}.`);
         if (filter.outcome && !AUDIT_OUTCOMES.includes(filter.outcome as never)) throw badInput('filter.outcome', 'unknown outcome');
+        // PostgreSQL refuses NUL in a text parameter; stored records hold U+FFFD in its place.
+        for (const key of ['actor', 'org', 'purpose'] as const) {
+          if (filter[key]?.includes('\u0000')) throw badInput(`filter.${key}`, `filter.${key} cannot contain NUL; records store U+FFFD in its place.`);
+        }
         return search(await open(), filter, first, args.after == null ? undefined : Number(args.after));
       },
       async auditRecord(_: unknown, { id }: { id: string }) {
