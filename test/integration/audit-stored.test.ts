@@ -5,7 +5,7 @@
  * fails, and the chain verifies, also over a quiet time range.
  */
 import { randomUUID } from 'node:crypto';
-import type { AuditEntry } from '../../gateway/src/audit/record';
+import { canonicalJson, chainHash, indexColumns, type AuditEntry } from '../../gateway/src/audit/record';
 import { loadCheckpointSigner } from '../../gateway/src/audit/signing';
 import { LazyAuditStore } from '../../gateway/src/audit/store';
 import { STORED_LIMITS } from '../../gateway/src/audit/stored';
@@ -119,6 +119,21 @@ describe('audit records that would break a batch (PGlite)', () => {
     // Halving, not a transaction per record: about 2·log2(60) batches of ~5 statements.
     expect(store.statements - before).toBeLessThan(20 * 6);
     expect(await verifyStore(store)).toMatchObject({ ok: true, records: 179 });
+  });
+
+  it('verifies a record written before normalisation, whose column got U+FFFD for a lone surrogate', async () => {
+    const store = await lazy.get();
+    const head = await store.db.selectFrom('audit_record').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+    const record = { ...entry(0, { operationName: '\ud800' }), seq: Number(head.seq) + 1 };
+    const body = canonicalJson(record);
+    expect(body).toContain('"operationName":"\\ud800"');
+    await store.db
+      .insertInto('audit_record')
+      .values({ seq: record.seq, id: record.id, ...indexColumns(record), body, prev_hash: head.hash, hash: chainHash(head.hash, body) })
+      .execute();
+    const row = await store.db.selectFrom('audit_record').select('operation_name').where('seq', '=', record.seq).executeTakeFirstOrThrow();
+    expect(row.operation_name).toBe('\ufffd'); // what the driver's UTF-8 encoding made of it
+    expect(await verifyStore(store)).toMatchObject({ ok: true, problem: null });
   });
 
   it('reports a time range that holds no records as intact', async () => {

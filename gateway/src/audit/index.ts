@@ -69,13 +69,12 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
   store.get().catch((err) => logger.warn({ err }, 'audit store unreachable; record reads are refused until it is back'));
   let api: ApolloServer<AuditedContext> | undefined;
 
-  const refusals = (endpoint: AuditEntry['endpoint']) => (options: Pick<AuditMountOptions, 'identify' | 'requestId'>) =>
+  const refusals = (endpoint: AuditEntry['endpoint'], options: Pick<AuditMountOptions, 'identify' | 'requestId'>) =>
     auditRefusals({ writer, endpoint, logger, ...options });
-  const httpLimitsOf = limitsFromConfig(config).http;
 
   return {
     plugin: auditPlugin({ writer, logger }),
-    refusals: refusals('graphql'),
+    refusals: (options) => refusals('graphql', options),
     async mount(app, { identify, requestId, path = '/audit/graphql' }) {
       api = new ApolloServer<AuditedContext>({
         typeDefs: auditTypeDefs,
@@ -88,10 +87,11 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
       });
       await api.start();
       // The same HTTP limits as /graphql, and its refusals recorded too.
+      const limits = limitsFromConfig(config).http;
       app.use(
         path,
-        refusals('audit')({ identify, requestId }),
-        ...httpLimits(httpLimitsOf),
+        refusals('audit', { identify, requestId }),
+        ...httpLimits(limits),
         expressMiddleware(api, {
           context: async ({ req, res }) => ({
             ...(await identify(req.headers)),
@@ -101,7 +101,7 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
             auditState: auditStateOf(res),
           }),
         }),
-        httpErrorHandler(httpLimitsOf),
+        httpErrorHandler(limits),
       );
     },
     reachable: () => store.reachable(),

@@ -56,7 +56,7 @@ interface ChainHead {
  * out of range), integrity violations (23xxx) and limits exceeded (54xxx: an index row too large),
  * or an error raised while building the rows.
  */
-export function isRecordFault(err: unknown): boolean {
+function isRecordFault(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code)) return true;
   return err instanceof RangeError || err instanceof TypeError;
