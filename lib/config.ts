@@ -138,6 +138,8 @@ const baseSchema = z.object({
   MAX_COST: z.coerce.number().int().min(1).default(20000),
   /** Expected length of a list without a `first`/`limit`/list argument, for the cost. @default 10 */
   COST_LIST_SIZE: z.coerce.number().int().min(1).default(10),
+  /** Nesting of arrays and objects in a request's variables (the variables object is level 1), checked before parsing the document. @default 10 */
+  MAX_VARIABLE_DEPTH: z.coerce.number().int().min(2).default(10),
   /** Operations per batched request (a JSON array); 0 = batched requests refused. @default 0 */
   MAX_BATCH_OPERATIONS: z.coerce.number().int().min(0).max(100).default(0),
   /** Longest one gateway-to-subgraph call may take; then its fields are null with SUBGRAPH_UNAVAILABLE. @default 10000 */

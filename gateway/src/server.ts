@@ -16,7 +16,7 @@ import { authenticationPlugin, identityResolver, type Identity } from './auth/id
 import { authorizingGateway, scopesIn, type Denial } from './authz/gateway';
 import { readPolicies } from './authz/policies';
 import { SignedDataSource } from './fetch/signed-data-source';
-import { createAudit } from './audit';
+import { auditStateOf, createAudit, type AuditState } from './audit';
 import { createGatewayCache } from './cache';
 import { createMetricsRegistry, metricsHandler } from './metrics/registry';
 import { httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, subgraphFetcher } from './limits';
@@ -43,6 +43,8 @@ export interface GatewayContext extends Identity {
   entityKeys?: Set<string>;
   /** What this request's access-log line will say (gateway/src/observability). */
   access?: AccessRecord;
+  /** Whether the audit plugin recorded the request (else the refusal middleware does). */
+  auditState?: AuditState;
 }
 
 export interface GatewayOptions {
@@ -136,6 +138,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     '/graphql',
     requestId(),
     accessLog({ logger, metrics: observed }),
+    audit.refusals({ identify, requestId: requestIdOf }),
     ...httpLimits(limits.http),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => ({
@@ -146,6 +149,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         internalTokens: new Map(),
         subjects: new Set<string>(),
         access: accessRecord(res),
+        auditState: auditStateOf(res),
       }),
     }),
     httpErrorHandler(limits.http),

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildSchema, parse } from 'graphql';
 import { outcomeOf, returnedFields } from '../../gateway/src/audit/entry';
-import { canonicalJson, chainHash, GENESIS_HASH, type AuditRecord } from '../../gateway/src/audit/record';
+import { canonicalJson, chainHash, GENESIS_HASH, type AuditEntry, type AuditRecord } from '../../gateway/src/audit/record';
 import { checkpointProblem, loadCheckpointSigner, signerFromKey } from '../../gateway/src/audit/signing';
 import { ChainVerifier, type ChainItem } from '../../gateway/src/audit/verify';
 import { AuditUnavailableError, AuditWriter } from '../../gateway/src/audit/writer';
@@ -115,7 +115,29 @@ it('outcomeOf tells OK, PARTIAL, DENIED, ERROR and UNAUTHENTICATED apart', () =>
 
 describe('AuditWriter without a store', () => {
   const options = { signer: signerFromKey(generateKeyPairSync('ed25519').privateKey), logger: silentLogger, batchMs: 1, batchMax: 10, checkpointRecords: 10, checkpointSeconds: 60 };
-  const entry = { id: '00000000-0000-4000-8000-000000000000' } as never;
+  const entry: AuditEntry = {
+    id: '00000000-0000-4000-8000-000000000000',
+    time: new Date().toISOString(),
+    requestId: 'r',
+    endpoint: 'graphql',
+    principal: { authenticated: false, sub: 'anonymous', name: null, org: null, scopes: [] },
+    clientAddress: '127.0.0.1',
+    purpose: null,
+    caseNumber: null,
+    operationName: null,
+    operationType: null,
+    documentHash: null,
+    document: null,
+    variables: null,
+    subjects: [],
+    fieldsReturned: [],
+    fieldsDenied: [],
+    outcome: 'OK',
+    errorCodes: [],
+    cacheHit: false,
+    durationMs: 1,
+    httpStatus: 200,
+  };
   it('rejects callers when the store is down', async () => {
     const writer = new AuditWriter({ ...options, writeTimeoutMs: 1000, store: { get: () => Promise.reject(new Error('ECONNREFUSED')) } });
     await expect(writer.append(entry)).rejects.toThrow(AuditUnavailableError);

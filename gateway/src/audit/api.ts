@@ -92,7 +92,15 @@ interface RecordRow {
 /** A stored row as the API shows it: the hashed body, plus its place in the chain. */
 function toRecord(row: RecordRow) {
   const record = JSON.parse(row.body) as AuditRecord;
-  return { ...record, seq: Number(row.seq), variables: record.variables === null ? null : JSON.stringify(record.variables), prevHash: row.prev_hash, hash: row.hash };
+  return {
+    ...record,
+    seq: Number(row.seq),
+    variables: record.variables === null ? null : JSON.stringify(record.variables),
+    normalised: record.normalised ?? [],
+    truncated: record.truncated ?? [],
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
 }
 
 async function search(store: AuditStore, filter: AuditFilter, first: number, after?: number) {
@@ -132,6 +140,10 @@ export function auditResolvers(lazy: LazyAuditStore) {
         const problem = filter.subject ? idNumberProblem(filter.subject) : null;
         if (problem) throw badInput('filter.subject', `filter.subject ${problem}.`);
         if (filter.outcome && !AUDIT_OUTCOMES.includes(filter.outcome as never)) throw badInput('filter.outcome', 'unknown outcome');
+        // PostgreSQL refuses NUL in a text parameter; stored records hold U+FFFD in its place.
+        for (const key of ['actor', 'org', 'purpose'] as const) {
+          if (filter[key]?.includes('\u0000')) throw badInput(`filter.${key}`, `filter.${key} cannot contain NUL; records store U+FFFD in its place.`);
+        }
         return search(await open(), filter, first, args.after == null ? undefined : Number(args.after));
       },
       async auditRecord(_: unknown, { id }: { id: string }) {

@@ -19,6 +19,7 @@ import {
 import type { Logger } from '../../../lib/logger';
 import type { Identity } from '../auth/identity';
 import type { AuditEntry, AuditOutcome } from './record';
+import type { AuditState } from './refusals';
 
 /**
  * What the audit plugin reads from a request's context. The gateway's context has all of it; the
@@ -32,6 +33,8 @@ export interface AuditedContext extends Identity {
   denied?: ReadonlyArray<{ coordinate: string }>;
   /** Set by the response cache when the response came from it. */
   cacheHit?: boolean;
+  /** Shared with the `auditRefusals` middleware, which records what the plugin did not. */
+  auditState?: AuditState;
 }
 
 /** Error codes that mean "not allowed" rather than "went wrong". */

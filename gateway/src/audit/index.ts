@@ -4,16 +4,19 @@
  * /audit/graphql (api.ts) and the store check /readyz calls.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import express from 'express';
+import type { Express, RequestHandler } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { dbTimeouts, type Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
 import { authenticationPlugin, type Identity } from '../auth/identity';
+import { httpErrorHandler, httpLimits, limitsFromConfig } from '../limits';
 import { auditResolvers, auditTypeDefs, requireAuditScope } from './api';
 import type { AuditedContext } from './entry';
 import { auditPlugin } from './plugin';
+import type { AuditEntry } from './record';
+import { auditRefusals, auditStateOf } from './refusals';
 import { loadCheckpointSigner } from './signing';
 import { checkAuditReadiness, type AuditReadiness } from './readiness';
 import { LazyAuditStore } from './store';
@@ -36,8 +39,13 @@ export interface AuditMountOptions {
 export interface Audit {
   /** The plugin for the gateway's ApolloServer (records every /graphql request). */
   plugin: ApolloServerPlugin<AuditedContext>;
+  /**
+   * Express middleware recording the /graphql requests refused before the plugin sees them; mount
+   * it before the body parser and the HTTP limits, and put `auditState: auditStateOf(res)` in the context.
+   */
+  refusals(options: Pick<AuditMountOptions, 'identify' | 'requestId'>): RequestHandler;
   /** Serves the auditors' API on `app` (its own ApolloServer, audited by the same writer). */
-  mount(app: express.Express, options: AuditMountOptions): Promise<void>;
+  mount(app: Express, options: AuditMountOptions): Promise<void>;
   /** For /readyz: whether records can be committed now (store reachable, writer not wedged), within READYZ_TIMEOUT_MS. */
   readiness(): Promise<AuditReadiness>;
   /** Writes what is queued, signs the tail, stops the auditors' API, closes the store. */
@@ -65,8 +73,12 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
   store.get().catch((err) => logger.warn({ err }, 'audit store unreachable; record reads are refused until it is back'));
   let api: ApolloServer<AuditedContext> | undefined;
 
+  const refusals = (endpoint: AuditEntry['endpoint'], options: Pick<AuditMountOptions, 'identify' | 'requestId'>) =>
+    auditRefusals({ writer, endpoint, logger, ...options });
+
   return {
     plugin: auditPlugin({ writer, logger }),
+    refusals: (options) => refusals('graphql', options),
     async mount(app, { identify, requestId, path = '/audit/graphql' }) {
       api = new ApolloServer<AuditedContext>({
         typeDefs: auditTypeDefs,
@@ -78,17 +90,22 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
         logger,
       });
       await api.start();
+      // The same HTTP limits as /graphql, and its refusals recorded too.
+      const limits = limitsFromConfig(config).http;
       app.use(
         path,
-        express.json({ limit: config.MAX_BODY_BYTES }),
+        refusals('audit', { identify, requestId }),
+        ...httpLimits(limits),
         expressMiddleware(api, {
-          context: async ({ req }) => ({
+          context: async ({ req, res }) => ({
             ...(await identify(req.headers)),
             requestId: requestId(req.headers['x-request-id']),
             clientAddress: req.socket.remoteAddress ?? 'unknown',
             logger,
+            auditState: auditStateOf(res),
           }),
         }),
+        httpErrorHandler(limits),
       );
     },
     readiness: () => checkAuditReadiness({ store, writer, stalledAfterMs: config.AUDIT_STALLED_AFTER_MS, timeoutMs: config.READYZ_TIMEOUT_MS }),
@@ -101,4 +118,5 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
 }
 
 export { auditPlugin, type AuditPluginOptions } from './plugin';
+export { auditStateOf, type AuditState } from './refusals';
 export type { AuditEntry, AuditRecord, AuditOutcome } from './record';

@@ -38,6 +38,7 @@ export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<Aud
       const id = randomUUID();
       return {
         async willSendResponse(rc) {
+          if (rc.contextValue.auditState) rc.contextValue.auditState.recorded = true;
           try {
             await writer.append(buildEntry(rc, endpoint, { id, startedAt, durationMs: performance.now() - start }));
           } catch (err) {

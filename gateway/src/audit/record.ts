@@ -41,6 +41,13 @@ export interface AuditEntry {
   cacheHit: boolean;
   durationMs: number;
   httpStatus: number;
+  /**
+   * Fields in which characters that cannot be stored faithfully (NUL and other control characters,
+   * unpaired surrogates) were replaced by U+FFFD; absent when none were (see stored.ts).
+   */
+  normalised?: string[];
+  /** Fields stored shortened (a long document, deep or large variables); absent when none were. */
+  truncated?: string[];
 }
 
 /** An entry at its place in the chain: `seq` is part of what is hashed, so rows cannot be swapped. */

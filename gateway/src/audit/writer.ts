@@ -12,6 +12,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Logger } from '../../../lib/logger';
 import { canonicalJson, chainHash, GENESIS_HASH, indexColumns, type AuditEntry, type AuditRecord } from './record';
 import type { CheckpointSigner } from './signing';
+import { storedEntry } from './stored';
 import type { AuditDB, AuditRecordRow, LazyAuditStore } from './store';
 
 /** Thrown to a request whose record could not be committed: its response must not be sent. */
@@ -49,6 +50,18 @@ interface ChainHead {
   checkpointTime: string | null;
 }
 
+/**
+ * Whether a failed write was refused for what the records hold rather than for the store being
+ * unreachable or busy: PostgreSQL's data exceptions (22xxx: a character it cannot store, a value
+ * out of range), integrity violations (23xxx) and limits exceeded (54xxx: an index row too large),
+ * or an error raised while building the rows.
+ */
+function isRecordFault(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code)) return true;
+  return err instanceof RangeError || err instanceof TypeError;
+}
+
 /** Every replica serializes its appends on this one lock key. */
 const CHAIN_LOCK = sql`pg_advisory_xact_lock(hashtext('archive-federation/audit-chain'))`;
 
@@ -82,11 +95,14 @@ export class AuditWriter {
     this.checkpointTimer.unref();
   }
 
-  /** Queues an entry; resolves once its batch is committed, rejects with AuditUnavailableError otherwise. */
+  /**
+   * Queues an entry in its stored form (see stored.ts: what one request carried never makes the
+   * batch fail); resolves once its batch is committed, rejects with AuditUnavailableError otherwise.
+   */
   append(entry: AuditEntry): Promise<AuditRecord> {
     return new Promise((resolve, reject) => {
       const pending: Pending = {
-        entry,
+        entry: storedEntry(entry),
         resolve: (r) => (clearTimeout(timeout), resolve(r)),
         reject: (e) => (clearTimeout(timeout), reject(e)),
       };
@@ -129,19 +145,35 @@ export class AuditWriter {
   /** Writes batches until the queue is empty; what queues meanwhile goes in the next batch. */
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.options.batchMax);
       this.batchStartedAt = Date.now();
       try {
-        const records = await this.writeBatch(batch.map((p) => p.entry));
-        this.wrote = true;
-        batch.forEach((p, i) => p.resolve(records[i]));
-      } catch (err) {
-        this.options.logger.error({ err, records: batch.length }, 'audit batch not committed');
-        const error = new AuditUnavailableError(`the audit store refused the batch: ${(err as Error).message}`, { cause: err });
-        batch.forEach((p) => p.reject(error));
+        await this.commit(this.queue.splice(0, this.options.batchMax));
       } finally {
         this.batchStartedAt = undefined;
       }
+    }
+  }
+
+  /**
+   * Commits `batch`. When the store refuses it for what a record holds (not for being down), the
+   * halves are committed apart, down to the record at fault, so one request's record fails only
+   * that request. A store that is down fails the batch as a whole, without retries.
+   */
+  private async commit(batch: Pending[]): Promise<void> {
+    try {
+      const records = await this.writeBatch(batch.map((p) => p.entry));
+      this.wrote = true;
+      batch.forEach((p, i) => p.resolve(records[i]));
+    } catch (err) {
+      if (batch.length > 1 && isRecordFault(err)) {
+        const half = Math.ceil(batch.length / 2);
+        await this.commit(batch.slice(0, half));
+        await this.commit(batch.slice(half));
+        return;
+      }
+      this.options.logger.error({ err, records: batch.length }, 'audit batch not committed');
+      const error = new AuditUnavailableError(`the audit store refused the batch: ${(err as Error).message}`, { cause: err });
+      batch.forEach((p) => p.reject(error));
     }
   }
 

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { GatewayExecutor, GatewayInterface, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { print, type DocumentNode } from 'graphql';
+import { GraphQLError, print, type DocumentNode } from 'graphql';
 import type { GatewayContext } from '../server';
 import { maskIdNumbers, suppliedStrings } from '../masking/id-numbers';
 import { authorizeOperation, type Denial } from './authorize';
@@ -44,6 +44,9 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingGatewayOptions): GatewayInterface {
   const authorize = (inner: GatewayExecutor): GatewayExecutor => async (rc: GatewayGraphQLRequestContext) => {
+    // No operation by that name (or several without a name): answer as graphql-js would, which
+    // Apollo Server turns into 400 OPERATION_RESOLUTION_FAILURE.
+    if (!rc.operation) return { errors: [unresolvedOperation(rc.request.operationName)] };
     const ctx = rc.context as unknown as GatewayContext;
     const scopes = new Set(ctx.principal.scopes);
     const { document, denied, empty } = authorizeOperation({
@@ -72,6 +75,10 @@ export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingG
     onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
     stop: () => gateway.stop(),
   };
+}
+
+function unresolvedOperation(name: string | undefined): GraphQLError {
+  return new GraphQLError(name ? `Unknown operation named "${name}".` : 'Must provide operation name if query contains multiple operations.');
 }
 
 function maskIds(data: Record<string, unknown> | null | undefined, document: DocumentNode, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): void {

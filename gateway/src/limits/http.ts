@@ -1,24 +1,27 @@
 /**
  * The HTTP-level limits, as Express middleware in front of Apollo Server: the body size, the
- * batch length and the token count are checked before anything is parsed into an AST, so an
- * oversize body, a huge batch or a token bomb costs the gateway almost nothing. Every refusal is
- * a JSON GraphQL error with a stable code, never Express's HTML error page.
+ * batch length, the token count and the nesting of the variables are checked before anything is
+ * parsed into an AST, so an oversize body, a huge batch, a token bomb or a 60,000-deep variable
+ * costs the gateway almost nothing. Every refusal is a JSON GraphQL error with a stable code,
+ * never Express's HTML error page.
  *
- * These requests never reach Apollo Server's plugins (so not the audit log either: they read no
- * records); the access log records them.
+ * These requests never reach Apollo Server's plugins; the access log and the audit log's
+ * `auditRefusals` middleware record them.
  */
 import express, { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import type { GraphQLError } from 'graphql';
 import { codedError, ErrorCode } from '../../../lib/errors';
 import { accessRecord } from '../observability/access-log';
 import { limitExceeded } from './errors';
-import { countTokens } from './tokens';
+import { countTokens, jsonDepth } from './tokens';
 
 export interface HttpLimits {
   /** Largest request body in bytes; larger is 413. @default 262144 */
   maxBodyBytes: number;
   /** Most lexical tokens in one GraphQL document (comments not counted). @default 1000 */
   maxTokens: number;
+  /** Deepest nesting of arrays and objects in the variables (the variables object is level 1). @default 10 */
+  maxVariableDepth: number;
   /** Most operations in one batched request (a JSON array); 0 = batching off. @default 0 */
   maxBatchOperations: number;
 }
@@ -64,7 +67,9 @@ function operationGuard(limits: HttpLimits): RequestHandler {
     // With batching off, Apollo Server refuses any array itself (400 BAD_REQUEST), so its items need no counting.
     const requests = Array.isArray(body) ? (limits.maxBatchOperations > 0 ? body : []) : [req.method === 'GET' ? req.query : body];
     for (const request of requests) {
-      const query = (request as { query?: unknown } | null | undefined)?.query;
+      const { query, variables } = (request ?? {}) as { query?: unknown; variables?: unknown };
+      // Deep variables would exhaust the stack of whatever walks them (cache key, coercion, audit).
+      if (jsonDepth(variables, limits.maxVariableDepth) > limits.maxVariableDepth) return sendErrors(res, 400, limitExceeded('variableDepth', limits.maxVariableDepth));
       if (typeof query !== 'string') continue;
       const tokens = countTokens(query, limits.maxTokens);
       if (tokens > limits.maxTokens) return sendErrors(res, 400, limitExceeded('tokens', limits.maxTokens));

@@ -12,7 +12,7 @@ export { operationLimitsPlugin, type OperationLimits } from './plugin';
 export { httpErrorHandler, httpLimits, type HttpLimits } from './http';
 export { subgraphFetcher, subgraphUnavailable, type SubgraphOutcome } from './subgraph-timeout';
 export { measureOperation, type Measurement } from './measure';
-export { countTokens } from './tokens';
+export { countTokens, jsonDepth } from './tokens';
 export { limitExceeded, type LimitName } from './errors';
 
 /** The configured limits, in the shapes the plugin and the HTTP guard take. */
@@ -26,6 +26,11 @@ export function limitsFromConfig(config: Config): { operation: OperationLimits; 
       maxCost: config.MAX_COST,
       listSize: config.COST_LIST_SIZE,
     },
-    http: { maxBodyBytes: config.MAX_BODY_BYTES, maxTokens: config.MAX_TOKENS, maxBatchOperations: config.MAX_BATCH_OPERATIONS },
+    http: {
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      maxTokens: config.MAX_TOKENS,
+      maxVariableDepth: config.MAX_VARIABLE_DEPTH,
+      maxBatchOperations: config.MAX_BATCH_OPERATIONS,
+    },
   };
 }

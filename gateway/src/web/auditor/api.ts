@@ -48,6 +48,8 @@ export interface FullRecord extends RecordSummary {
   cacheHit: boolean;
   durationMs: number;
   httpStatus: number;
+  normalised: string[];
+  truncated: string[];
   prevHash: string;
   hash: string;
 }
@@ -62,7 +64,7 @@ export interface Page<T> {
 }
 
 const SUMMARY = 'id seq time endpoint principal { sub name org } purpose caseNumber operationName subjects outcome errorCodes';
-const FULL = `${SUMMARY} requestId principal { authenticated scopes } clientAddress operationType documentHash document variables fieldsReturned fieldsDenied cacheHit durationMs httpStatus prevHash hash`;
+const FULL = `${SUMMARY} requestId principal { authenticated scopes } clientAddress operationType documentHash document variables fieldsReturned fieldsDenied cacheHit durationMs httpStatus normalised truncated prevHash hash`;
 const CHAIN = 'ok records firstSeq lastSeq lastHash checkpoints lastCheckpoint { seq time keyId } keyIds anchored problem { seq reason }';
 
 /** A GraphQL error from the audit API, with its code (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, …). */

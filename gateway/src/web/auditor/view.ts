@@ -104,6 +104,8 @@ export function recordDetail(r: FullRecord): HTMLElement {
       row('错误码 Error codes', list(r.errorCodes), 'mono'),
       row('缓存命中 Cache hit', r.cacheHit ? '是 yes' : '否 no'),
       row('耗时 Duration', `${r.durationMs.toFixed(1)} ms · HTTP ${r.httpStatus}`),
+      row('字符已替换 Characters replaced in', list(r.normalised), 'mono'),
+      row('已截短 Stored shortened', list(r.truncated), 'mono'),
       row('前一哈希 Previous hash', r.prevHash, 'mono small'),
       row('哈希 Hash', r.hash, 'mono small'),
     ),
