@@ -46,7 +46,7 @@ export interface Audit {
 /** Sets up the audit store (opened lazily: the gateway starts even while it is down), writer and plugin. */
 export function createAudit({ config, logger }: AuditOptions): Audit {
   const store = new LazyAuditStore(config.AUDIT_DB_URL, config.DATA_DIR);
-  const signer = loadCheckpointSigner({ keyFile: config.AUDIT_SIGNING_KEY_FILE, dataDir: config.DATA_DIR, logger });
+  const signer = loadCheckpointSigner({ keyFile: config.AUDIT_SIGNING_KEY_FILE, dataDir: config.DATA_DIR, production: config.NODE_ENV === 'production', logger });
   const writer = new AuditWriter({
     store,
     signer,
