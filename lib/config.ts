@@ -33,7 +33,7 @@ const DEV_INTERNAL_SECRET = 'archive-federation-development-internal-secret-chan
 export const MIN_SECRET_LENGTH = 32;
 /** Secrets that are published (the development defaults above) or are a template's placeholder (docker-compose's `change-me-…`). */
 const KNOWN_SECRETS = new Set([DEV_JWT_SECRET, DEV_INTERNAL_SECRET]);
-const PLACEHOLDER = /change-?me|changeit|placeholder|example|^(secret|password|test|dev)/i;
+const PLACEHOLDER = /change-?me|changeit|placeholder|replace-?me/i;
 const HOW_TO_MAKE_ONE = 'generate one with `openssl rand -base64 48` and pass it from a secrets store';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);

@@ -37,7 +37,7 @@ export interface ClientTokenVerifierOptions {
   audience: string;
   /** Longest lifetime accepted: `exp` - `iat`, and `exp` - now (so a token without `iat` is bounded too). */
   maxLifetimeSeconds: number;
-  /** Tolerated clock difference for `exp`, `nbf` and an `iat` in the future. */
+  /** Tolerated clock difference for `nbf` and `iat` in the future (an issuer's clock a little ahead); `exp` is held to this clock. */
   clockSkewSeconds: number;
 }
 
@@ -80,13 +80,15 @@ export function clientTokenVerifier(options: ClientTokenVerifierOptions): (token
 }
 
 /**
- * Why a token's times are refused: issued in the future (beyond the skew), or living longer than
- * the configured maximum. jose checks `exp` and `nbf` but accepts any `iat` and any lifetime, so a
+ * Why a token's times are refused: expired, issued in the future (beyond the skew), or living
+ * longer than the configured maximum. jose checks `exp` and `nbf` but accepts any `iat` and any lifetime, so a
  * token signed to expire in 900 years would otherwise stay good for 900 years.
  */
 function tokenLifetimeProblem(exp: number, iat: number | undefined, options: Pick<ClientTokenVerifierOptions, 'maxLifetimeSeconds' | 'clockSkewSeconds'>): string | undefined {
   const now = Math.floor(Date.now() / 1000);
   const { maxLifetimeSeconds: max, clockSkewSeconds: skew } = options;
+  // jose stretched `exp` by the tolerance too; a token is not used past its own expiry.
+  if (exp <= now) return 'The token has expired; get a new one.';
   if (typeof iat === 'number' && iat > now + skew) return `The token is not valid: it is issued in the future (iat ${iat - now} s from now, more than the ${skew} s tolerated).`;
   const lifetime = typeof iat === 'number' ? exp - iat : 0;
   if (lifetime > max || exp - now > max + skew) {
