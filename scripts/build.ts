@@ -29,7 +29,9 @@ async function main() {
   const started = Date.now();
   rmSync(OUT, { recursive: true, force: true });
   const files = SOURCES.flatMap(filesUnder);
-  const modules = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts'));
+  // The pages' entries are browser code (React, GraphiQL: development dependencies); they are bundled below instead.
+  const pageEntries = new Set(Object.values(PAGES).map((entry) => path.normalize(entry)));
+  const modules = files.filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts') && !pageEntries.has(f));
   await build({
     entryPoints: modules.map((f) => path.join(ROOT, f)),
     outdir: OUT,
