@@ -1,8 +1,10 @@
 /**
  * End to end, as a user runs it: `npm start` on the embedded default (fresh data folder, other
- * ports), the printed sample query answered, Ctrl-C stopping every part.
+ * ports), the printed sample query answered by the subgraphs it started (not by whatever listens on
+ * the supergraph's default ports), readiness checking them, Ctrl-C stopping every part.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,12 +13,39 @@ import { gql } from '../helpers';
 
 const BASE = 14000 + (process.pid % 500) * 10;
 
+/** Whatever else listens on the supergraph's default subgraph ports: it must never get a request (nor an internal token). */
+interface Decoy {
+  port: number;
+  calls: string[];
+  close(): Promise<void>;
+}
+
+/** Listens on each of 4001–4004 that is free (one taken by someone else is left alone). */
+async function startDecoys(): Promise<Decoy[]> {
+  const decoys: Decoy[] = [];
+  for (let port = 4001; port <= 4004; port++) {
+    const calls: string[] = [];
+    const server = http.createServer((req, res) => {
+      calls.push(`${req.method} ${req.url} authorization=${req.headers.authorization ? 'yes' : 'no'}`);
+      res.writeHead(503).end();
+    });
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (listening) decoys.push({ port, calls, close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) });
+  }
+  return decoys;
+}
+
 describe('npm start (embedded default)', () => {
+  let decoys: Decoy[] = [];
   let child: ChildProcess;
   let output = '';
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'af-e2e-'));
 
   beforeAll(async () => {
+    decoys = await startDecoys();
     child = spawn('npm', ['start'], {
       env: {
         ...process.env,
@@ -29,7 +58,7 @@ describe('npm start (embedded default)', () => {
         REAL_ESTATE_PORT: String(BASE + 2),
         MARRIAGE_PORT: String(BASE + 3),
         MEDICAL_INSURANCE_PORT: String(BASE + 4),
-        ...Object.fromEntries(['SOCIAL_SECURITY', 'REAL_ESTATE', 'MARRIAGE', 'MEDICAL_INSURANCE'].map((p, i) => [`${p}_SUBGRAPH_URL`, `http://127.0.0.1:${BASE + 1 + i}/graphql`])),
+        // No *_SUBGRAPH_URL: the gateway must call the subgraphs started on the ports above.
       },
       detached: true,
     });
@@ -42,9 +71,10 @@ describe('npm start (embedded default)', () => {
     }
   }, 130_000);
 
-  afterAll(() => {
+  afterAll(async () => {
     if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
+    await Promise.all(decoys.map((d) => d.close()));
   });
 
   it('prints the gateway URL and a sample query with a working token', async () => {
@@ -63,9 +93,20 @@ describe('npm start (embedded default)', () => {
     expect(res.data.person.marriages.at(-1).spouse.realEstate.map((r: any) => r.holding)).toContain('JOINT');
   });
 
-  it('serves health endpoints and the explorer landing page', async () => {
+  it('sends the gateway to the subgraphs it started, never to the supergraph\'s localhost:4001–4004', () => {
+    expect(decoys.length).toBeGreaterThan(0); // at least one default port was free to listen on
+    expect(decoys.flatMap((d) => d.calls.map((c) => `${d.port}: ${c}`))).toEqual([]);
+  });
+
+  it('serves health endpoints and the explorer landing page; readiness checks each subgraph it started', async () => {
     expect((await fetch(`http://127.0.0.1:${BASE}/healthz`)).status).toBe(200);
-    expect(await (await fetch(`http://127.0.0.1:${BASE}/readyz`)).json()).toMatchObject({ status: 'ready' });
+    const departments = ['social-security', 'real-estate', 'marriage', 'medical-insurance'];
+    expect(await (await fetch(`http://127.0.0.1:${BASE}/readyz`)).json()).toEqual({
+      status: 'ready',
+      audit: 'reachable',
+      ...Object.fromEntries(departments.map((name) => [name, 'reachable'])),
+    });
+    expect(decoys.flatMap((d) => d.calls)).toEqual([]);
     const page = await fetch(`http://127.0.0.1:${BASE}/graphql`, { headers: { accept: 'text/html' } });
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
   });
