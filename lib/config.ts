@@ -124,9 +124,9 @@ const baseSchema = z.object({
   JWT_AUDIENCE: z.string().default('archive-federation'),
   /** Longest accepted client-token lifetime (`exp` - `iat`, and `exp` - now): a stolen long-lived token stays usable no longer. @default 86400 */
   JWT_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).default(86400),
-  /** Clock difference tolerated against the token issuer (`exp`, `nbf`, and `iat` in the future). @default 60 */
+  /** Clock difference tolerated against the token issuer for `nbf` and an `iat` in the future (`exp` is not stretched). @default 60 */
   JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
-  /** Host names besides localhost, 127.0.0.1 and [::1] under which the development token endpoint answers (comma-separated). @default PUBLIC_HOST */
+  /** Host names (comma-separated) besides localhost, 127.0.0.1, [::1] and PUBLIC_HOST under which the development token endpoint answers. @default none */
   DEV_TOKEN_HOSTS: z
     .string()
     .optional()

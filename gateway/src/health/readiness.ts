@@ -3,10 +3,10 @@
  * audit store, each subgraph, …), each bounded by a timeout and its answer kept briefly, so a
  * load balancer probing every second costs the dependencies at most one call per check per
  * window, and a hung dependency makes the probe answer 503 in time instead of hanging with it.
- * While the gateway is stopping, readiness is 503 before any check runs (shutdown.ts).
+ * While the gateway is stopping, readiness is 503 before any check runs (server.ts, `stop`).
  */
 import type { RequestHandler } from 'express';
-import { signInternalToken, ANONYMOUS } from '../../../lib/tokens';
+import { ANONYMOUS, signInternalToken } from '../../../lib/tokens';
 
 /** One dependency's state: `ok`, and a short word for the response body (`reachable`, `timeout`, …). */
 export interface CheckResult {
