@@ -51,6 +51,7 @@ describe('npm start (embedded default)', () => {
         ...process.env,
         DATA_DIR: dataDir,
         SEED_PERSONS: '300',
+        AUDIT_WRITE_TIMEOUT_MS: '30000', // the embedded audit store's first commits on a busy machine
         LOG_LEVEL: 'warn',
         PUBLIC_HOST: '127.0.0.1',
         GATEWAY_PORT: String(BASE),
