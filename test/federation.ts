@@ -2,7 +2,7 @@
  * Starts the four subgraphs (each on its production engine or embedded) and the gateway in
  * process on port 0, like apollographql/federation's startSubgraphsAndGateway.
  */
-import { DEPARTMENTS, loadConfig, type Department } from '../lib/config';
+import { DEPARTMENTS, loadConfig, type Config, type Department } from '../lib/config';
 import { createGateway } from '../gateway/src/server';
 import { composeSupergraph } from '../scripts/supergraph';
 import { SUBGRAPHS } from '../subgraphs';
@@ -81,10 +81,13 @@ export async function startFederation(options: FederationOptions | Record<Depart
 export async function startGateway(
   fed: Federation,
   env: Record<string, string> = {},
-  /** `subgraphUrls`: send some subgraphs' calls elsewhere (a slow proxy, a closed port); `logger`: capture the gateway's logs. */
-  overrides: { subgraphUrls?: Partial<Record<Department, string>>; logger?: Logger } = {},
+  /**
+   * `subgraphUrls`: send some subgraphs' calls elsewhere (a slow proxy, a closed port); `logger`: capture the gateway's logs;
+   * `config`: set after the environment is validated (a production gateway that still speaks the test subgraphs' development secret).
+   */
+  overrides: { subgraphUrls?: Partial<Record<Department, string>>; logger?: Logger; config?: Partial<Config> } = {},
 ): Promise<{ url: string; stop(): Promise<void> }> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_HOST: '127.0.0.1', DATA_DIR: 'memory', ...env });
+  const config = { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_HOST: '127.0.0.1', DATA_DIR: 'memory', ...env }), ...overrides.config };
   const gateway = await createGateway({
     config,
     logger: overrides.logger ?? silentLogger,
