@@ -173,6 +173,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
             // Not ready first (load balancers stop sending) while still serving; then drain, then close the audit log.
             stop: async () => {
               accepting = false;
+              logger.info({ delayMs: config.SHUTDOWN_DELAY_MS, drainMs: config.SHUTDOWN_DRAIN_MS }, 'not ready: serving until the delay ends, then draining');
               await setTimeout(config.SHUTDOWN_DELAY_MS);
               await apollo.stop();
               await audit.close();
