@@ -2,10 +2,6 @@
  * Shared test plumbing: real stores in throwaway databases, subgraphs on port 0, GraphQL calls.
  * A test that needs PostgreSQL or MariaDB fails (never skips) when the server is missing.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { loadConfig } from '../lib/config';
 import { dropAllTables, dropDatabase, openStore, type Store } from '../lib/db';
 import { findRole } from '../lib/roles';
@@ -138,17 +134,3 @@ export function entitiesQuery(selection: string): string {
   return `query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { idNumber ${selection} } } }`;
 }
 export const personRefs = (ids: string[]) => ({ r: ids.map((idNumber) => ({ __typename: 'Person', idNumber })) });
-
-/**
- * A production environment that passes production's checks (random secrets, an audit signing key
- * file), and the config to set after them so the gateway still speaks the development secrets of
- * the test subgraphs and of `clientToken` (pass both to `startGateway`).
- */
-export function productionTestEnv(): { env: Record<string, string>; config: { JWT_SECRET: string; INTERNAL_TOKEN_SECRET: string } } {
-  const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'af-key-')), 'audit-signing-key.pem');
-  writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  return {
-    env: { NODE_ENV: 'production', JWT_SECRET: randomBytes(33).toString('base64'), INTERNAL_TOKEN_SECRET: randomBytes(33).toString('base64'), AUDIT_SIGNING_KEY_FILE: keyFile },
-    config: { JWT_SECRET: loadConfig({}).JWT_SECRET!, INTERNAL_TOKEN_SECRET: INTERNAL_SECRET },
-  };
-}

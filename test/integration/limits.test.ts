@@ -6,8 +6,8 @@
  */
 import { DEMO } from '../../subgraphs/common/population';
 import { dropDatabase } from '../../lib/db';
-import { gql, productionTestEnv, roleHeaders, testDbUrl } from '../helpers';
-import { startFederation, startGateway, type Federation } from '../federation';
+import { gql, roleHeaders, testDbUrl } from '../helpers';
+import { productionTestEnv, startFederation, startGateway, type Federation } from '../federation';
 
 /** Raw HTTP, to send what a well-behaved client would not. */
 async function send(url: string, init: RequestInit): Promise<{ status: number; type: string | null; body: any; headers: Headers }> {
