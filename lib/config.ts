@@ -102,10 +102,10 @@ const baseSchema = z.object({
   COST_LIST_SIZE: z.coerce.number().int().min(1).default(10),
   /** Operations per batched request (a JSON array); 0 = batched requests refused. @default 0 */
   MAX_BATCH_OPERATIONS: z.coerce.number().int().min(0).max(100).default(0),
-  /** A readiness check (audit store, each subgraph) not answered within this long fails `/readyz`. @default 1000 */
-  READINESS_TIMEOUT_MS: z.coerce.number().int().min(50).default(1000),
+  /** `/readyz` answers 503 when one of its checks (audit store, each subgraph) takes longer than this. @default 2000 */
+  READYZ_TIMEOUT_MS: z.coerce.number().int().min(100).default(2000),
   /** How long `/readyz` reuses a check's answer, so frequent probes cost the dependencies little. @default 1000 */
-  READINESS_CACHE_MS: z.coerce.number().int().min(0).default(1000),
+  READYZ_CACHE_MS: z.coerce.number().int().min(0).default(1000),
   /**
    * On SIGTERM, how long the gateway keeps serving while `/readyz` answers 503, so load balancers
    * stop sending before connections close. @default 5000 in production, 0 otherwise

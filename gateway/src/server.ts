@@ -130,7 +130,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  const { READINESS_TIMEOUT_MS: timeoutMs, READINESS_CACHE_MS: cacheMs } = config;
+  const { READYZ_TIMEOUT_MS: timeoutMs, READYZ_CACHE_MS: cacheMs } = config;
   const readinessChecks: Record<string, ReadinessCheck> = {
     audit: async () => ((await audit.reachable()) ? { ok: true, status: 'reachable' } : { ok: false, status: 'unreachable' }),
   };

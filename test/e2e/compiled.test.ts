@@ -77,7 +77,7 @@ describe('the compiled gateway (npm run build, node dist/…)', () => {
       AUDIT_DB_URL: auditUrl,
       CACHE_ENABLED: 'false',
       SHUTDOWN_DELAY_MS: '1500',
-      READINESS_CACHE_MS: '0',
+      READYZ_CACHE_MS: '0',
     };
     for (const name of DEPARTMENTS) env[`${envPrefix(name)}_SUBGRAPH_URL`] = name === 'marriage' ? proxy.url : fed.subgraphs[name].url;
     const child: ChildProcess = spawn(process.execPath, ['dist/gateway/src/main.js'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -104,7 +104,7 @@ describe('npm start (embedded default)', () => {
     const departments = ['social-security', 'real-estate', 'marriage', 'medical-insurance'];
     let ready: Record<string, string> = {};
     for (let i = 0; i < 20 && ready.status !== 'ready'; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 500)); // a busy machine may time out a check (READINESS_TIMEOUT_MS)
+      if (i > 0) await new Promise((r) => setTimeout(r, 500)); // a busy machine may time out a check (READYZ_TIMEOUT_MS)
       ready = await (await fetch(`http://127.0.0.1:${BASE}/readyz`)).json();
     }
     expect(ready).toEqual({ status: 'ready', audit: 'reachable', ...Object.fromEntries(departments.map((name) => [name, 'reachable'])) });
