@@ -4,7 +4,8 @@
  * own port (5000–5099), so CPU and memory are per target.
  */
 import path from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { envPrefix, DEPARTMENTS, loadConfig } from '../lib/config';
 import { findRole } from '../lib/roles';
 import { signClientToken, signInternalToken, type Principal } from '../lib/tokens';
@@ -93,9 +94,19 @@ function gatewayEnv(ctx: TargetContext, port: number, cache: boolean): Record<st
     REDIS_URL: REDIS,
     CACHE_ENABLED: String(cache),
     CACHE_KEY_PREFIX: CACHE_PREFIX,
-    // The audit signing key is generated once into the bench's own data folder.
     DATA_DIR: 'bench/.data',
+    AUDIT_SIGNING_KEY_FILE: benchSigningKey(),
   };
+}
+
+/** Production requires a configured audit signing key: the bench's own, generated once into its data folder. */
+function benchSigningKey(): string {
+  const file = 'bench/.data/audit-signing-key.pem';
+  if (!existsSync(file)) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  }
+  return file;
 }
 
 /** Answers a trivial query: the server is up and talks to its subgraphs' schema. */

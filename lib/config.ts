@@ -58,6 +58,13 @@ export function dbTimeouts(config: Config): DbTimeouts {
 const DEV_JWT_SECRET = 'archive-federation-development-jwt-secret-change-me';
 const DEV_INTERNAL_SECRET = 'archive-federation-development-internal-secret-change-me';
 
+/** Shortest HS256 secret accepted in production: 32 characters, as RFC 7518 §3.2 asks 256 bits of key. */
+export const MIN_SECRET_LENGTH = 32;
+/** Secrets that are published (the development defaults above) or are a template's placeholder (docker-compose's `change-me-…`). */
+const KNOWN_SECRETS = new Set([DEV_JWT_SECRET, DEV_INTERNAL_SECRET]);
+const PLACEHOLDER = /change-?me|changeit|placeholder|replace-?me/i;
+const HOW_TO_MAKE_ONE = 'generate one with `openssl rand -base64 48` and pass it from a secrets store';
+
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const optionalUrl = z
   .string()
@@ -101,8 +108,6 @@ const baseSchema = z.object({
   DB_KEEPALIVE_MS: z.coerce.number().int().min(100).default(DB_TIMEOUT_DEFAULTS.keepAliveMs),
   /** /readyz reports 503 when a batch of audit records has been committing for longer than this. @default 3000 */
   AUDIT_STALLED_AFTER_MS: z.coerce.number().int().min(100).default(3000),
-  /** /readyz answers 503 when its checks take longer than this. @default 2000 */
-  READYZ_TIMEOUT_MS: z.coerce.number().int().min(100).default(2000),
   REDIS_URL: optionalUrl,
   /** Response cache on or off; off serves every query uncached (the benchmark's "caching off"); APQ and invalidation stay on. @default true */
   CACHE_ENABLED: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
@@ -142,6 +147,17 @@ const baseSchema = z.object({
   MAX_VARIABLE_DEPTH: z.coerce.number().int().min(2).default(10),
   /** Operations per batched request (a JSON array); 0 = batched requests refused. @default 0 */
   MAX_BATCH_OPERATIONS: z.coerce.number().int().min(0).max(100).default(0),
+  /** `/readyz` answers 503 when one of its checks (audit store, each subgraph) takes longer than this. @default 2000 */
+  READYZ_TIMEOUT_MS: z.coerce.number().int().min(100).default(2000),
+  /** How long `/readyz` reuses a check's answer, so frequent probes cost the dependencies little. @default 1000 */
+  READYZ_CACHE_MS: z.coerce.number().int().min(0).default(1000),
+  /**
+   * On SIGTERM, how long the gateway keeps serving while `/readyz` answers 503, so load balancers
+   * stop sending before connections close. @default 5000 in production, 0 otherwise
+   */
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).optional(),
+  /** Then, how long in-flight requests may take to finish before their connections are closed. @default 10000 */
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10000),
   /** Longest one gateway-to-subgraph call may take; then its fields are null with SUBGRAPH_UNAVAILABLE. @default 10000 */
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
   /** HS256 secret for client JWTs (local tokens from `npm run token`). Required in production unless JWT_JWKS_* is set. */
@@ -151,6 +167,15 @@ const baseSchema = z.object({
   JWT_JWKS_FILE: optionalUrl,
   JWT_ISSUER: z.string().default('archive-federation'),
   JWT_AUDIENCE: z.string().default('archive-federation'),
+  /** Longest accepted client-token lifetime (`exp` - `iat`, and `exp` - now): a stolen long-lived token stays usable no longer. @default 86400 */
+  JWT_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(60).default(86400),
+  /** Clock difference tolerated against the token issuer for `nbf` and an `iat` in the future (`exp` is not stretched). @default 60 */
+  JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
+  /** Host names (comma-separated) besides localhost, 127.0.0.1, [::1] and PUBLIC_HOST under which the development token endpoint answers. @default none */
+  DEV_TOKEN_HOSTS: z
+    .string()
+    .optional()
+    .transform((v) => (v ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
   /** HS256 secret the gateway signs per-request internal tokens with; subgraphs verify them. */
   INTERNAL_TOKEN_SECRET: optionalUrl,
   /** `filter`: unauthorized fields come back null with an error; `reject`: the whole request is refused. */
@@ -170,8 +195,9 @@ export interface SubgraphConfig {
   url: string;
 }
 
-export type Config = Omit<z.infer<typeof baseSchema>, 'INTERNAL_TOKEN_SECRET'> & {
+export type Config = Omit<z.infer<typeof baseSchema>, 'INTERNAL_TOKEN_SECRET' | 'SHUTDOWN_DELAY_MS'> & {
   INTERNAL_TOKEN_SECRET: string;
+  SHUTDOWN_DELAY_MS: number;
   subgraphs: Record<Department, SubgraphConfig>;
   /** `<NAME>_SUBGRAPH_URL` overrides for any subgraph of the served supergraph, by env prefix. */
   subgraphUrlOverrides: Record<string, string>;
@@ -201,17 +227,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (m && value) subgraphUrlOverrides[m[1]] = value;
   }
   const data = parsed.data;
-  const production = data.NODE_ENV === 'production';
-  if (production && !data.INTERNAL_TOKEN_SECRET) throw new Error('Invalid environment: INTERNAL_TOKEN_SECRET must be set in production');
-  if (production && !data.JWT_SECRET && !data.JWT_JWKS_URL && !data.JWT_JWKS_FILE) {
-    throw new Error('Invalid environment: set JWT_SECRET or JWT_JWKS_URL/JWT_JWKS_FILE in production');
+  if (data.NODE_ENV === 'production') {
+    const problems = productionSecretProblems(data);
+    if (problems.length > 0) throw new Error(`Invalid environment for production: ${problems.join('; ')}`);
   }
   return {
     ...data,
     // Development defaults so `npm start` and `npm run token` work out of the box; never used in production.
     JWT_SECRET: data.JWT_SECRET ?? (data.JWT_JWKS_URL || data.JWT_JWKS_FILE ? undefined : DEV_JWT_SECRET),
     INTERNAL_TOKEN_SECRET: data.INTERNAL_TOKEN_SECRET ?? DEV_INTERNAL_SECRET,
+    // Behind a load balancer (production) the delay lets it notice the 503; Ctrl-C in development should not wait.
+    SHUTDOWN_DELAY_MS: data.SHUTDOWN_DELAY_MS ?? (data.NODE_ENV === 'production' ? 5000 : 0),
     subgraphs,
     subgraphUrlOverrides,
   };
+}
+
+/** Why a production secret is unusable, or undefined when it is acceptable. */
+function secretProblem(name: string, value: string): string | undefined {
+  if (KNOWN_SECRETS.has(value)) return `${name} is the published development secret; ${HOW_TO_MAKE_ONE}`;
+  if (PLACEHOLDER.test(value)) return `${name} is a placeholder ("${value.slice(0, 12)}…"); ${HOW_TO_MAKE_ONE}`;
+  if (value.length < MIN_SECRET_LENGTH) return `${name} is ${value.length} characters, shorter than ${MIN_SECRET_LENGTH}; ${HOW_TO_MAKE_ONE}`;
+  return undefined;
+}
+
+/**
+ * What production refuses: a missing secret, a published or placeholder one, a short one, and one
+ * secret used for two purposes. (The audit signing key is required where it is used: audit/signing.ts.)
+ */
+function productionSecretProblems(data: z.infer<typeof baseSchema>): string[] {
+  const problems: string[] = [];
+  if (!data.INTERNAL_TOKEN_SECRET) problems.push(`INTERNAL_TOKEN_SECRET must be set; ${HOW_TO_MAKE_ONE}`);
+  if (!data.JWT_SECRET && !data.JWT_JWKS_URL && !data.JWT_JWKS_FILE) problems.push('set JWT_SECRET or JWT_JWKS_URL/JWT_JWKS_FILE');
+  for (const name of ['JWT_SECRET', 'INTERNAL_TOKEN_SECRET'] as const) {
+    const value = data[name];
+    const problem = value === undefined ? undefined : secretProblem(name, value);
+    if (problem) problems.push(problem);
+  }
+  if (data.JWT_SECRET && data.JWT_SECRET === data.INTERNAL_TOKEN_SECRET) {
+    problems.push('JWT_SECRET and INTERNAL_TOKEN_SECRET are the same; a client token signer could then sign internal tokens: use two secrets');
+  }
+  return problems;
 }

@@ -35,6 +35,10 @@ export interface ClientTokenVerifierOptions {
   jwksFile?: string;
   issuer: string;
   audience: string;
+  /** Longest lifetime accepted: `exp` - `iat`, and `exp` - now (so a token without `iat` is bounded too). */
+  maxLifetimeSeconds: number;
+  /** Tolerated clock difference for `nbf` and `iat` in the future (an issuer's clock a little ahead); `exp` is held to this clock. */
+  clockSkewSeconds: number;
 }
 
 /** Thrown for a token that is malformed, expired, wrongly signed or for another audience. */
@@ -50,7 +54,15 @@ export function clientTokenVerifier(options: ClientTokenVerifierOptions): (token
   const algorithms = options.jwksUrl || options.jwksFile ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'];
   return async (token) => {
     try {
-      const { payload } = await jwtVerify(token, key as Uint8Array, { issuer: options.issuer, audience: options.audience, algorithms, requiredClaims: ['sub', 'exp'] });
+      const { payload } = await jwtVerify(token, key as Uint8Array, {
+        issuer: options.issuer,
+        audience: options.audience,
+        algorithms,
+        requiredClaims: ['sub', 'exp'],
+        clockTolerance: options.clockSkewSeconds,
+      });
+      const lifetimeProblem = tokenLifetimeProblem(payload.exp!, payload.iat, options);
+      if (lifetimeProblem) throw new InvalidTokenError(lifetimeProblem);
       const scope = typeof payload.scope === 'string' ? payload.scope : '';
       return {
         authenticated: true,
@@ -60,10 +72,29 @@ export function clientTokenVerifier(options: ClientTokenVerifierOptions): (token
         scopes: [...new Set(scope.split(/\s+/).filter(Boolean))],
       };
     } catch (err) {
+      if (err instanceof InvalidTokenError) throw err;
       if (err instanceof joseErrors.JWTExpired) throw new InvalidTokenError('The token has expired; get a new one.');
       throw new InvalidTokenError(`The token is not valid: ${(err as Error).message}`);
     }
   };
+}
+
+/**
+ * Why a token's times are refused: expired, issued in the future (beyond the skew), or living
+ * longer than the configured maximum. jose checks `exp` and `nbf` but accepts any `iat` and any lifetime, so a
+ * token signed to expire in 900 years would otherwise stay good for 900 years.
+ */
+function tokenLifetimeProblem(exp: number, iat: number | undefined, options: Pick<ClientTokenVerifierOptions, 'maxLifetimeSeconds' | 'clockSkewSeconds'>): string | undefined {
+  const now = Math.floor(Date.now() / 1000);
+  const { maxLifetimeSeconds: max, clockSkewSeconds: skew } = options;
+  // jose stretched `exp` by the tolerance too; a token is not used past its own expiry.
+  if (exp <= now) return 'The token has expired; get a new one.';
+  if (typeof iat === 'number' && iat > now + skew) return `The token is not valid: it is issued in the future (iat ${iat - now} s from now, more than the ${skew} s tolerated).`;
+  const lifetime = typeof iat === 'number' ? exp - iat : 0;
+  if (lifetime > max || exp - now > max + skew) {
+    return `The token is not valid: its lifetime exceeds the ${max} s accepted (JWT_MAX_LIFETIME_SECONDS); get a shorter-lived token.`;
+  }
+  return undefined;
 }
 
 /** Signs a local HS256 client token (`npm run token`, tests). */

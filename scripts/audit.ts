@@ -57,7 +57,7 @@ function print(report: VerifyReport, what: string): number {
 /** A writer for the CLI: only its `checkpoint()` is used, with the gateway's key and settings. */
 function checkpointer(config: Config, store: AuditStore): AuditWriter {
   const logger = createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, 'audit');
-  const signer = loadCheckpointSigner({ keyFile: config.AUDIT_SIGNING_KEY_FILE, dataDir: config.DATA_DIR, logger });
+  const signer = loadCheckpointSigner({ keyFile: config.AUDIT_SIGNING_KEY_FILE, dataDir: config.DATA_DIR, production: config.NODE_ENV === 'production', logger });
   return new AuditWriter({
     store: { get: async () => store },
     signer,

@@ -18,7 +18,10 @@ async function main() {
   let population: Population | undefined;
   const shared = () => (population ??= generatePopulation(config.SEED_PERSONS));
   const subgraphs = await Promise.all(DEPARTMENTS.map((name) => runSubgraph(name, config, logger, shared)));
-  const gateway = await createGateway({ config, logger: createLogger(config.LOG_LEVEL, 'gateway') });
+  // The gateway calls the subgraphs started here, on the ports they got, not the supergraph's
+  // localhost:4001–4004 (whatever listens there would receive this gateway's internal tokens).
+  const subgraphUrls = Object.fromEntries(subgraphs.map((s) => [s.name, s.server.url]));
+  const gateway = await createGateway({ config, logger: createLogger(config.LOG_LEVEL, 'gateway'), subgraphUrls });
   const running = await gateway.listen(config.GATEWAY_PORT);
   stopOnSignals(logger, [running.stop, ...subgraphs.map((s) => s.stop)]);
 

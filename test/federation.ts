@@ -2,14 +2,18 @@
  * Starts the four subgraphs (each on its production engine or embedded) and the gateway in
  * process on port 0, like apollographql/federation's startSubgraphsAndGateway.
  */
-import { DEPARTMENTS, loadConfig, type Department } from '../lib/config';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DEPARTMENTS, loadConfig, type Config, type Department } from '../lib/config';
 import { createGateway } from '../gateway/src/server';
 import { composeSupergraph } from '../scripts/supergraph';
 import { SUBGRAPHS } from '../subgraphs';
 import type { Population } from '../subgraphs/common/population';
 import { dropDatabase } from '../lib/db';
 import type { Logger } from '../lib/logger';
-import { silentLogger, startTestSubgraph, testDbUrl, testPopulation, type Engine, type TestSubgraph } from './helpers';
+import { INTERNAL_SECRET, silentLogger, startTestSubgraph, testDbUrl, testPopulation, type Engine, type TestSubgraph } from './helpers';
 
 /** Each department's production engine (docs/architecture.md). */
 export const PRODUCTION_ENGINES: Record<Department, Engine> = {
@@ -81,10 +85,13 @@ export async function startFederation(options: FederationOptions | Record<Depart
 export async function startGateway(
   fed: Federation,
   env: Record<string, string> = {},
-  /** `subgraphUrls`: send some subgraphs' calls elsewhere (a slow proxy, a closed port); `logger`: capture the gateway's logs. */
-  overrides: { subgraphUrls?: Partial<Record<Department, string>>; logger?: Logger } = {},
+  /**
+   * `subgraphUrls`: send some subgraphs' calls elsewhere (a slow proxy, a closed port); `logger`: capture the gateway's logs;
+   * `config`: set after the environment is validated (a production gateway that still speaks the test subgraphs' development secret).
+   */
+  overrides: { subgraphUrls?: Partial<Record<Department, string>>; logger?: Logger; config?: Partial<Config> } = {},
 ): Promise<{ url: string; stop(): Promise<void> }> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_HOST: '127.0.0.1', DATA_DIR: 'memory', ...env });
+  const config = { ...loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PUBLIC_HOST: '127.0.0.1', DATA_DIR: 'memory', ...env }), ...overrides.config };
   const gateway = await createGateway({
     config,
     logger: overrides.logger ?? silentLogger,
@@ -92,4 +99,18 @@ export async function startGateway(
     subgraphUrls: Object.fromEntries(DEPARTMENTS.map((name) => [name, overrides.subgraphUrls?.[name] ?? fed.subgraphs[name].url])),
   });
   return gateway.listen(0, '127.0.0.1');
+}
+
+/**
+ * A production environment that passes production's checks (random secrets, an audit signing key
+ * file), and the config to set after them so the gateway still speaks the development secrets of
+ * the test subgraphs and of `clientToken` (pass both to `startGateway`).
+ */
+export function productionTestEnv(): { env: Record<string, string>; config: { JWT_SECRET: string; INTERNAL_TOKEN_SECRET: string } } {
+  const keyFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'af-key-')), 'audit-signing-key.pem');
+  writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  return {
+    env: { NODE_ENV: 'production', JWT_SECRET: randomBytes(33).toString('base64'), INTERNAL_TOKEN_SECRET: randomBytes(33).toString('base64'), AUDIT_SIGNING_KEY_FILE: keyFile },
+    config: { JWT_SECRET: loadConfig({}).JWT_SECRET!, INTERNAL_TOKEN_SECRET: INTERNAL_SECRET },
+  };
 }

@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import express from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -22,6 +23,7 @@ import { createMetricsRegistry, metricsHandler } from './metrics/registry';
 import { httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, subgraphFetcher } from './limits';
 import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, requestMetrics, type AccessRecord } from './observability';
 import { mountWebPages } from './web';
+import { readinessHandler, subgraphCheck, type ReadinessCheck } from './health/readiness';
 import { envPrefix, KNOWN_SCOPES, type Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 
@@ -80,24 +82,29 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   // @apollo/gateway refuses the access-control directives: read them, strip them, enforce them here.
   const { gatewaySdl, policies } = readPolicies(supergraphSdl);
+  // Where each subgraph is actually called (readiness checks the same addresses).
+  const subgraphUrls = new Map<string, string>();
   const gateway = new ApolloGateway({
     supergraphSdl: gatewaySdl,
     logger,
-    buildService: ({ name, url }) =>
-      new SignedDataSource({
+    buildService: ({ name, url: supergraphUrl }) => {
+      const url = options.subgraphUrls?.[name] ?? config.subgraphUrlOverrides[envPrefix(name)] ?? supergraphUrl!;
+      subgraphUrls.set(name, url);
+      return new SignedDataSource({
         name,
-        url: options.subgraphUrls?.[name] ?? config.subgraphUrlOverrides[envPrefix(name)] ?? url!,
+        url,
         secret: config.INTERNAL_TOKEN_SECRET,
         ttlSeconds: config.INTERNAL_TOKEN_TTL_SECONDS,
         fetcher: subgraphFetcher({ subgraph: name, timeoutMs: config.SUBGRAPH_TIMEOUT_MS, observe: observed.subgraph }),
-      }),
+      });
+    },
   });
 
   const identify = identityResolver(config, new Set([...KNOWN_SCOPES, ...scopesIn(policies)]));
   const app = express();
   const httpServer = http.createServer(app);
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
-    ApolloServerPluginDrainHttpServer({ httpServer }),
+    ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_DRAIN_MS }),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
   ];
   plugins.push(authenticationPlugin, operationLimitsPlugin(limits.operation), accessLogPlugin);
@@ -119,18 +126,21 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
   });
   await apollo.start();
-  let ready = true;
+  let accepting = true;
 
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
-    const auditCheck = await audit.readiness();
-    const ok = ready && auditCheck.ready;
-    const status = ok ? 'ready' : !ready ? 'stopping' : auditCheck.audit === 'stalled' ? 'audit writer stalled' : 'audit store unreachable';
-    res.status(ok ? 200 : 503).json({ status, supergraph: 'loaded', audit: auditCheck.audit, ...(auditCheck.reason && { reason: auditCheck.reason }) });
-  });
+  const { READYZ_TIMEOUT_MS: timeoutMs, READYZ_CACHE_MS: cacheMs } = config;
+  const readinessChecks: Record<string, ReadinessCheck> = {
+    audit: async () => {
+      const { ready, audit: status, reason } = await audit.readiness();
+      return { ok: ready, status: reason ? `${status}: ${reason}` : status };
+    },
+  };
+  for (const [name, url] of subgraphUrls) readinessChecks[name] = subgraphCheck({ name, url, secret: config.INTERNAL_TOKEN_SECRET, timeoutMs });
+  app.get('/readyz', readinessHandler({ checks: readinessChecks, accepting: () => accepting, timeoutMs, cacheMs, degradable: [...subgraphUrls.keys()] }));
   app.get('/metrics', metricsHandler(metrics));
   // The explorer (/explorer, not in production) and the auditors' page (/audit): no external assets.
   mountWebPages(app, { config, logger });
@@ -167,8 +177,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           resolve({
             url: `http://${config.PUBLIC_HOST}:${actual}/graphql`,
             port: actual,
+            // Not ready first (load balancers stop sending) while still serving; then drain, then close the audit log.
             stop: async () => {
-              ready = false;
+              accepting = false;
+              logger.info({ delayMs: config.SHUTDOWN_DELAY_MS, drainMs: config.SHUTDOWN_DRAIN_MS }, 'not ready: serving until the delay ends, then draining');
+              await setTimeout(config.SHUTDOWN_DELAY_MS);
               await apollo.stop();
               await audit.close();
               await cache.cache.close();

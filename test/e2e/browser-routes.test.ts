@@ -36,7 +36,7 @@ function pageConfig<T>(html: string): T {
 describe('browser page routes in production', () => {
   let server: Awaited<ReturnType<typeof serve>>;
   beforeAll(async () => {
-    server = await serve(loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', JWT_SECRET: 'prod-secret', INTERNAL_TOKEN_SECRET: 'prod-internal' }));
+    server = await serve(loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', JWT_SECRET: 'k7Qw2'.repeat(8), INTERNAL_TOKEN_SECRET: 'Zr9pX'.repeat(8) }));
   });
   afterAll(() => server.close());
 
@@ -68,7 +68,13 @@ describe('browser page routes in development', () => {
   afterAll(() => server.close());
 
   it('mints a verifiable token for each role, with the role scopes and no caching', async () => {
-    const verify = clientTokenVerifier({ secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+    const verify = clientTokenVerifier({
+      secret: config.JWT_SECRET,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      maxLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
+      clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
+    });
     for (const role of ROLES) {
       const res = await fetch(`${server.base}/explorer/token?role=${role.key}`);
       expect(res.headers.get('cache-control')).toBe('no-store');
@@ -92,6 +98,29 @@ describe('browser page routes in development', () => {
     const res = { setHeader() {}, status: (s: number) => ((status = s), res), json: () => res } as unknown as express.Response;
     await devTokenHandler(config)({ socket: { remoteAddress: '10.1.2.3' }, query: { role: 'archivist' } } as unknown as express.Request, res, () => {});
     expect(status).toBe(403);
+  });
+
+  it('refuses a token to a page that reached it under another host name (DNS rebinding)', async () => {
+    // What a browser sends after evil.example was rebound to 127.0.0.1: a loopback peer, a foreign Host.
+    const status = (base: string, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.get(`${base}/explorer/token?role=archivist`, { headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+      });
+    for (const host of ['evil.example:4000', '127.0.0.1.nip.io', 'localhost.evil.example', 'archive-dev.intranet']) expect(await status(server.base, host)).toBe(403);
+    for (const host of ['localhost:4000', '127.0.0.1', '[::1]:4000', 'LOCALHOST']) expect(await status(server.base, host)).toBe(200);
+    // A name configured for this machine is allowed.
+    const named = await serve(loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'silent', DEV_TOKEN_HOSTS: 'archive-dev.intranet, Other.Local' }));
+    try {
+      expect(await status(named.base, 'archive-dev.intranet:4000')).toBe(200);
+      expect(await status(named.base, 'other.local')).toBe(200);
+      expect(await status(named.base, 'evil.example')).toBe(403);
+    } finally {
+      await named.close();
+    }
   });
 
   it('hands the explorer every role and the example operations, the 50-person list with 50 seeded IDs', async () => {

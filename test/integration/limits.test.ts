@@ -6,9 +6,8 @@
  */
 import { DEMO } from '../../subgraphs/common/population';
 import { dropDatabase } from '../../lib/db';
-import { loadConfig } from '../../lib/config';
-import { gql, INTERNAL_SECRET, roleHeaders, testDbUrl } from '../helpers';
-import { startFederation, startGateway, type Federation } from '../federation';
+import { gql, roleHeaders, testDbUrl } from '../helpers';
+import { productionTestEnv, startFederation, startGateway, type Federation } from '../federation';
 
 /** Raw HTTP, to send what a well-behaved client would not. */
 async function send(url: string, init: RequestInit): Promise<{ status: number; type: string | null; body: any; headers: Headers }> {
@@ -218,8 +217,9 @@ describe('gateway limits', () => {
   describe('production (NODE_ENV=production)', () => {
     let prod: { url: string; stop(): Promise<void> };
     beforeAll(async () => {
-      const secrets = { INTERNAL_TOKEN_SECRET: INTERNAL_SECRET, JWT_SECRET: loadConfig({}).JWT_SECRET! };
-      prod = await startGateway(fed, { NODE_ENV: 'production', ...secrets, AUDIT_DB_URL: await auditDb('limits_prod') });
+      // Production refuses the development secrets the test subgraphs and tokens use: pass its checks, then speak them.
+      const { env, config } = productionTestEnv();
+      prod = await startGateway(fed, { ...env, AUDIT_DB_URL: await auditDb('limits_prod') }, { config });
     });
     afterAll(() => prod?.stop());
 

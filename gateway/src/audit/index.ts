@@ -58,7 +58,7 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
     timeouts: dbTimeouts(config),
     onConnectionError: (err) => logger.warn({ err }, 'audit store connection lost; the next commit reconnects'),
   });
-  const signer = loadCheckpointSigner({ keyFile: config.AUDIT_SIGNING_KEY_FILE, dataDir: config.DATA_DIR, logger });
+  const signer = loadCheckpointSigner({ keyFile: config.AUDIT_SIGNING_KEY_FILE, dataDir: config.DATA_DIR, production: config.NODE_ENV === 'production', logger });
   const writer = new AuditWriter({
     store,
     signer,

@@ -51,6 +51,12 @@ export interface SigningKeyOptions {
   keyFile?: string;
   /** Where a development key is generated and kept when no key file is set; `memory` = not kept. */
   dataDir: string;
+  /**
+   * Production: a key file is required. A key generated at start would sign checkpoints with a key
+   * nobody has pinned, and a new one after every redeploy of a container without a volume.
+   * @default false
+   */
+  production?: boolean;
   logger: Logger;
 }
 
@@ -62,6 +68,12 @@ export interface SigningKeyOptions {
 export function loadCheckpointSigner(options: SigningKeyOptions): CheckpointSigner {
   const { keyFile, dataDir, logger } = options;
   if (keyFile) return signerFromKey(createPrivateKey(readFileSync(keyFile, 'utf8')));
+  if (options.production) {
+    throw new Error(
+      'Invalid environment for production: AUDIT_SIGNING_KEY_FILE must name the Ed25519 private key that signs audit checkpoints ' +
+        '(create one with `openssl genpkey -algorithm ed25519 -out audit-signing-key.pem`, mount it read-only, and publish its public key)',
+    );
+  }
   const generatedFile = dataDir === 'memory' ? undefined : path.resolve(dataDir, 'audit-signing-key.pem');
   if (generatedFile && existsSync(generatedFile)) return signerFromKey(createPrivateKey(readFileSync(generatedFile, 'utf8')));
   const { privateKey } = generateKeyPairSync('ed25519');

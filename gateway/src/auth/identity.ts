@@ -53,6 +53,8 @@ export function identityResolver(config: Config, knownScopes: ReadonlySet<string
     jwksFile: config.JWT_JWKS_FILE,
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    maxLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
+    clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
   });
   return async (headers) => {
     try {

@@ -11,6 +11,7 @@ import { Cache } from './cache';
 import { MemoryStore } from './memory-store';
 import { cacheMetrics } from './metrics';
 import { RedisStore } from './redis-store';
+import { refuseRedisCluster } from './redis-cluster';
 import { ResponseCache } from './response-cache';
 import type { CacheStore } from './store';
 
@@ -38,8 +39,9 @@ export interface GatewayCache {
   persistedQueries: PersistedQueryCache;
 }
 
-/** Opens the store and waits briefly for it; an unreachable Redis leaves the gateway serving uncached. */
+/** Opens the store and waits briefly for it; an unreachable Redis leaves the gateway serving uncached, a Redis Cluster is refused. */
 export async function createGatewayCache(config: CacheConfig, logger: Logger, registry: Registry): Promise<GatewayCache> {
+  if (config.REDIS_URL) await refuseRedisCluster(config.REDIS_URL, CONNECT_WAIT_MS);
   const metrics = cacheMetrics(registry);
   const cache = new Cache({ store: openCacheStore(config), logger, metrics, retryAfterMs: config.CACHE_RETRY_AFTER_MS });
   await cache.connect(CONNECT_WAIT_MS);

@@ -3,8 +3,13 @@
  * offline intranet, so every byte they load (React, GraphiQL, CodeMirror, fonts) comes from the
  * gateway itself; building at first use (or warm-up) rather than in a build step keeps `npm start`,
  * `npm run gateway` and the tests free of a separate build and of a generated folder to keep fresh.
+ * The compiled gateway (`npm run build`, dist/) ships them prebuilt beside the entry instead
+ * (`client.bundle.js`/`.css`), because its image holds neither the pages' sources nor the
+ * development dependencies they are built from.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { RequestHandler, Response } from 'express';
@@ -55,8 +60,28 @@ export function lazyBundle(options: LazyBundleOptions): LazyBundle {
 
 const gzip = promisify(gzipCallback);
 
+/** Where `npm run build` writes the prebuilt script and stylesheet of `entry` (`…/client.ts` -> `…/client.bundle.js`, `.css`). */
+export function prebuiltPaths(entry: string): { js: string; css: string } {
+  const base = entry.replace(/\.ts$/, '');
+  return { js: `${base}.bundle.js`, css: `${base}.bundle.css` };
+}
+
 async function build({ name, entry, logger, minify = true }: LazyBundleOptions): Promise<Bundle> {
   const started = Date.now();
+  const prebuilt = prebuiltPaths(entry);
+  const fromBuild = existsSync(prebuilt.js);
+  const { js, css } = fromBuild
+    ? { js: await readFile(prebuilt.js), css: existsSync(prebuilt.css) ? await readFile(prebuilt.css) : Buffer.alloc(0) }
+    : await compileBundle(name, entry, minify);
+  const hash = createHash('sha256').update(js).update(css).digest('hex').slice(0, 16);
+  const buildMs = Date.now() - started;
+  logger.info({ bundle: name, jsBytes: js.length, cssBytes: css.length, buildMs, prebuilt: fromBuild }, fromBuild ? 'browser bundle loaded' : 'browser bundle built');
+  const [jsGzip, cssGzip] = await Promise.all([gzip(js), gzip(css)]);
+  return { js, css, gzip: { js: jsGzip, css: cssGzip }, hash, buildMs };
+}
+
+/** Bundles the browser entry `entry` with esbuild, in memory: its script and stylesheet. */
+export async function compileBundle(name: string, entry: string, minify = true): Promise<{ js: Buffer; css: Buffer }> {
   const result = await esbuild({
     entryPoints: { [name]: entry },
     bundle: true,
@@ -74,13 +99,7 @@ async function build({ name, entry, logger, minify = true }: LazyBundleOptions):
     logLevel: 'silent',
   });
   const file = (ext: string) => result.outputFiles.find((f) => f.path.endsWith(ext))?.contents ?? new Uint8Array();
-  const js = Buffer.from(file('.js'));
-  const css = Buffer.from(file('.css'));
-  const hash = createHash('sha256').update(js).update(css).digest('hex').slice(0, 16);
-  const buildMs = Date.now() - started;
-  logger.info({ bundle: name, jsBytes: js.length, cssBytes: css.length, buildMs }, 'browser bundle built');
-  const [jsGzip, cssGzip] = await Promise.all([gzip(js), gzip(css)]);
-  return { js, css, gzip: { js: jsGzip, css: cssGzip }, hash, buildMs };
+  return { js: Buffer.from(file('.js')), css: Buffer.from(file('.css')) };
 }
 
 /**

@@ -2,8 +2,8 @@
  * `GET /explorer/token?role=<key>[&sub=<id>]`: a client token for one of the roles of lib/roles.ts,
  * minted by the gateway itself, so a newcomer can try each role from the explorer (and an auditor
  * the audit page) without running `npm run token`. Development only: it is never mounted with
- * NODE_ENV=production, and answers loopback clients only, because whoever can call it gets any
- * role, archivist included.
+ * NODE_ENV=production, and answers loopback clients calling it by a local name only, because
+ * whoever can call it gets any role, archivist included.
  */
 import type { RequestHandler } from 'express';
 import type { Config } from '../../../lib/config';
@@ -29,13 +29,30 @@ export interface DevTokenResponse {
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
+/** Host names a browser on this machine uses for the gateway; PUBLIC_HOST and DEV_TOKEN_HOSTS add to them. */
+const LOCAL_HOST_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+/** The host name of a `Host` header, lower-cased, without its port (`[::1]:4000` -> `[::1]`). */
+function hostName(header: string | undefined): string {
+  const host = (header ?? '').trim().toLowerCase();
+  const bracketed = /^(\[[^\]]*\])(:\d+)?$/.exec(host);
+  if (bracketed) return bracketed[1];
+  return host.replace(/:\d+$/, '');
+}
 
 /** The handler; mount it only when `config.NODE_ENV !== 'production'`. */
 export function devTokenHandler(config: Config): RequestHandler {
+  const hosts = new Set([...LOCAL_HOST_NAMES, config.PUBLIC_HOST.toLowerCase(), ...config.DEV_TOKEN_HOSTS]);
   return async (req, res) => {
     res.setHeader('cache-control', 'no-store');
     if (!LOOPBACK.test(req.socket.remoteAddress ?? '')) {
       res.status(403).json({ error: 'Development tokens are handed out to this machine (loopback) only; use `npm run token -- --role <role>`.' });
+      return;
+    }
+    // DNS rebinding: a page from evil.example whose name now resolves to 127.0.0.1 calls from a
+    // loopback address, but its requests still carry its own Host.
+    if (!hosts.has(hostName(req.headers.host))) {
+      res.status(403).json({ error: `Development tokens are handed out under ${[...hosts].join(', ')} only (Host header); add a name to DEV_TOKEN_HOSTS to allow it.` });
       return;
     }
     if (!config.JWT_SECRET) {
