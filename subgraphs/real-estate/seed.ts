@@ -169,6 +169,7 @@ export function realEstateRows(population: Population): RealEstateRows {
       if (buyerFrom(owner) < c.since) addSole(owner, dateBetween(rnd, buyerFrom(owner), addDays(c.since, -1)), 'RESIDENTIAL');
     }
   }
+  divisions(population, adults, rnd, units, add);
   for (const i of adults) {
     if (!married.has(i) && rnd() < 0.3 && buyerFrom(i) < LATEST_DATE) addSole(i, dateBetween(rnd, buyerFrom(i), LATEST_DATE));
     if (rnd() < 0.01 && buyerFrom(i) < '2020-01-01') {
@@ -190,6 +191,27 @@ export function realEstateRows(population: Population): RealEstateRows {
 
   for (const d of drafts) Object.assign(d, d.fixed ?? encumbrances(rnd, d));
   return number(drafts, persons);
+}
+
+/**
+ * The property-division trail of divorced couples: a home they bought jointly during the marriage
+ * is, after the divorce, transferred to one of them (about 70%) or sold to someone else; the joint
+ * right becomes TRANSFERRED on that day. The demo family's divorce is left as README tells it.
+ */
+function divisions(population: Population, adults: number[], rnd: Random, units: Units, add: (unit: Unit, on: string, type: RegistrationType, holding: Holding, holders: Draft['holders'], more?: Partial<Draft>) => void): void {
+  const demo = new Set<string>([DEMO.husband, DEMO.exWife]);
+  const weddings = new Map(population.marriages.filter((m) => m.kind === 'MARRIAGE').map((m) => [`${m.husband}/${m.wife}`, m.date]));
+  for (const d of population.marriages) {
+    if (d.kind !== 'DIVORCE' || demo.has(population.persons[d.husband].idNumber) || rnd() >= 0.8) continue;
+    const wedding = weddings.get(`${d.husband}/${d.wife}`)!;
+    const bought = dateBetween(rnd, later(wedding, '1992-01-01'), addDays(d.date, -60));
+    const dividedOn = addDays(d.date, between(rnd, 10, 240));
+    if (bought >= addDays(d.date, -60) || dividedOn >= LATEST_DATE) continue;
+    const unit = units.make(population.persons[d.husband].idNumber.slice(0, 6), 'RESIDENTIAL');
+    add(unit, bought, rnd() < 0.8 ? 'TRANSFER' : 'FIRST', 'JOINT', [[d.husband, null], [d.wife, null]], { status: 'TRANSFERRED', endedOn: dividedOn });
+    const buyer = rnd() < 0.7 ? (rnd() < 0.5 ? d.husband : d.wife) : pick(rnd, adults);
+    add(unit, dividedOn, 'TRANSFER', 'SOLE', [[buyer, 100]]);
+  }
 }
 
 /** Random mortgages (about 40%) and seizures (about 2%, current rights only) for a right. */

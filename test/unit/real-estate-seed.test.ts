@@ -110,6 +110,20 @@ describe('real-estate seed rows', () => {
     expect(rows.mortgages.find((m) => m.right_id === flat.id)!.certificate_number).toMatch(OLD_MORTGAGE_CERTIFICATE);
   });
 
+  it('leaves a property-division trail for divorced couples: a joint home transferred after the divorce', () => {
+    const idOf = (i: number) => population.persons[i].idNumber;
+    // Since the housing reform, and early enough for the division to be registered by the end of 2025.
+    const divorces = population.marriages.filter((m) => m.kind === 'DIVORCE' && idOf(m.husband) !== DEMO.husband && m.date >= '2000-01-01' && m.date < '2025-01-01');
+    const divided = divorces.filter((d) => {
+      const pair = [idOf(d.husband), idOf(d.wife)].sort().join();
+      return rows.rights.some(
+        (r) => r.holding === 'JOINT' && r.status === 'TRANSFERRED' && r.registered_on < d.date && r.ended_on! > d.date && holdersOf.get(r.id)!.map((h) => h.id_number).sort().join() === pair,
+      );
+    });
+    expect(divorces.length).toBeGreaterThan(40);
+    expect(divided.length / divorces.length).toBeGreaterThan(0.6);
+  });
+
   it('locates units in places of their own county', () => {
     for (const r of rows.rights) expect(COUNTY_PLACES[r.unit_number.slice(0, 6)].some((place) => r.location.includes(place))).toBe(true);
   });
