@@ -163,7 +163,9 @@ export function realEstateRows(population: Population): RealEstateRows {
     if (c.husband === husband && c.wife === wife) continue;
     // Every couple owns a home jointly, bought after the wedding (couples married before the 1990s
     // housing reform bought theirs in the reform years).
-    add(units.make(regionOf(c.husband), 'RESIDENTIAL'), addDays(later(c.since, '1992-01-01'), between(rnd, 0, 6 * 365)), rnd() < 0.8 ? 'TRANSFER' : 'FIRST', 'JOINT', [[c.husband, null], [c.wife, null]]);
+    // Within six years, drawn inside the history rather than clamped onto its last day.
+    const from = later(c.since, '1992-01-01');
+    add(units.make(regionOf(c.husband), 'RESIDENTIAL'), dateBetween(rnd, from, addDays(from, 6 * 365)), rnd() < 0.8 ? 'TRANSFER' : 'FIRST', 'JOINT', [[c.husband, null], [c.wife, null]]);
     if (rnd() < 0.15) {
       const owner = rnd() < 0.6 ? c.husband : c.wife; // a home one of them owned before marrying
       if (buyerFrom(owner) < c.since) addSole(owner, dateBetween(rnd, buyerFrom(owner), addDays(c.since, -1)), 'RESIDENTIAL');

@@ -147,6 +147,10 @@ describe('real-estate seed rows', () => {
     for (const s of rows.seizures) expect(rightById.get(s.right_id)!.status).toBe('CURRENT');
   });
 
+  it('piles no registrations up on the last day of the history', () => {
+    expect(rows.rights.filter((r) => r.registered_on === LATEST_DATE).length / rows.rights.length).toBeLessThan(0.005);
+  });
+
   it('has roughly the intended proportions', () => {
     const current = rows.rights.filter((r) => r.status === 'CURRENT').length;
     const mortgaged = new Set(rows.mortgages.map((m) => m.right_id)).size / rows.rights.length;
