@@ -104,10 +104,13 @@ interface Cover {
   account: boolean;
 }
 
-/** The resident scheme (国发〔2016〕3号) took effect locally in 2017; 392 大病 covers every 390 enrolee. */
+/** The resident scheme (国发〔2016〕3号) took effect locally in 2017. */
 const RESIDENT_SCHEME_FROM = '2017-01-01';
-/** Changde has 大额医疗费用补助 (330) beside employees' insurance. */
+/** Residents: 390, with 392 大病 for every 390 enrolee. */
 const RESIDENT_TYPES: InsuranceType[] = ['390', '392'];
+/** Employees: 310 and, as Changde has it, 大额医疗费用补助 (330); civil servants also 320. */
+const EMPLOYEE_TYPES: InsuranceType[] = ['310', '330'];
+const CIVIL_SERVANT_TYPES: InsuranceType[] = ['310', '320', '330'];
 const dayBefore = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
 /**
@@ -130,7 +133,7 @@ function enrol(p: Person, work: WorkHistory | null): { personType: PersonType; e
     join(RESIDENT_TYPES, later(RESIDENT_SCHEME_FROM, p.birthDate), null, 'ACTIVE', false);
     return { personType: residentType, enrolments: rows, cover };
   }
-  const employee: InsuranceType[] = work.civilServant ? ['310', '320', '330'] : ['310', '330'];
+  const employee = work.civilServant ? CIVIL_SERVANT_TYPES : EMPLOYEE_TYPES;
   if (work.status !== 'LEFT') {
     join(employee, work.medicalFrom, null, 'ACTIVE', true);
     return { personType: work.status === 'RETIRED' ? 'RETIRED' : 'EMPLOYED', enrolments: rows, cover };
