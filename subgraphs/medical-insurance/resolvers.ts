@@ -44,6 +44,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
     insuranceType: (r: EnrolmentRow) => r.insutype,
     insuranceTypeName: (r: EnrolmentRow) => INSURANCE_TYPES[r.insutype] ?? r.insutype,
     startDate: (r: EnrolmentRow) => r.start_date,
+    endDate: (r: EnrolmentRow) => r.end_date,
   },
   SettlementPage: {
     items: async (p: PageKey, _args: unknown, { loaders }: Context) => (await loaders.settlementPage.load(p)).slice(0, p.limit),

@@ -1,9 +1,11 @@
 /**
- * Medical insurance's share of the synthetic population: about 95% of persons enrolled (employees
- * in 310, the others in 390), and 0–8 settlements each over 2023–2025 with their visits.
+ * Medical insurance's share of the synthetic population: everyone social security insures, in
+ * employees' insurance (310) on the same employment history, and about 95% of the others in the
+ * resident scheme (390); 0–8 settlements each over 2023–2025, only while enrolled.
  */
 import { ArchivalNumbering, type ArchivalColumns } from '../common/archival';
 import { writeTables } from '../common/bulk';
+import { periodStart, workHistory, type WorkHistory } from '../common/employment';
 import { addDays, between, DEMO, pick, prng, type Person, type Population, type Random } from '../common/population';
 import type { SeedProgress } from '../common/server';
 import type { EnroleeRow, EnrolmentRow, EnrolmentStatus, InsuranceType, MedicalInsuranceStore, MedicalType, PersonType, SettlementRow, VisitRow } from './store';
@@ -95,22 +97,51 @@ const yuan = (fen: number) => fen / 100;
 /** Placeholder archival columns, replaced once settlements are in time order. */
 const UNFILED: ArchivalColumns = { archival_code: '', fonds: MEDICAL_INSURANCE_FONDS, retention: 'Y30', classification: null, open_status: 'CONTROLLED' };
 
-/** Enrolled person type and insurance types, from age and (drawn) employment. */
-function enrolPerson(rnd: Random, p: Person, forceEmployee: boolean): { personType: PersonType; types: InsuranceType[]; start: string } {
+/** A span of cover: dates in which claims may settle, and whether a personal account pays. */
+interface Cover {
+  from: string;
+  to: string;
+  account: boolean;
+}
+
+/** The resident scheme (国发〔2016〕3号) took effect locally in 2017. */
+const RESIDENT_SCHEME_FROM = '2017-01-01';
+/** Residents: 390, with 392 大病 for every 390 enrolee. */
+const RESIDENT_TYPES: InsuranceType[] = ['390', '392'];
+/** Employees: 310 and, as Changde has it, 大额医疗费用补助 (330); civil servants also 320. */
+const EMPLOYEE_TYPES: InsuranceType[] = ['310', '330'];
+const CIVIL_SERVANT_TYPES: InsuranceType[] = ['310', '320', '330'];
+const dayBefore = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * Person type, enrolments and spans of cover, from the person's employment history (the same
+ * one social security uses): employees in 310 + 330 (+ 320 for civil servants) from the day
+ * social security enrolled them in medical insurance; retirees keep it as 离退休; those who left
+ * work have it suspended from the month they stopped paying and join 390 + 392 next January;
+ * everyone else is a resident in 390 + 392.
+ */
+function enrol(p: Person, work: WorkHistory | null): { personType: PersonType; enrolments: Array<Omit<EnrolmentRow, 'id' | 'id_number'>>; cover: Cover[] } {
+  const rows: Array<Omit<EnrolmentRow, 'id' | 'id_number'>> = [];
+  const cover: Cover[] = [];
+  const join = (types: InsuranceType[], start: string, end: string | null, status: EnrolmentStatus, account: boolean) => {
+    for (const insutype of types) rows.push({ insutype, start_date: start, end_date: end, status });
+    cover.push({ from: start, to: end ?? LAST_DAY, account });
+  };
   const age = 2025 - Number(p.birthDate.slice(0, 4));
-  if (forceEmployee || rnd() < 0.55) {
-    const retired = age >= (p.sex === 'MALE' ? 60 : 55);
-    const types: InsuranceType[] = ['310'];
-    if (rnd() < 0.6) types.push('330');
-    if (rnd() < 0.08) types.push('320'); // civil servants
-    if (!retired && rnd() < 0.3) types.push('510');
-    // The employee scheme dates from 国发〔1998〕44号, so no enrolment before 1999.
-    return { personType: retired ? 'RETIRED' : 'EMPLOYED', types, start: later('1999-01-01', addDays(p.birthDate, between(rnd, 20 * 365, 28 * 365))) };
+  const residentType: PersonType = age <= 22 ? 'STUDENT' : 'RESIDENT';
+  if (!work) {
+    join(RESIDENT_TYPES, later(RESIDENT_SCHEME_FROM, p.birthDate), null, 'ACTIVE', false);
+    return { personType: residentType, enrolments: rows, cover };
   }
-  const types: InsuranceType[] = ['390'];
-  if (rnd() < 0.85) types.push('392');
-  // The merged resident scheme (国发〔2016〕3号) took effect around 2017; adults enrol from 18.
-  return { personType: age <= 22 ? 'STUDENT' : 'RESIDENT', types, start: later('2017-01-01', addDays(p.birthDate, 18 * 365)) };
+  const employee = work.civilServant ? CIVIL_SERVANT_TYPES : EMPLOYEE_TYPES;
+  if (work.status !== 'LEFT') {
+    join(employee, work.medicalFrom, null, 'ACTIVE', true);
+    return { personType: work.status === 'RETIRED' ? 'RETIRED' : 'EMPLOYED', enrolments: rows, cover };
+  }
+  join(employee, work.medicalFrom, dayBefore(periodStart(work.leftIn!)), 'SUSPENDED', true);
+  const nextJanuary = `${Number(work.leftIn!.slice(0, 4)) + 1}-01-01`;
+  if (nextJanuary <= LAST_DAY) join(RESIDENT_TYPES, nextJanuary, null, 'ACTIVE', false);
+  return { personType: nextJanuary <= LAST_DAY ? residentType : 'EMPLOYED', enrolments: rows, cover };
 }
 
 /** Amounts for one settlement: fund share by medical type, the rest from the personal account (employees only) or cash. */
@@ -145,32 +176,36 @@ export function medicalInsuranceRows(population: Population): MedicalInsuranceRo
   const enrolments: EnrolmentRow[] = [];
   const visits: VisitRow[] = [];
   const settlements: SettlementRow[] = [];
-  for (const p of population.persons) {
-    // The demo couple is always enrolled, he as an employee, with several settlements each.
-    const demo = p.idNumber === DEMO.husband || p.idNumber === DEMO.wife;
-    if (!demo && rnd() >= 0.95) continue;
+  population.persons.forEach((p, index) => {
+    const work = workHistory(p, index);
+    // Everyone with insured employment is enrolled (310); about 95% of the others join 390.
+    if (!work && rnd() >= 0.95) return;
     const ownRegion = p.idNumber.slice(0, 6);
     const region = rnd() < 0.9 || !COUNTY_HOSPITALS[ownRegion] ? ownRegion : pick(rnd, Object.keys(COUNTY_HOSPITALS));
-    const { personType, types, start } = enrolPerson(rnd, p, p.idNumber === DEMO.husband);
-    const r = rnd();
-    const status: EnrolmentStatus = demo || r < 0.94 ? 'ACTIVE' : r < 0.98 ? 'SUSPENDED' : 'TERMINATED';
+    const { personType, enrolments: own, cover } = enrol(p, work);
     enrolees.push({ id_number: p.idNumber, region, person_type: personType });
-    for (const insutype of types) enrolments.push({ id: enrolments.length + 1, id_number: p.idNumber, insutype, start_date: start, status });
+    for (const e of own) enrolments.push({ id: enrolments.length + 1, id_number: p.idNumber, ...e });
 
+    // Claims settle only inside a span of cover within the settlement years.
+    const spans = cover.map((c) => ({ ...c, from: later(FIRST_DAY, c.from) })).filter((c) => c.from <= c.to);
+    const days = spans.map((c) => daysFrom(c.from, c.to) + 1);
+    const totalDays = days.reduce((a, b) => a + b, 0);
     const age = 2025 - Number(p.birthDate.slice(0, 4));
-    let count = status === 'ACTIVE' ? between(rnd, 0, 8) : between(rnd, 0, 2);
+    let count = between(rnd, 0, 8);
     if (age >= 60) count = Math.max(count, between(rnd, 0, 8));
-    if (demo) count = Math.max(count, 3);
-    const firstDay = later(FIRST_DAY, start);
-    const span = daysFrom(firstDay, LAST_DAY);
-    const hasAccount = personType !== 'RESIDENT' && personType !== 'STUDENT';
+    if (p.idNumber === DEMO.husband || p.idNumber === DEMO.wife) count = Math.max(count, 3);
     const local = COUNTY_HOSPITALS[region];
-    for (let n = 0; n < count && span >= 0; n++) {
+    for (let n = 0; n < count && totalDays > 0; n++) {
+      let day = between(rnd, 0, totalDays - 1);
+      let k = 0;
+      while (day >= days[k]) day -= days[k++];
+      const span = spans[k];
+      const hasAccount = span.account;
       const x = rnd();
       const type: MedicalType = x < 0.45 ? 'OUTPATIENT' : x < 0.7 ? 'PHARMACY' : x < (age >= 55 ? 0.88 : 0.8) ? 'CHRONIC' : 'INPATIENT';
       const [hospitalCode, hospitalName] = type === 'PHARMACY' ? pick(rnd, PHARMACIES) : local && rnd() < 0.4 ? local : pick(rnd, CITY_HOSPITALS);
-      const settledOn = addDays(firstDay, between(rnd, 0, span));
-      const beginDate = type === 'INPATIENT' ? later(firstDay, addDays(settledOn, -between(rnd, 3, 20))) : settledOn;
+      const settledOn = addDays(span.from, day);
+      const beginDate = type === 'INPATIENT' ? later(span.from, addDays(settledOn, -between(rnd, 3, 20))) : settledOn;
       const diagnosis = type === 'PHARMACY' ? null : pick(rnd, DIAGNOSES[type]);
       const mdtrtId = `MD${hospitalCode.slice(1, 7)}${beginDate.replace(/-/g, '')}${String(visits.length + 1).padStart(8, '0')}`;
       visits.push({
@@ -204,12 +239,13 @@ export function medicalInsuranceRows(population: Population): MedicalInsuranceRo
       });
       settlements.push(settle(`${settledOn} ${clock(seconds)}`, refunded));
       // A refunded visit is usually settled again (重新结算) a day or two later: same visit, new settlement.
-      if (refunded && n + 1 < count && settledOn < '2025-12-29' && rnd() < 0.7) {
+      const resettledOn = addDays(settledOn, between(rnd, 1, 2));
+      if (refunded && n + 1 < count && resettledOn <= span.to && settledOn < '2025-12-29' && rnd() < 0.7) {
         n++;
-        settlements.push(settle(`${addDays(settledOn, between(rnd, 1, 2))} ${clock(seconds)}`, false));
+        settlements.push(settle(`${resettledOn} ${clock(seconds)}`, false));
       }
     }
-  }
+  });
 
   // Settlement ids and 档号 follow settlement time, as the archive files them (the sort is stable).
   settlements.sort((a, b) => (a.settled_at < b.settled_at ? -1 : a.settled_at > b.settled_at ? 1 : 0));

@@ -31,6 +31,8 @@ export interface EnrolmentRow {
   id_number: string;
   insutype: InsuranceType;
   start_date: string;
+  /** Last day covered, when the enrolment ended or was suspended; null while active. */
+  end_date: string | null;
   status: EnrolmentStatus;
 }
 

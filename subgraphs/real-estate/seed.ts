@@ -5,7 +5,7 @@
  */
 import { ArchivalNumbering } from '../common/archival';
 import { writeTables } from '../common/bulk';
-import { addDays, between, CHANGDE_REGIONS, DEMO, LATEST_DATE, pick, prng, type Person, type Population, type Random } from '../common/population';
+import { addDays, between, CHANGDE_REGIONS, COUNTY_PLACES, DEMO, LATEST_DATE, pick, prng, type Person, type Population, type Random } from '../common/population';
 import type { SeedProgress } from '../common/server';
 import type { Holding, MortgageRow, PropertyRightRow, PropertyUse, RealEstateStore, RegistrationType, RightHolderRow, RightStatus, SeizureRow } from './store';
 
@@ -14,7 +14,6 @@ export const REAL_ESTATE_FONDS = 'J027';
 /** This department's own PRNG stream, so its data does not shift when another department's does. */
 const SEED = 20240427;
 
-const STREETS = ['朗州路', '武陵大道', '人民路', '建设路', '洞庭大道', '紫菱路', '常德大道', '柳叶大道', '皂果路', '桃花源路', '沅安路', '善卷路'];
 const BANKS = ['中国工商银行常德分行', '中国建设银行常德分行', '中国农业银行常德分行', '中国银行常德分行', '交通银行常德分行', '中国邮政储蓄银行常德市分行', '湖南常德农村商业银行', '华融湘江银行常德分行'];
 const SPLITS: Array<[number, number]> = [[50, 50], [60, 40], [70, 30], [51, 49], [80, 20]];
 /** Price per m² (yuan) by use, for plausible mortgage amounts. */
@@ -33,6 +32,18 @@ function dateBetween(rnd: Random, from: string, to: string): string {
 /** Districts register at city level (常德市), counties at their own registration centre. */
 const authority = (region: string) => (region === '430702' || region === '430703' ? '常德市' : CHANGDE_REGIONS[region]);
 const court = (region: string) => `${authority(region) === '常德市' ? '常德市' : ''}${CHANGDE_REGIONS[region]}人民法院`;
+
+/**
+ * Unified real-estate registration (不动产统一登记) began in Changde around 2016: only since then
+ * are 不动产权证书 / 不动产登记证明 numbers issued. Older rights carry 房屋所有权证 or 国有土地使用证
+ * numbers and older mortgages 他项权证 numbers, and court case numbers (案号) took their current
+ * form under the Supreme People's Court's 2016 rules.
+ */
+export const UNIFIED_REGISTRATION_FROM = '2016-01-01';
+/** County names without their suffix, as old certificates and case numbers abbreviate them. */
+const SHORT: Record<string, string> = { '430702': '武陵', '430703': '鼎城', '430721': '安乡', '430722': '汉寿', '430723': '澧县', '430724': '临澧', '430725': '桃源', '430726': '石门', '430781': '津市' };
+/** The issuing authority's one-character abbreviation on old certificates: 常 for the city's districts. */
+const ABBREVIATION = (region: string) => (authority(region) === '常德市' ? '常' : SHORT[region][0]);
 
 interface Unit {
   number: string;
@@ -60,7 +71,8 @@ class Units {
       const number = landOnly ? `${prefix}W00000000` : `${prefix}F${pad(building, 4)}${pad(floor * 100 + room, 4)}`;
       if (this.used.has(number)) continue;
       this.used.add(number);
-      const street = at?.street ?? STREETS[parcel % STREETS.length];
+      const places = COUNTY_PLACES[region];
+      const street = at?.street ?? places[parcel % places.length];
       const site = `湖南省常德市${CHANGDE_REGIONS[region]}${street}${at?.no ?? (parcel % 300) + 1}号`;
       const [lo, hi] = AREA[purpose];
       return {
@@ -151,12 +163,15 @@ export function realEstateRows(population: Population): RealEstateRows {
     if (c.husband === husband && c.wife === wife) continue;
     // Every couple owns a home jointly, bought after the wedding (couples married before the 1990s
     // housing reform bought theirs in the reform years).
-    add(units.make(regionOf(c.husband), 'RESIDENTIAL'), addDays(later(c.since, '1992-01-01'), between(rnd, 0, 6 * 365)), rnd() < 0.8 ? 'TRANSFER' : 'FIRST', 'JOINT', [[c.husband, null], [c.wife, null]]);
+    // Within six years, drawn inside the history rather than clamped onto its last day.
+    const from = later(c.since, '1992-01-01');
+    add(units.make(regionOf(c.husband), 'RESIDENTIAL'), dateBetween(rnd, from, addDays(from, 6 * 365)), rnd() < 0.8 ? 'TRANSFER' : 'FIRST', 'JOINT', [[c.husband, null], [c.wife, null]]);
     if (rnd() < 0.15) {
       const owner = rnd() < 0.6 ? c.husband : c.wife; // a home one of them owned before marrying
       if (buyerFrom(owner) < c.since) addSole(owner, dateBetween(rnd, buyerFrom(owner), addDays(c.since, -1)), 'RESIDENTIAL');
     }
   }
+  divisions(population, adults, rnd, units, add);
   for (const i of adults) {
     if (!married.has(i) && rnd() < 0.3 && buyerFrom(i) < LATEST_DATE) addSole(i, dateBetween(rnd, buyerFrom(i), LATEST_DATE));
     if (rnd() < 0.01 && buyerFrom(i) < '2020-01-01') {
@@ -178,6 +193,27 @@ export function realEstateRows(population: Population): RealEstateRows {
 
   for (const d of drafts) Object.assign(d, d.fixed ?? encumbrances(rnd, d));
   return number(drafts, persons);
+}
+
+/**
+ * The property-division trail of divorced couples: a home they bought jointly during the marriage
+ * is, after the divorce, transferred to one of them (about 70%) or sold to someone else; the joint
+ * right becomes TRANSFERRED on that day. The demo family's divorce is left as README tells it.
+ */
+function divisions(population: Population, adults: number[], rnd: Random, units: Units, add: (unit: Unit, on: string, type: RegistrationType, holding: Holding, holders: Draft['holders'], more?: Partial<Draft>) => void): void {
+  const demo = new Set<string>([DEMO.husband, DEMO.exWife]);
+  const weddings = new Map(population.marriages.filter((m) => m.kind === 'MARRIAGE').map((m) => [`${m.husband}/${m.wife}`, m.date]));
+  for (const d of population.marriages) {
+    if (d.kind !== 'DIVORCE' || demo.has(population.persons[d.husband].idNumber) || rnd() >= 0.8) continue;
+    const wedding = weddings.get(`${d.husband}/${d.wife}`)!;
+    const bought = dateBetween(rnd, later(wedding, '1992-01-01'), addDays(d.date, -60));
+    const dividedOn = addDays(d.date, between(rnd, 10, 240));
+    if (bought >= addDays(d.date, -60) || dividedOn >= LATEST_DATE) continue;
+    const unit = units.make(population.persons[d.husband].idNumber.slice(0, 6), 'RESIDENTIAL');
+    add(unit, bought, rnd() < 0.8 ? 'TRANSFER' : 'FIRST', 'JOINT', [[d.husband, null], [d.wife, null]], { status: 'TRANSFERRED', endedOn: dividedOn });
+    const buyer = rnd() < 0.7 ? (rnd() < 0.5 ? d.husband : d.wife) : pick(rnd, adults);
+    add(unit, dividedOn, 'TRANSFER', 'SOLE', [[buyer, 100]]);
+  }
 }
 
 /** Random mortgages (about 40%) and seizures (about 2%, current rights only) for a right. */
@@ -202,6 +238,15 @@ function encumbrances(rnd: Random, d: Draft): Encumbrances {
   return out;
 }
 
+/** The certificate of a right: a 不动产权证书 since unified registration, an older right's own certificate before. */
+function rightCertificate(d: Draft, serial: (key: string, base: number) => number): string {
+  const { region } = d.unit;
+  const year = d.registeredOn.slice(0, 4);
+  if (d.registeredOn >= UNIFIED_REGISTRATION_FROM) return `湘(${year})${authority(region)}不动产权第${pad(serial(`权${authority(region)}${year}`, 10_000), 7)}号`;
+  if (d.unit.landOnly) return `${ABBREVIATION(region)}国用(${year})第${pad(serial(`地${region}${year}`, 100), 5)}号`;
+  return `${ABBREVIATION(region)}房权证${SHORT[region]}字第${pad(serial(`房${region}`, 10_000), 8)}号`;
+}
+
 /** Issues ids, certificate numbers, 档号 and case numbers in date order, so serials rise with time. */
 function number(drafts: Draft[], persons: Person[]): RealEstateRows {
   const serials = new Map<string, number>();
@@ -222,7 +267,7 @@ function number(drafts: Draft[], persons: Person[]): RealEstateRows {
     rows.rights.push({
       id,
       unit_number: d.unit.number,
-      certificate_number: `湘(${year})${authority(region)}不动产权第${pad(serial(`权${authority(region)}${year}`, 10_000), 7)}号`,
+      certificate_number: rightCertificate(d, serial),
       location: d.unit.location,
       area: d.unit.area,
       purpose: d.unit.purpose,
@@ -242,12 +287,18 @@ function number(drafts: Draft[], persons: Person[]): RealEstateRows {
   mortgages.sort(byDate((m) => m.term_start));
   for (const [i, { region, ...m }] of mortgages.entries()) {
     const year = m.term_start.slice(0, 4);
-    rows.mortgages.push({ ...m, id: i + 1, certificate_number: `湘(${year})${authority(region)}不动产证明第${pad(serial(`证${authority(region)}${year}`, 1000), 7)}号` });
+    const certificate =
+      m.term_start >= UNIFIED_REGISTRATION_FROM
+        ? `湘(${year})${authority(region)}不动产证明第${pad(serial(`证${authority(region)}${year}`, 1000), 7)}号`
+        : `${ABBREVIATION(region)}房他证${SHORT[region]}字第${pad(serial(`他${region}`, 1000), 8)}号`;
+    rows.mortgages.push({ ...m, id: i + 1, certificate_number: certificate });
   }
   seizures.sort(byDate((s) => s.start_date));
   for (const [i, { region, ...s }] of seizures.entries()) {
     const year = s.start_date.slice(0, 4);
-    rows.seizures.push({ ...s, id: i + 1, case_number: `(${year})湘${region.slice(2)}执${serial(`执${region}${year}`, 100)}号` });
+    const n = serial(`执${region}${year}`, 100);
+    const caseNumber = s.start_date >= UNIFIED_REGISTRATION_FROM ? `（${year}）湘${region.slice(2)}执${n}号` : `（${year}）${ABBREVIATION(region)}${SHORT[region]}执字第${pad(n, 5)}号`;
+    rows.seizures.push({ ...s, id: i + 1, case_number: caseNumber });
   }
   return rows;
 }

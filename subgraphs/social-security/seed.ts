@@ -4,44 +4,45 @@
  * monthly contributions for 202301-202512. Rows are built per chunk of persons, so 100k persons
  * (about 1.6M contribution rows) never sit in memory at once.
  */
-import { makeCreditCode } from '../../lib/credit-code';
+import { makeCreditCode, organisationCheckChar } from '../../lib/credit-code';
 import { ArchivalNumbering } from '../common/archival';
 import { insertBatches } from '../common/bulk';
-import { addDays, between, CHANGDE_REGIONS, DEMO, pick, prng, type Person, type Population, type Random } from '../common/population';
+import { EMPLOYEE_MEDICAL_FROM, FIRST_PERIOD, LAST_PERIOD, monthsBetween, periodOf, shiftPeriod, workHistory, type WorkHistory } from '../common/employment';
+import { addDays, between, CHANGDE_REGIONS, pick, prng, type Person, type Population, type Random } from '../common/population';
 import type { SeedProgress } from '../common/server';
 import type { ContributionRow, EmployerRow, EnrolmentRow, EnrolmentStatus, InsuranceFileRow, InsuranceType, ResidentRow, SocialSecurityStore } from './store';
 
 /** 全宗号 of the social-insurance archive. */
 export const SOCIAL_SECURITY_FONDS = 'J031';
-/** The months that carry contribution records. */
-export const FIRST_PERIOD = '202301';
-export const LAST_PERIOD = '202512';
+export { FIRST_PERIOD, LAST_PERIOD, monthsBetween } from '../common/employment';
 export const EMPLOYER_COUNT = 300;
 
 /** This department's own random stream, independent of the population's. */
 const SEED = 310031;
-const INSURED_SHARE = 0.85;
-const EMPLOYED_SHARE = 0.9;
 const UNPAID_SHARE = 0.03;
-const ADULT_BORN_BY = '2007-12-31';
 /** Contribution rates (Hunan, simplified): employer 16+8+0.7+0.5 %, personal 8+2+0.3 %. */
 const EMPLOYER_RATE = 0.252;
 const PERSONAL_RATE = 0.103;
 /** When each insurance type started locally; earlier workers were enrolled on its introduction. */
 const INTRODUCED: Record<InsuranceType, string> = {
   PENSION: '1995-01-01',
-  MEDICAL: '2000-01-01',
+  MEDICAL: EMPLOYEE_MEDICAL_FROM,
   UNEMPLOYMENT: '1999-01-01',
   WORK_INJURY: '2004-01-01',
   MATERNITY: '2005-01-01',
 };
 const TYPES = Object.keys(INTRODUCED) as InsuranceType[];
 const REGIONS = Object.keys(CHANGDE_REGIONS);
-const CREDIT_ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 const BRANDS = ['华新', '金健', '德山', '沅澧', '桃花源', '柳叶', '善卷', '朗州', '湘北', '洞庭', '芙蓉', '鸿泰', '恒安', '利民', '同德', '汇源', '楚天', '振华', '白马湖', '穿紫河'];
 const TRADES = ['建材', '烟草', '纺织', '机械', '电子', '物流', '食品', '医药', '建设', '置业', '商贸', '科技', '酒业', '印务', '汽车服务', '农业'];
 const FORMS = ['有限公司', '有限责任公司', '股份有限公司'];
 const INSTITUTIONS = ['人民医院', '中医医院', '第一中学', '实验小学', '疾病预防控制中心', '图书馆', '自来水公司', '职业中专'];
+/** State organs (机关), whose staff are civil servants. */
+const ORGANS = ['财政局', '教育局', '民政局', '自然资源局', '人力资源和社会保障局', '住房和城乡建设局', '交通运输局', '农业农村局', '市场监督管理局', '审计局', '统计局', '司法局'];
+/** About one unit in eight is a state organ (credit code type 11), one in ten a public institution (12). */
+const ORGAN_SHARE = 0.12;
+const INSTITUTION_SHARE = 0.1;
+const ORG_ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 
 /** 经办机构 of a county: districts are the city's, counties and Jinshi have their own. */
 export function agencyOf(region: string): string {
@@ -49,20 +50,21 @@ export function agencyOf(region: string): string {
   return county.endsWith('区') ? `常德市${county}社会保险服务中心` : `${county}社会保险服务中心`;
 }
 
-const periodOf = (date: string) => date.slice(0, 4) + date.slice(5, 7);
-function shiftPeriod(period: string, months: number): string {
-  const m = Number(period.slice(0, 4)) * 12 + Number(period.slice(4, 6)) - 1 + months;
-  return `${Math.floor(m / 12)}${String((m % 12) + 1).padStart(2, '0')}`;
-}
 const laterOf = (a: string, b: string) => (a > b ? a : b);
 
-/** Months from `from` to `to`, inclusive (0 when from > to). */
-export function monthsBetween(from: string, to: string): number {
-  const index = (p: string) => Number(p.slice(0, 4)) * 12 + Number(p.slice(4, 6));
-  return Math.max(0, index(to) - index(from) + 1);
+/** Employers split by kind: civil servants work for state organs, everyone else elsewhere. */
+interface EmployerPools {
+  organs: EmployerRow[];
+  others: EmployerRow[];
 }
 
-/** The employer pool: valid GB 32100 credit codes registered in Changde (4307xx). */
+/** Whether an employer is a state organ (机关, credit code type 11): its staff are civil servants. */
+export const isStateOrgan = (e: EmployerRow) => e.credit_code.startsWith('11');
+
+/**
+ * The employer pool: valid GB 32100 credit codes registered in Changde (4307xx), each holding a
+ * GB 11714 organisation code that passes its own check.
+ */
 export function employerRows(count = EMPLOYER_COUNT): EmployerRow[] {
   const rnd = prng(SEED + 1);
   const rows: EmployerRow[] = [];
@@ -70,12 +72,14 @@ export function employerRows(count = EMPLOYER_COUNT): EmployerRow[] {
   const codes = new Set<string>();
   while (rows.length < count) {
     const region = pick(rnd, REGIONS);
-    // About one unit in ten is a public institution (registered by 机构编制, type 事业单位).
-    const institution = rnd() < 0.1;
-    const name = institution ? `常德市${CHANGDE_REGIONS[region]}${pick(rnd, INSTITUTIONS)}` : `常德${pick(rnd, BRANDS)}${pick(rnd, TRADES)}${pick(rnd, FORMS)}`;
-    let entity = rnd() < 0.6 ? 'MA4' : '';
-    while (entity.length < 9) entity += entity.startsWith('MA') ? pick(rnd, CREDIT_ALPHABET) : String(between(rnd, 0, 9));
-    const creditCode = makeCreditCode((institution ? '12' : '91') + region + entity);
+    const r = rnd();
+    const kind = r < ORGAN_SHARE ? '11' : r < ORGAN_SHARE + INSTITUTION_SHARE ? '12' : '91';
+    const county = `${CHANGDE_REGIONS[region].endsWith('区') ? '常德市' : ''}${CHANGDE_REGIONS[region]}`;
+    const name = kind === '11' ? `${county}${pick(rnd, ORGANS)}` : kind === '12' ? `${county}${pick(rnd, INSTITUTIONS)}` : `常德${pick(rnd, BRANDS)}${pick(rnd, TRADES)}${pick(rnd, FORMS)}`;
+    // Codes issued with a credit code start MA; older organisation codes are 8 digits.
+    let body = rnd() < 0.6 ? 'MA4' : '';
+    while (body.length < 8) body += body.startsWith('MA') ? pick(rnd, ORG_ALPHABET) : String(between(rnd, 0, 9));
+    const creditCode = makeCreditCode(kind + region + body + organisationCheckChar(body));
     if (names.has(name) || codes.has(creditCode)) continue;
     names.add(name);
     codes.add(creditCode);
@@ -122,70 +126,68 @@ export interface SocialSecurityChunk {
   contributions: ContributionSpec[];
 }
 
-const DEMO_IDS = new Set<string>([DEMO.husband, DEMO.wife]);
-
 /**
  * The rows for `population`, `chunkSize` persons at a time, in person order. Deterministic: the
  * same population always yields the same rows, whatever the chunk size.
  */
 export function* socialSecurityChunks(population: Population, employers: EmployerRow[], chunkSize = 2000): Generator<SocialSecurityChunk> {
   const rnd = prng(SEED);
+  const pools: EmployerPools = { organs: employers.filter(isStateOrgan), others: employers.filter((e) => !isStateOrgan(e)) };
   const numbering = new ArchivalNumbering(SOCIAL_SECURITY_FONDS, 'SB');
   const counters = { insured: 0, enrolment: 0 };
   for (let start = 0; start < population.persons.length; start += chunkSize) {
     const chunk: SocialSecurityChunk = { residents: [], files: [], enrolments: [], contributions: [] };
     population.persons.slice(start, start + chunkSize).forEach((person, k) => {
       chunk.residents.push({ id_number: person.idNumber, name: person.name, phone: person.phone, address: person.address });
-      insure(person, start + k, rnd, employers, numbering, counters, chunk);
+      insure(person, start + k, rnd, pools, numbering, counters, chunk);
     });
     yield chunk;
   }
 }
 
-/** Adds one person's file, enrolments and contribution spec to `chunk`, if they are insured. */
-function insure(person: Person, index: number, rnd: Random, employers: EmployerRow[], numbering: ArchivalNumbering, counters: { insured: number; enrolment: number }, chunk: SocialSecurityChunk): void {
-  const demo = DEMO_IDS.has(person.idNumber);
-  if (!demo && (person.birthDate > ADULT_BORN_BY || rnd() >= INSURED_SHARE)) return;
-  const began = addDays(person.birthDate, between(rnd, 18 * 365, 26 * 365));
-  if (!demo && began >= '2025-12-01') return; // not working yet
-  const retirement = shiftPeriod(periodOf(person.birthDate), (person.sex === 'MALE' ? 60 : 55) * 12);
-  const retired = retirement <= LAST_PERIOD;
-  const employed = !retired && (demo || rnd() < EMPLOYED_SHARE);
-  const status: EnrolmentStatus = retired ? 'TERMINATED' : employed ? 'PAYING' : 'SUSPENDED';
+/**
+ * 参保状态 of each type from the person's employment: payers pay; those who left work have every
+ * type suspended; a pensioner draws pension and keeps retirees' medical insurance (离退休), and
+ * the other types end.
+ */
+function statusOf(type: InsuranceType, work: WorkHistory): EnrolmentStatus {
+  if (work.status === 'EMPLOYED') return 'PAYING';
+  if (work.status === 'LEFT') return 'SUSPENDED';
+  return type === 'PENSION' || type === 'MEDICAL' ? 'RETIRED' : 'TERMINATED';
+}
 
+/** Adds one person's file, enrolments and contribution spec to `chunk`, if they are insured. */
+function insure(person: Person, index: number, rnd: Random, employers: EmployerPools, numbering: ArchivalNumbering, counters: { insured: number; enrolment: number }, chunk: SocialSecurityChunk): void {
+  const work = workHistory(person, index);
+  if (!work) return;
+  const { retirement } = work;
   const region = person.idNumber.slice(0, 6);
-  const firstDates = TYPES.map((type) => (began >= INTRODUCED[type] ? began : addDays(INTRODUCED[type], between(rnd, 0, 90))));
+  const firstDates = TYPES.map((type) => (type === 'MEDICAL' ? work.medicalFrom : work.began >= INTRODUCED[type] ? work.began : addDays(INTRODUCED[type], between(rnd, 0, 90))));
   const pensionFrom = firstDates[0];
+  const pool = work.civilServant ? employers.organs : employers.others;
   chunk.files.push({
     id_number: person.idNumber,
     insured_number: `${region}${String(++counters.insured).padStart(8, '0')}`,
     agency: agencyOf(region),
-    employer_unit: employed ? pick(rnd, employers).unit_number : null,
+    employer_unit: work.status === 'EMPLOYED' ? pool[Math.floor(work.employerDraw * pool.length)].unit_number : null,
     ...numbering.next(pensionFrom.slice(0, 4), 'PERMANENT'),
   });
   TYPES.forEach((type, t) => {
-    // A type introduced after the person retired was never joined; pension always was.
-    if (type !== 'PENSION' && periodOf(firstDates[t]) >= retirement) return;
+    // A type introduced after the person retired was never joined; pension and (retirees') medical always were.
+    if (type !== 'PENSION' && type !== 'MEDICAL' && periodOf(firstDates[t]) >= retirement) return;
     chunk.enrolments.push({
       id: ++counters.enrolment,
       id_number: person.idNumber,
       insurance_type: type,
-      status,
+      status: statusOf(type, work),
       first_enrolled_on: firstDates[t],
       ...numbering.next(firstDates[t].slice(0, 4), type === 'PENSION' ? 'PERMANENT' : 'Y30'),
     });
   });
 
-  // Contributions run from enrolment (or 202301) to now, to the month before a suspension, or to retirement.
+  // Contributions run from enrolment (or 202301) to now, to the month before leaving, or to retirement.
   const from = laterOf(FIRST_PERIOD, periodOf(pensionFrom));
-  let to = LAST_PERIOD;
-  if (retired) to = shiftPeriod(retirement, -1);
-  else if (!employed) {
-    // Suspended in some month from 202302 to 202511 (after enrolment); paid up to the month before.
-    const earliest = laterOf(shiftPeriod(from, 1), '202302');
-    const suspended = earliest >= '202511' ? earliest : shiftPeriod(earliest, between(rnd, 0, monthsBetween(earliest, '202511') - 1));
-    to = shiftPeriod(suspended, -1);
-  }
+  const to = work.status === 'RETIRED' ? shiftPeriod(retirement, -1) : work.leftIn ? shiftPeriod(work.leftIn, -1) : LAST_PERIOD;
   const base = between(rnd, 36, 150) * 100;
   if (from <= to) chunk.contributions.push({ idNumber: person.idNumber, from, to, base, seed: (SEED ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0 });
 }

@@ -3,7 +3,7 @@ import type { Store } from '../../lib/db';
 import type { ArchivalColumns } from '../common/archival';
 
 export type InsuranceType = 'PENSION' | 'MEDICAL' | 'UNEMPLOYMENT' | 'WORK_INJURY' | 'MATERNITY';
-export type EnrolmentStatus = 'PAYING' | 'SUSPENDED' | 'TERMINATED';
+export type EnrolmentStatus = 'PAYING' | 'SUSPENDED' | 'RETIRED' | 'TERMINATED';
 
 /** The resident register (居民信息): every person the federation knows. */
 export interface ResidentRow {

@@ -13,7 +13,7 @@ describe.each<Engine>(['postgres', 'pglite'])('marriage subgraph on %s', (engine
   afterAll(() => sub?.stop());
 
   it('resolves the demo husband: divorce, remarriage, current spouse', async () => {
-    const res = await sub.gql(entitiesQuery('maritalStatus marriages { kind date certificateNumber spouse { idNumber } spouseName archivalCode fonds retention openStatus documents { title pages } }'), personRefs([DEMO.husband]));
+    const res = await sub.gql(entitiesQuery('maritalStatus marriages { kind date certificateNumber spouse { idNumber } spouseName archivalCode fonds retention retentionYears openStatus documents { title pages } }'), personRefs([DEMO.husband]));
     expect(res.errors).toBeUndefined();
     const [him] = res.data._entities;
     expect(him.maritalStatus).toBe('MARRIED');
@@ -25,7 +25,8 @@ describe.each<Engine>(['postgres', 'pglite'])('marriage subgraph on %s', (engine
     for (const m of him.marriages) {
       expect(m.archivalCode).toMatch(ARCHIVAL_CODE);
       expect(m.fonds).toBe('J019');
-      expect(m.retention).toBe('PERMANENT');
+      expect(m.retention).toBe('Y100'); // marriage files: 100 years, extendable
+      expect(m.retentionYears).toBe(100);
       expect(m.documents.length).toBeGreaterThan(0);
     }
   });

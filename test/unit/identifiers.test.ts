@@ -1,6 +1,6 @@
 import { describeIdNumber, idNumberProblem, isValidIdNumber, makeIdNumber } from '../../lib/id-number';
 import { creditCheckChar, isValidCreditCode, makeCreditCode } from '../../lib/credit-code';
-import { ARCHIVAL_CODE, ArchivalNumbering } from '../../subgraphs/common/archival';
+import { ARCHIVAL_CODE, ArchivalNumbering, openStatusFor, retentionYears } from '../../subgraphs/common/archival';
 
 describe('resident ID numbers (GB 11643)', () => {
   it('accepts the standard test vector and the demo family', () => {
@@ -58,5 +58,15 @@ describe('archival codes (DA/T 13 档号)', () => {
     expect(n.next(2020, 'Y10').archival_code).toMatch(ARCHIVAL_CODE);
     expect('J019-ZY·HY·2019·Y-0001').toMatch(ARCHIVAL_CODE);
     expect('J019-ZY-HY-2019-Y-0001').not.toMatch(ARCHIVAL_CODE);
+    expect(new ArchivalNumbering('J019', 'HY·JH').next(2019, 'Y100').archival_code).toBe('J019-ZY·HY·JH·2019·D100-0001');
+    expect('J019-ZY·HY·JH·2019·D100-0001').toMatch(ARCHIVAL_CODE);
+  });
+
+  it('expresses retention in years and opens records by the 25-year rule (档案法 2020 Art. 27)', () => {
+    expect([retentionYears('PERMANENT'), retentionYears('Y100'), retentionYears('Y30')]).toEqual([null, 100, 30]);
+    expect(openStatusFor(2001, true, 2025)).toBe('CONTROLLED');
+    expect(openStatusFor(2000, true, 2025)).toBe('DELAYED');
+    expect(openStatusFor(2000, false, 2025)).toBe('OPEN');
+    expect(new ArchivalNumbering('J027', 'BD').next(1999, 'PERMANENT').open_status).toBe('DELAYED');
   });
 });

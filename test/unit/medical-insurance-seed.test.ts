@@ -3,6 +3,7 @@ import { DEMO, generatePopulation } from '../../subgraphs/common/population';
 import { settlementWindow } from '../../subgraphs/medical-insurance/inputs';
 import { medicalInsuranceRows } from '../../subgraphs/medical-insurance/seed';
 import { INSURANCE_TYPES } from '../../subgraphs/medical-insurance/store';
+import { isStateOrgan, socialSecurityRows } from '../../subgraphs/social-security/seed';
 
 const population = generatePopulation(3000);
 const rows = medicalInsuranceRows(population);
@@ -13,10 +14,10 @@ describe('medical insurance seed rows', () => {
     expect(JSON.stringify(medicalInsuranceRows(population))).toBe(JSON.stringify(rows));
   });
 
-  it('enrol about 95% of persons, the demo couple always, with at least two settlements each', () => {
+  it('enrol every insured worker and about 95% of the others, the demo couple always, with at least two settlements each', () => {
     const share = rows.enrolees.length / population.persons.length;
-    expect(share).toBeGreaterThan(0.93);
-    expect(share).toBeLessThan(0.97);
+    expect(share).toBeGreaterThan(0.95);
+    expect(share).toBeLessThan(0.99);
     for (const id of [DEMO.husband, DEMO.wife]) {
       expect(rows.enrolees.some((e) => e.id_number === id)).toBe(true);
       expect(rows.settlements.filter((s) => s.id_number === id).length).toBeGreaterThanOrEqual(2);
@@ -75,6 +76,74 @@ describe('medical insurance seed rows', () => {
     expect(misfiled).toEqual([]);
     const times = rows.settlements.map((s) => s.settled_at);
     expect(times).toEqual([...times].sort());
+  });
+});
+
+describe('medical insurance agrees with social security', () => {
+  const social = socialSecurityRows(population);
+  const organs = new Set(social.employers.filter(isStateOrgan).map((e) => e.unit_number));
+  const file = new Map(social.files.map((f) => [f.id_number, f]));
+  const ssMedical = new Map(social.enrolments.filter((e) => e.insurance_type === 'MEDICAL').map((e) => [e.id_number, e]));
+  const typesOf = new Map<string, Map<string, (typeof rows.enrolments)[number]>>();
+  for (const e of rows.enrolments) typesOf.set(e.id_number, (typesOf.get(e.id_number) ?? new Map()).set(e.insutype, e));
+  const personType = new Map(rows.enrolees.map((e) => [e.id_number, e.person_type]));
+
+  it('puts exactly the persons social security enrols in medical insurance in 310, from the same day', () => {
+    expect(ssMedical.size).toBeGreaterThan(1000);
+    const problems: string[] = [];
+    for (const [id, ss] of ssMedical) {
+      const e310 = typesOf.get(id)?.get('310');
+      if (!e310) problems.push(`${id}: no 310`);
+      else if (e310.start_date !== ss.first_enrolled_on) problems.push(`${id}: 310 from ${e310.start_date}, social security says ${ss.first_enrolled_on}`);
+    }
+    for (const [id, types] of typesOf) if (types.has('310') && !ssMedical.has(id)) problems.push(`${id}: 310 without social security`);
+    expect(problems.slice(0, 10)).toEqual([]);
+  });
+
+  it('matches statuses: payers active employees, pensioners active retirees (离退休), leavers suspended with an end date', () => {
+    const expected = { PAYING: ['ACTIVE', 'EMPLOYED'], RETIRED: ['ACTIVE', 'RETIRED'], SUSPENDED: ['SUSPENDED'] } as Record<string, string[]>;
+    const problems: string[] = [];
+    for (const [id, ss] of ssMedical) {
+      const e310 = typesOf.get(id)!.get('310')!;
+      const [status, type] = expected[ss.status] ?? ['?'];
+      if (e310.status !== status || (type && personType.get(id) !== type)) problems.push(`${id}: social ${ss.status}, medical ${e310.status}/${personType.get(id)}`);
+    }
+    expect(problems.slice(0, 10)).toEqual([]);
+    const pensions = social.enrolments.filter((e) => e.insurance_type === 'PENSION');
+    expect(pensions.filter((e) => e.status === 'TERMINATED')).toEqual([]);
+    expect(pensions.some((e) => e.status === 'RETIRED')).toBe(true);
+  });
+
+  it('gives 320 to civil servants of state organs only, 392 to every 390 enrolee, and 330/320 only with 310', () => {
+    const problems: string[] = [];
+    for (const [id, types] of typesOf) {
+      const employer = file.get(id)?.employer_unit;
+      const employedByOrgan = Boolean(employer && organs.has(employer));
+      if (employer && types.has('320') !== employedByOrgan) problems.push(`${id}: 320 ${types.has('320')} but organ employer ${employedByOrgan}`);
+      if (types.has('390') !== types.has('392')) problems.push(`${id}: 390 without 392 or the reverse`);
+      if ((types.has('330') || types.has('320')) && !types.has('310')) problems.push(`${id}: supplement without its base scheme 310`);
+      for (const extra of ['320', '330'] as const) {
+        const e = types.get(extra);
+        const base = types.get('310');
+        if (e && base && (e.start_date !== base.start_date || e.end_date !== base.end_date)) problems.push(`${id}: ${extra} dates differ from 310`);
+      }
+      if (types.has('510')) problems.push(`${id}: 510 (merged into 310 in 2019)`);
+    }
+    expect(problems.slice(0, 10)).toEqual([]);
+    expect([...typesOf.values()].filter((t) => t.has('320')).length).toBeGreaterThan(10);
+  });
+
+  it('dates enrolments: an end date exactly when not active, and no claim settles outside cover', () => {
+    expect(rows.enrolments.filter((e) => (e.status === 'ACTIVE') !== (e.end_date === null) || (e.end_date && e.end_date < e.start_date))).toEqual([]);
+    expect(rows.enrolments.some((e) => e.end_date !== null)).toBe(true);
+    const outside = rows.settlements.filter((s) => {
+      const day = s.settled_at.slice(0, 10);
+      return ![...typesOf.get(s.id_number)!.values()].some((e) => e.start_date <= day && (e.end_date === null || day <= e.end_date));
+    });
+    expect(outside.map((s) => s.setl_id).slice(0, 10)).toEqual([]);
+    const visits = new Map(rows.visits.map((v) => [v.mdtrt_id, v]));
+    const early = rows.settlements.filter((s) => ![...typesOf.get(s.id_number)!.values()].some((e) => e.start_date <= visits.get(s.mdtrt_id)!.begin_date));
+    expect(early.map((s) => s.setl_id).slice(0, 10)).toEqual([]);
   });
 });
 

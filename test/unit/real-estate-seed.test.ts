@@ -1,12 +1,17 @@
-import { DEMO, generatePopulation, LATEST_DATE } from '../../subgraphs/common/population';
+import { COUNTY_PLACES, DEMO, generatePopulation, LATEST_DATE } from '../../subgraphs/common/population';
 import { ARCHIVAL_CODE } from '../../subgraphs/common/archival';
 import { UNIT_NUMBER } from '../../subgraphs/real-estate/resolvers';
-import { realEstateRows } from '../../subgraphs/real-estate/seed';
+import { realEstateRows, UNIFIED_REGISTRATION_FROM } from '../../subgraphs/real-estate/seed';
 import type { RightHolderRow } from '../../subgraphs/real-estate/store';
 
 const RIGHT_CERTIFICATE = /^湘\(\d{4}\)\S+?不动产权第\d{7}号$/;
 const MORTGAGE_CERTIFICATE = /^湘\(\d{4}\)\S+?不动产证明第\d{7}号$/;
-const CASE_NUMBER = /^\(\d{4}\)湘07\d{2}执\d+号$/;
+const CASE_NUMBER = /^（\d{4}）湘07\d{2}执\d+号$/;
+/** Before unified registration: 房屋所有权证, 国有土地使用证, 他项权证, and the older 案号 form. */
+const OLD_HOUSE_CERTIFICATE = /^\S房权证\S+?字第\d{8}号$/;
+const OLD_LAND_CERTIFICATE = /^\S国用\(\d{4}\)第\d{5}号$/;
+const OLD_MORTGAGE_CERTIFICATE = /^\S房他证\S+?字第\d{8}号$/;
+const OLD_CASE_NUMBER = /^（\d{4}）\S{3}执字第\d{5}号$/;
 
 describe('real-estate seed rows', () => {
   const population = generatePopulation(3000);
@@ -80,13 +85,47 @@ describe('real-estate seed rows', () => {
       expect(r.unit_number).toMatch(UNIT_NUMBER);
       expect(r.unit_number.startsWith('4307')).toBe(true);
       expect(r.unit_number[19]).toBe(r.right_type === 'STATE_LAND_USE' ? 'W' : 'F');
-      expect(r.certificate_number).toMatch(RIGHT_CERTIFICATE);
-      expect(r.certificate_number).toContain(`(${r.registered_on.slice(0, 4)})`);
+      if (r.registered_on >= UNIFIED_REGISTRATION_FROM) {
+        expect(r.certificate_number).toMatch(RIGHT_CERTIFICATE);
+        expect(r.certificate_number).toContain(`(${r.registered_on.slice(0, 4)})`);
+      } else expect(r.certificate_number).toMatch(r.right_type === 'STATE_LAND_USE' ? OLD_LAND_CERTIFICATE : OLD_HOUSE_CERTIFICATE);
       expect(r.archival_code).toMatch(ARCHIVAL_CODE);
       expect(r.fonds).toBe('J027');
     }
-    for (const m of rows.mortgages) expect(m.certificate_number).toMatch(MORTGAGE_CERTIFICATE);
-    for (const s of rows.seizures) expect(s.case_number).toMatch(CASE_NUMBER);
+    for (const m of rows.mortgages) expect(m.certificate_number).toMatch(m.term_start >= UNIFIED_REGISTRATION_FROM ? MORTGAGE_CERTIFICATE : OLD_MORTGAGE_CERTIFICATE);
+    for (const s of rows.seizures) expect(s.case_number).toMatch(s.start_date >= UNIFIED_REGISTRATION_FROM ? CASE_NUMBER : OLD_CASE_NUMBER);
+    expect(new Set(rows.mortgages.map((m) => m.certificate_number)).size).toBe(rows.mortgages.length);
+  });
+
+  it('issues no unified-registration certificate dated before unified registration began, and old ones only before', () => {
+    const early = rows.rights.filter((r) => r.registered_on < UNIFIED_REGISTRATION_FROM);
+    expect(early.length).toBeGreaterThan(100);
+    expect(early.filter((r) => r.certificate_number.includes('不动产'))).toEqual([]);
+    expect(rows.rights.filter((r) => r.registered_on >= UNIFIED_REGISTRATION_FROM && !r.certificate_number.includes('不动产权'))).toEqual([]);
+    expect(rows.mortgages.filter((m) => m.term_start < UNIFIED_REGISTRATION_FROM && m.certificate_number.includes('不动产'))).toEqual([]);
+    expect(rows.mortgages.some((m) => m.term_start < UNIFIED_REGISTRATION_FROM)).toBe(true);
+    // The demo flat of 2012 holds an old 房屋所有权证 and its mortgage a 他项权证.
+    const flat = rows.rights.find((r) => r.registered_on === '2012-04-16' && holdersOf.get(r.id)!.some((h) => h.id_number === DEMO.husband))!;
+    expect(flat.certificate_number).toMatch(OLD_HOUSE_CERTIFICATE);
+    expect(rows.mortgages.find((m) => m.right_id === flat.id)!.certificate_number).toMatch(OLD_MORTGAGE_CERTIFICATE);
+  });
+
+  it('leaves a property-division trail for divorced couples: a joint home transferred after the divorce', () => {
+    const idOf = (i: number) => population.persons[i].idNumber;
+    // Since the housing reform, and early enough for the division to be registered by the end of 2025.
+    const divorces = population.marriages.filter((m) => m.kind === 'DIVORCE' && idOf(m.husband) !== DEMO.husband && m.date >= '2000-01-01' && m.date < '2025-01-01');
+    const divided = divorces.filter((d) => {
+      const pair = [idOf(d.husband), idOf(d.wife)].sort().join();
+      return rows.rights.some(
+        (r) => r.holding === 'JOINT' && r.status === 'TRANSFERRED' && r.registered_on < d.date && r.ended_on! > d.date && holdersOf.get(r.id)!.map((h) => h.id_number).sort().join() === pair,
+      );
+    });
+    expect(divorces.length).toBeGreaterThan(40);
+    expect(divided.length / divorces.length).toBeGreaterThan(0.6);
+  });
+
+  it('locates units in places of their own county', () => {
+    for (const r of rows.rights) expect(COUNTY_PLACES[r.unit_number.slice(0, 6)].some((place) => r.location.includes(place))).toBe(true);
   });
 
   it('keeps dates consistent', () => {
@@ -106,6 +145,10 @@ describe('real-estate seed rows', () => {
       if (rightById.get(m.right_id)!.status !== 'CURRENT') expect(m.cancelled).toBe(true);
     }
     for (const s of rows.seizures) expect(rightById.get(s.right_id)!.status).toBe('CURRENT');
+  });
+
+  it('piles no registrations up on the last day of the history', () => {
+    expect(rows.rights.filter((r) => r.registered_on === LATEST_DATE).length / rows.rights.length).toBeLessThan(0.005);
   });
 
   it('has roughly the intended proportions', () => {

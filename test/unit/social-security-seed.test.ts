@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { isValidCreditCode } from '../../lib/credit-code';
+import { isValidCreditCode, isValidOrganisationCode, organisationCheckChar } from '../../lib/credit-code';
 import { ARCHIVAL_CODE } from '../../subgraphs/common/archival';
 import { DEMO, generatePopulation } from '../../subgraphs/common/population';
 import { periodRange } from '../../subgraphs/social-security/resolvers';
-import { contributionRows, employerRows, FIRST_PERIOD, LAST_PERIOD, socialSecurityChunks, socialSecurityRows } from '../../subgraphs/social-security/seed';
+import { contributionRows, employerRows, isStateOrgan, FIRST_PERIOD, LAST_PERIOD, socialSecurityChunks, socialSecurityRows } from '../../subgraphs/social-security/seed';
 
 const population = generatePopulation(3000);
 const rows = socialSecurityRows(population);
@@ -77,8 +77,11 @@ describe('social-security seed rows', () => {
     expect(employers).toHaveLength(300);
     expect(new Set(employers.map((e) => e.credit_code)).size).toBe(300);
     expect(new Set(employers.map((e) => e.name)).size).toBe(300);
+    expect(employers.filter(isStateOrgan).length).toBeGreaterThan(15);
     for (const e of employers) {
       expect(isValidCreditCode(e.credit_code)).toBe(true);
+      // The organisation code inside (characters 9-17) passes its own GB 11714 check.
+      expect(isValidOrganisationCode(e.credit_code.slice(8, 17))).toBe(true);
       expect(e.credit_code.slice(2, 8)).toBe(e.region);
       expect(e.region).toMatch(/^4307\d{2}$/);
     }
@@ -109,5 +112,28 @@ describe('contribution period filter', () => {
     ['201512', '202512'],
   ])('rejects from=%s to=%s', (from, to) => {
     expect(() => periodRange(from, to)).toThrow(expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }));
+  });
+});
+
+describe('organisation codes (GB 11714)', () => {
+  it('checks with weights 3 7 9 10 5 8 4 2 mod 11, 10 written X and 11 written 0', () => {
+    expect(organisationCheckChar('D2143569')).toBe('X'); // the standard's example D2143569-X
+    expect(isValidOrganisationCode('D2143569X')).toBe(true);
+    expect(isValidOrganisationCode('D21435691')).toBe(false);
+    expect(organisationCheckChar('00000000')).toBe('0');
+  });
+});
+
+describe('pensioners', () => {
+  it('are 离退休 (drawing their pension), never terminated, and stop paying at retirement', () => {
+    const retired = rows.enrolments.filter((e) => e.insurance_type === 'PENSION' && e.status === 'RETIRED');
+    expect(retired.length).toBeGreaterThan(100);
+    expect(rows.enrolments.filter((e) => e.insurance_type === 'PENSION' && e.status === 'TERMINATED')).toEqual([]);
+    const sexOf = new Map(population.persons.map((p) => [p.idNumber, p.sex]));
+    for (const e of retired) {
+      const retiresIn = Number(birthOf.get(e.id_number)!.slice(0, 4)) + (sexOf.get(e.id_number) === 'MALE' ? 60 : 55);
+      expect(retiresIn).toBeLessThanOrEqual(2025);
+      expect(files.get(e.id_number)!.employer_unit).toBeNull();
+    }
   });
 });
