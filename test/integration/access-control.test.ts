@@ -74,6 +74,13 @@ describe('access control through the gateway', () => {
       );
     });
 
+    it.each([['%20'], ['%0A%09'], ['%E2%80%8B'], ['%00']])('a percent-encoded blank purpose (%s) declares none: every record field is withheld', async (purpose) => {
+      const headers = { ...(await roleHeaders('archivist', { purpose: null })), 'x-access-purpose': purpose };
+      const res = await dossier(headers);
+      expect(res.data.person).toMatchObject({ idNumber: DEMO.husband, name: null, marriages: null, realEstate: null });
+      expect(deniedPaths(res)).toContain('person.name');
+    });
+
     it('civil affairs: marriages only', async () => {
       const res = await dossier(await roleHeaders('civil-affairs'));
       const p = res.data.person;

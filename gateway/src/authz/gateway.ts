@@ -8,7 +8,7 @@ import type { ApolloGateway } from '@apollo/gateway';
 import type { GatewayExecutor, GatewayInterface, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { print, type DocumentNode } from 'graphql';
 import type { GatewayContext } from '../server';
-import { maskIdNumbers, suppliedStrings } from '../masking/id-numbers';
+import { maskIdNumbers, suppliedArguments } from '../masking/id-numbers';
 import { authorizeOperation, type Denial } from './authorize';
 import { deniedErrors, fillDenied } from './errors';
 import type { PolicyIndex } from './policies';
@@ -76,7 +76,7 @@ export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingG
 
 function maskIds(data: Record<string, unknown> | null | undefined, document: DocumentNode, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): void {
   if (!data || (rc.source && !rc.source.includes('idNumber'))) return; // cheap exit: nothing to mask
-  const keep = suppliedStrings(document, rc.request.variables);
+  const keep = suppliedArguments(document, rc.schema, rc.request.operationName, rc.request.variables);
   keep.add(ctx.principal.sub);
   maskIdNumbers(data, document, rc.schema, keep, rc.request.operationName);
 }
