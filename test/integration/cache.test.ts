@@ -117,9 +117,9 @@ describe('response cache in Redis', () => {
   });
 
   it('the in-memory cache keeps to its byte budget: a new answer evicts older ones long before the entry limit', async () => {
-    const replica = await startGateway(fed, { CACHE_MEMORY_MAX_BYTES: '65536', AUDIT_DB_URL: await auditDb('memory') }); // no REDIS_URL: in memory
+    const replica = await startGateway(fed, { CACHE_MEMORY_MAX_BYTES: '100000', AUDIT_DB_URL: await auditDb('memory') }); // no REDIS_URL: in memory
     try {
-      // Two answers of ~12,000 characters, their 100 subjects and 100 tags each (~42 KB counted): one fits 64 KiB, two do not.
+      // Two answers of ~12,000 characters, their 100 subjects and 100 tags each (~60 KB counted): one fits 100 KB, two do not.
       const ids = fed.population.persons.map((p) => p.idNumber);
       const list = (from: number) => measured(() => gql(replica.url, 'query($ids: [ID!]!) { persons(idNumbers: $ids) { idNumber name phone address birthDate } }', { ids: ids.slice(from, from + 100) }, archivist));
       const a = await list(0);

@@ -114,9 +114,9 @@ describe('gateway limits', () => {
       const shape = 'realEstate { owners { realEstate { owners { idNumber } } } }';
       const inline = await ask(`{ persons(idNumbers: [${ids}]) { ${shape} } }`);
       const viaDefault = await ask(`query($ids: [ID!]! = [${ids}]) { persons(idNumbers: $ids) { ${shape} } }`);
-      expect(limitOf(inline)).toMatchObject({ limit: 'cost', actual: 111100 });
+      expect(limitOf(inline)).toMatchObject({ limit: 'cost', actual: 1111100 });
       expect(viaDefault.status).toBe(400);
-      expect(limitOf(viaDefault)).toMatchObject({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'cost', actual: 111100 });
+      expect(limitOf(viaDefault)).toMatchObject({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'cost', actual: 1111100 });
       // A provided value still wins over the default.
       const provided = await ask(`query($ids: [ID!]! = [${ids}]) { persons(idNumbers: $ids) { ${shape} } }`, { ids: [DEMO.husband] });
       expect(provided.errors).toBeUndefined();
