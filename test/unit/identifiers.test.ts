@@ -1,3 +1,4 @@
+import { maskBesideId } from '../../lib/mask';
 import { describeIdNumber, idNumberProblem, isValidIdNumber, makeIdNumber } from '../../lib/id-number';
 import { creditCheckChar, isValidCreditCode, makeCreditCode } from '../../lib/credit-code';
 import { ARCHIVAL_CODE, ArchivalNumbering } from '../../subgraphs/common/archival';
@@ -58,5 +59,16 @@ describe('archival codes (DA/T 13 档号)', () => {
     expect(n.next(2020, 'Y10').archival_code).toMatch(ARCHIVAL_CODE);
     expect('J019-ZY·HY·2019·Y-0001').toMatch(ARCHIVAL_CODE);
     expect('J019-ZY-HY-2019-Y-0001').not.toMatch(ARCHIVAL_CODE);
+  });
+});
+
+describe('masks beside a masked ID number (lib/mask.ts maskBesideId)', () => {
+  it('leave a birth year and a city, never the county', () => {
+    expect(maskBesideId.birthDate('1987-06-22')).toBe('1987-**-**');
+    expect(maskBesideId.address('湖南省常德市武陵区朗州路88号')).toBe('湖南省常德市****');
+    expect(maskBesideId.address('湖南省常德市武陵区****')).toBe('湖南省常德市****');
+    expect(maskBesideId.address('湖南省常德市津市市****')).toBe('湖南省常德市****'); // a county-level city
+    expect(maskBesideId.address('常德市武陵区')).toBe('常德市****');
+    expect(maskBesideId.regionCode('430702')).toBe('4307**');
   });
 });
