@@ -29,7 +29,7 @@ export const SENSITIVE_KINDS = Object.keys(mask) as SensitiveKind[];
  * person's other fields whenever that person's ID number is masked: a masked ID shows its first
  * 3 and last 4 characters, so a clear birth date and county beside it leave a single candidate.
  * With these, a birth year and a city remain: about 10 counties × 365 days ÷ 11 check values,
- * some 300 candidates.
+ * some 300 candidates (about 30 where another record, e.g. a property's location, names the county).
  */
 export const maskBesideId = {
   /** `1987-06-22` -> `1987-**-**` */
