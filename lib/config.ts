@@ -121,6 +121,10 @@ const baseSchema = z.object({
   CACHE_MAX_TTL_SECONDS: z.coerce.number().int().min(1).default(3600),
   /** Entries the in-memory cache (REDIS_URL unset) keeps before evicting the least recently used. @default 10000 */
   CACHE_MEMORY_MAX_ENTRIES: z.coerce.number().int().min(1).default(10000),
+  /** Bytes (estimated: keys, values and tags as UTF-16, plus a fixed overhead each) the in-memory cache holds before evicting the least recently used. @default 67108864 (64 MiB) */
+  CACHE_MEMORY_MAX_BYTES: z.coerce.number().int().min(65536).default(64 * 1024 * 1024),
+  /** Most tags (persons shown) a response may carry and still be cached; a larger answer is served uncached. @default 500 */
+  CACHE_MAX_TAGS: z.coerce.number().int().min(1).default(500),
   /** How long an automatic persisted query stays registered. @default 86400 */
   CACHE_APQ_TTL_SECONDS: z.coerce.number().int().min(1).default(86400),
   /** Persons generated when a store is seeded on first start. */

@@ -7,6 +7,7 @@ import { DEMO } from '../../subgraphs/common/population';
 import { clientToken, gql, internalHeaders, roleHeaders, entitiesQuery, personRefs, ARCHIVIST, INTERNAL_SECRET } from '../helpers';
 import { startFederation, type Federation } from '../federation';
 import { signInternalToken, signClientToken } from '../../lib/tokens';
+import { makeIdNumber } from '../../lib/id-number';
 
 const DOSSIER = `query Dossier($id: ID!) {
   person(idNumber: $id) {
@@ -72,6 +73,13 @@ describe('access control through the gateway', () => {
       expect(deniedPaths(res)).toEqual(
         ['maritalStatus', 'marriages', 'medicalInsurance', 'name', 'phone', 'realEstate', 'socialInsurance'].map((f) => `person.${f}`),
       );
+    });
+
+    it.each([['%20'], ['%0A%09'], ['%E2%80%8B'], ['%00']])('a percent-encoded blank purpose (%s) declares none: every record field is withheld', async (purpose) => {
+      const headers = { ...(await roleHeaders('archivist', { purpose: null })), 'x-access-purpose': purpose };
+      const res = await dossier(headers);
+      expect(res.data.person).toMatchObject({ idNumber: DEMO.husband, name: null, marriages: null, realEstate: null });
+      expect(deniedPaths(res)).toContain('person.name');
     });
 
     it('civil affairs: marriages only', async () => {
@@ -230,6 +238,61 @@ describe('access control through the gateway', () => {
       const res = await (await fetch(fed.url, { method: 'POST', headers: { 'content-type': 'application/json', ...clerk }, body: JSON.stringify({ query: doc, operationName: 'B', variables: { id: DEMO.wife } }) })).json();
       expect(res.errors).toBeUndefined();
       expect(res.data.person.marriages.at(-1).spouse.idNumber).toBe('430***********1239');
+    });
+
+    it('ID numbers count as supplied only where the executed operation used them as ID arguments', async () => {
+      const court = await roleHeaders('court');
+      // 5,979 checksum-valid guesses, the spouse's real ID among them, in arguments that never run.
+      const guesses = Array.from({ length: 5978 }, (_, i) => makeIdNumber('430702', `1987-06-${String((i % 28) + 1).padStart(2, '0')}`, i % 1000));
+      guesses.splice(2989, 0, DEMO.wife);
+      const spouseId = (res: Res) => (res.data as any).person.marriages.at(-1).spouse.idNumber;
+      // In a field @skip leaves out: it never runs.
+      const skipped = await gql(
+        fed.url,
+        'query($id: ID!, $g: [ID!]!) { person(idNumber: $id) { marriages { spouse { idNumber } } } x: persons(idNumbers: $g) @skip(if: true) { idNumber } }',
+        { id: DEMO.husband, g: guesses },
+        court,
+      );
+      expect(skipped.status).toBe(200);
+      expect(spouseId(skipped)).toBe('430***********2420');
+      // In a field authorization removes (the court may not read medical insurance), and in a String argument.
+      const removed = await gql(
+        fed.url,
+        'query($id: ID!, $w: ID!, $s: String!) { person(idNumber: $id) { marriages { spouse { idNumber } } } y: person(idNumber: $w) { medicalInsurance { personType } } propertyRight(unitNumber: $s) { unitNumber } }',
+        { id: DEMO.husband, w: DEMO.wife, s: DEMO.wife },
+        court,
+      );
+      expect(removed.data.y).toBeNull();
+      expect(spouseId(removed)).toBe('430***********2420');
+      // Asked about by an ID argument, it is the caller's own input and comes back as given.
+      const asked = await gql(fed.url, 'query($id: ID!, $w: ID!) { person(idNumber: $id) { marriages { spouse { idNumber } } } w: person(idNumber: $w) { idNumber } }', { id: DEMO.husband, w: DEMO.wife }, court);
+      expect(spouseId(asked)).toBe(DEMO.wife);
+    });
+
+    it('birth date and county are masked with the ID number they would rebuild it from', async () => {
+      const query = `query($id: ID!) { person(idNumber: $id) { birthDate sex address
+        marriages { spouse { idNumber birthDate sex address } }
+        other: marriages { spouse { birthDate } } } }`;
+      const res = await gql(fed.url, query, { id: DEMO.husband }, await roleHeaders('court'));
+      expect(res.errors).toBeUndefined();
+      const p = res.data.person;
+      // The person asked about: the caller knows the ID, so what it encodes is no secret.
+      expect(p.birthDate).toBe('1985-03-15');
+      expect(p.address).toMatch(/^湖南省常德市武陵区\*+$/);
+      const spouse = p.marriages.at(-1).spouse;
+      expect(spouse).toEqual({ idNumber: '430***********2420', birthDate: '1987-**-**', sex: 'FEMALE', address: '湖南省常德市****' });
+      // Without idNumber selected the gateway still knows whose birth date it is.
+      expect(p.other.at(-1).spouse).toEqual({ birthDate: '1987-**-**' });
+
+      const medical = await gql(fed.url, 'query($id: ID!) { person(idNumber: $id) { medicalInsurance { insuredRegion } marriages { spouse { medicalInsurance { insuredRegion insuredRegionName } } } } }', { id: DEMO.husband }, await roleHeaders('healthcare-security', { scopes: ['medical-insurance:read', 'marriage:read'] }));
+      expect(medical.data.person.medicalInsurance.insuredRegion).toMatch(/^4307\d\d$/);
+      expect(medical.data.person.marriages.at(-1).spouse.medicalInsurance).toEqual({ insuredRegion: '4307**', insuredRegionName: '常德市****' });
+
+      // pii:unmasked sees everything; a citizen sees their own record in clear.
+      const archivist = await gql(fed.url, query, { id: DEMO.husband }, await roleHeaders('archivist'));
+      expect(archivist.data.person.marriages.at(-1).spouse.birthDate).toBe('1987-06-22');
+      const own = await gql(fed.url, 'query($id: ID!) { person(idNumber: $id) { birthDate } }', { id: DEMO.husband }, await roleHeaders('citizen', { sub: DEMO.husband, caseNumber: null }));
+      expect(own.data.person.birthDate).toBe('1985-03-15');
     });
 
     it('a subgraph whose every field was removed is not called', async () => {

@@ -3,7 +3,7 @@
  * prefix of this run's own that is removed afterwards; fails (never skips) without Redis. A
  * request served from the cache is recognised by the subgraphs' SQL statement counts not moving.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -11,7 +11,9 @@ import path from 'node:path';
 import Redis from 'ioredis';
 import { sql } from 'kysely';
 import { DEMO } from '../../subgraphs/common/population';
-import { gql, MYSQL_URL, REDIS_URL, roleHeaders } from '../helpers';
+import { makeIdNumber } from '../../lib/id-number';
+import { gql, MYSQL_URL, REDIS_URL, roleHeaders, testDbUrl } from '../helpers';
+import { dropDatabase } from '../../lib/db';
 import { startFederation, startGateway, type Federation } from '../federation';
 import { cacheKeys, dropKeys, metric, sqlDelta } from './cache-helpers';
 
@@ -41,6 +43,14 @@ describe('response cache in Redis', () => {
     return { res, sql: sqlDelta(before, fed.statements()) };
   };
 
+  // Replicas write their audit records to throwaway PostgreSQL databases (embedded PGlite is slow to start).
+  const auditDbs: string[] = [];
+  const auditDb = async (name: string) => {
+    const url = testDbUrl('postgres', `audit_${name}`)!;
+    auditDbs.push(url);
+    return url;
+  };
+
   beforeAll(async () => {
     redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redis.connect(); // no Redis: the suite fails here
@@ -50,6 +60,7 @@ describe('response cache in Redis', () => {
   });
   afterAll(async () => {
     await fed?.stop();
+    for (const url of auditDbs) await dropDatabase(url);
     if (redis) await dropKeys(redis, PREFIX);
     redis?.disconnect();
   });
@@ -66,9 +77,62 @@ describe('response cache in Redis', () => {
     expect(await metric(fed.url, 'gateway_cache_requests_total{cache="response",result="hit"}')).toBeGreaterThanOrEqual(1);
   });
 
-  it('marks answers private with the TTL of the subgraphs\' cache hints', async () => {
-    const res = await fetch(fed.url, { method: 'POST', headers: { 'content-type': 'application/json', ...archivist }, body: JSON.stringify({ query: DOSSIER, variables: { id: DEMO.wife } }) });
-    expect(res.headers.get('cache-control')).toBe('max-age=600, private'); // Person/PropertyRight 600 s, the lowest hint selected
+  it('sends the same Cache-Control on a miss and on a hit: no-store, no remaining max-age to read', async () => {
+    const query = 'query($id: ID!) { person(idNumber: $id) { name maritalStatus } }'; // answered without errors, hinted 600 s
+    const post = () => fetch(fed.url, { method: 'POST', headers: { 'content-type': 'application/json', ...archivist }, body: JSON.stringify({ query, variables: { id: DEMO.wife } }) });
+    const miss = await post();
+    expect(miss.headers.get('cache-control')).toBe('no-store');
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a hit's remaining TTL would now be lower
+    const before = fed.statements();
+    const hit = await post();
+    expect(sqlDelta(before, fed.statements())).toBe(0);
+    expect(hit.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('refuses 10,000 IDs in a variable the operation does not declare, and writes no tag for them', async () => {
+    const tagsBefore = (await cacheKeys(redis, `${PREFIX}tag:*`)).length;
+    const ids = Array.from({ length: 10_000 }, (_, i) => makeIdNumber('430702', `${1900 + Math.floor(i / 1000)}-01-01`, i % 1000));
+    const res = await gql(fed.url, 'query($id: ID!) { person(idNumber: $id) { name } }', { id: DEMO.husband, junk: ids }, archivist);
+    expect(res.status).toBe(400);
+    expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', variableName: 'junk' });
+    expect(res.data ?? null).toBeNull();
+    expect((await cacheKeys(redis, `${PREFIX}tag:*`)).length).toBe(tagsBefore);
+  });
+
+  it('does not cache an answer showing more persons than CACHE_MAX_TAGS; a smaller one is cached', async () => {
+    const prefix = `${PREFIX}small:`;
+    const replica = await startGateway(fed, { ...CACHE_ENV, CACHE_KEY_PREFIX: prefix, CACHE_MAX_TAGS: '2', AUDIT_DB_URL: await auditDb('tags') });
+    try {
+      const ask = (query: string) => measured(() => gql(replica.url, query, { id: DEMO.husband }, archivist));
+      await ask(DOSSIER); // husband, wife, ex-wife, co-owners: more than 2
+      expect((await ask(DOSSIER)).sql).toBeGreaterThan(0);
+      expect(await cacheKeys(redis, `${prefix}r:*`)).toHaveLength(0);
+      const one = 'query($id: ID!) { person(idNumber: $id) { name } }';
+      await ask(one);
+      expect((await ask(one)).sql).toBe(0);
+      expect(await cacheKeys(redis, `${prefix}tag:*`)).toEqual([`${prefix}tag:Person:${DEMO.husband}`]);
+      expect(await metric(replica.url, 'gateway_cache_writes_total{outcome="too_many_tags"}')).toBeGreaterThanOrEqual(1);
+    } finally {
+      await replica.stop();
+    }
+  });
+
+  it('the in-memory cache keeps to its byte budget: a new answer evicts older ones long before the entry limit', async () => {
+    const replica = await startGateway(fed, { CACHE_MEMORY_MAX_BYTES: '100000', AUDIT_DB_URL: await auditDb('memory') }); // no REDIS_URL: in memory
+    try {
+      // Two answers of ~12,000 characters, their 100 subjects and 100 tags each (~60 KB counted): one fits 100 KB, two do not.
+      const ids = fed.population.persons.map((p) => p.idNumber);
+      const list = (from: number) => measured(() => gql(replica.url, 'query($ids: [ID!]!) { persons(idNumbers: $ids) { idNumber name phone address birthDate } }', { ids: ids.slice(from, from + 100) }, archivist));
+      const a = await list(0);
+      expect(a.res.errors).toBeUndefined();
+      expect(JSON.stringify(a.res.data).length).toBeGreaterThan(11_000);
+      expect((await list(0)).sql).toBe(0); // cached
+      await list(100); // stored, evicting the first
+      expect((await list(100)).sql).toBe(0);
+      expect((await list(0)).sql).toBeGreaterThan(0); // evicted by bytes, with 2 of 10,000 entries used
+    } finally {
+      await replica.stop();
+    }
   });
 
   it('never shares an entry between callers of different scopes; denials come back on a hit too', async () => {
@@ -130,7 +194,7 @@ describe('response cache in Redis', () => {
   });
 
   it('drops the entries of every gateway replica sharing the Redis', async () => {
-    const replica = await startGateway(fed, CACHE_ENV);
+    const replica = await startGateway(fed, { ...CACHE_ENV, AUDIT_DB_URL: await auditDb('replica') });
     try {
       await dossier(archivist);
       const viaReplica = await measured(() => gql(replica.url, DOSSIER, { id: DEMO.husband }, archivist));
@@ -159,9 +223,14 @@ describe('response cache in Redis', () => {
     writeFileSync(file, JSON.stringify([{ unitNumber: right.unitNumber, location }]));
     // The script opens the store as configured: point it at this federation's real-estate database.
     const { rows } = await sql<{ db: string }>`select database() as db`.execute(fed.subgraphs['real-estate'].store.db);
-    const run = spawnSync('npx', ['tsx', 'scripts/import.ts', '--dept', 'real-estate', '--file', file], {
-      encoding: 'utf8',
-      env: { ...process.env, LOG_LEVEL: 'silent', REDIS_URL, CACHE_KEY_PREFIX: PREFIX, REAL_ESTATE_DB_URL: `${MYSQL_URL}/${rows[0].db}` },
+    // Not spawnSync: a blocked event loop outlives the gateway's keep-alive timeout and the next request's socket is reset.
+    const run = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn('npx', ['tsx', 'scripts/import.ts', '--dept', 'real-estate', '--file', file], {
+        env: { ...process.env, LOG_LEVEL: 'silent', REDIS_URL, CACHE_KEY_PREFIX: PREFIX, REAL_ESTATE_DB_URL: `${MYSQL_URL}/${rows[0].db}` },
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.on('close', (status) => resolve({ status, stderr }));
     });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);

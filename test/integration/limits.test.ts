@@ -108,6 +108,19 @@ describe('gateway limits', () => {
       expect(one.errors).toBeUndefined();
     });
 
+    it('cost: a list given as a variable\'s default value costs what the same list inline costs', async () => {
+      const ids = fed.population.persons.slice(0, 100).map((p) => JSON.stringify(p.idNumber)).join(', ');
+      const shape = 'realEstate { owners { realEstate { owners { idNumber } } } }';
+      const inline = await ask(`{ persons(idNumbers: [${ids}]) { ${shape} } }`);
+      const viaDefault = await ask(`query($ids: [ID!]! = [${ids}]) { persons(idNumbers: $ids) { ${shape} } }`);
+      expect(limitOf(inline)).toMatchObject({ limit: 'cost', actual: 1111100 });
+      expect(viaDefault.status).toBe(400);
+      expect(limitOf(viaDefault)).toMatchObject({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'cost', actual: 1111100 });
+      // A provided value still wins over the default.
+      const provided = await ask(`query($ids: [ID!]! = [${ids}]) { persons(idNumbers: $ids) { ${shape} } }`, { ids: [DEMO.husband] });
+      expect(provided.errors).toBeUndefined();
+    });
+
     it('a fragment bomb (2^30 expansions in 600 tokens) is refused quickly', async () => {
       let fragments = 'fragment F0 on Person { idNumber }\n';
       for (let i = 1; i <= 30; i++) fragments += `fragment F${i} on Person { a: marriages { spouse { ...F${i - 1} } } b: marriages { spouse { ...F${i - 1} } } }\n`;

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { Cache } from '../../gateway/src/cache/cache';
 import { authorizationFingerprint, canonicalJson, noteEntityKeys, responseKey, responseTags } from '../../gateway/src/cache/key';
-import { MemoryStore } from '../../gateway/src/cache/memory-store';
+import { entryBytes, MemoryStore } from '../../gateway/src/cache/memory-store';
 import { cacheMetrics } from '../../gateway/src/cache/metrics';
 import { ResponseCache } from '../../gateway/src/cache/response-cache';
 import type { CacheStore } from '../../gateway/src/cache/store';
@@ -12,6 +12,7 @@ import type { GatewayContext } from '../../gateway/src/server';
 import { silentLogger } from '../helpers';
 
 const HUSBAND = '430702198503151239';
+const MIB = 1024 * 1024;
 const WIFE = '430702198706222420';
 const schema = buildSchema('type Query { person(idNumber: ID!): Person } type Mutation { fix(idNumber: ID!): Person } type Person { idNumber: ID! name: String }');
 
@@ -27,15 +28,15 @@ function request(ctx: GatewayContext, query: string, variables: Record<string, u
   return { rc: { context: ctx, document, operation: op, schema, queryHash: query, request: { variables }, overallCachePolicy: policy } as unknown as GatewayGraphQLRequestContext, maxAge, policy };
 }
 
-function setup(store: CacheStore = new MemoryStore(100), enabled = true) {
+function setup(store: CacheStore = new MemoryStore({ maxEntries: 100, maxBytes: MIB }), enabled = true, maxTags = 500) {
   const metrics = cacheMetrics(new Registry());
   const cache = new Cache({ store, logger: silentLogger, metrics, retryAfterMs: 0 });
-  return { cache, metrics, responses: new ResponseCache({ cache, metrics, enabled, maxTtlSeconds: 3600 }) };
+  return { cache, metrics, responses: new ResponseCache({ cache, metrics, enabled, maxTtlSeconds: 3600, maxTags }) };
 }
 
 describe('MemoryStore', () => {
   it('evicts the least recently used entry and expires entries', async () => {
-    const store = new MemoryStore(2);
+    const store = new MemoryStore({ maxEntries: 2, maxBytes: MIB });
     await store.set('a', '1', 60);
     await store.set('b', '2', 60);
     await store.get('a'); // a is now the most recently used
@@ -45,8 +46,30 @@ describe('MemoryStore', () => {
     expect(await store.get('d')).toBeUndefined();
   });
 
+  it('holds at most its byte budget, evicting the least recently used; an entry over the whole budget is not kept', async () => {
+    const value = 'x'.repeat(10_000); // ~20 KB each, as UTF-16
+    const key = (i: number) => `k${String(i).padStart(2, '0')}`;
+    const budget = 5 * entryBytes(key(0), value, ['Person:1']);
+    const store = new MemoryStore({ maxEntries: 1000, maxBytes: budget });
+    const { epoch } = await store.read(key(0));
+    for (let i = 0; i < 20; i++) {
+      expect(await store.write(key(i), value, 60, ['Person:1'], epoch)).toBe(true);
+      expect(store.size.bytes).toBeLessThanOrEqual(budget);
+    }
+    expect(store.size.entries).toBe(5);
+    expect(await store.get('k14')).toBeUndefined();
+    expect(await store.get('k19')).toBe(value);
+    // Tags count: an entry carrying thousands of them costs its share of the budget.
+    const tags = Array.from({ length: 10_000 }, (_, i) => `Person:${String(i).padStart(18, '0')}`);
+    await store.write('tagged', 'small', 60, tags, epoch);
+    expect(await store.get('tagged')).toBeUndefined();
+    expect(store.size.bytes).toBeLessThanOrEqual(budget);
+    expect(await store.invalidate(['Person:1'])).toBe(5);
+    expect(store.size).toEqual({ entries: 0, bytes: 0 });
+  });
+
   it('drops tagged entries on invalidation and refuses a write read before it (the race)', async () => {
-    const store = new MemoryStore(10);
+    const store = new MemoryStore({ maxEntries: 10, maxBytes: MIB });
     const { epoch } = await store.read('x');
     expect(await store.write('x', 'old', 60, ['Person:1'], epoch)).toBe(true);
     expect(await store.write('y', 'other', 60, ['Person:2'], epoch)).toBe(true);
@@ -70,19 +93,20 @@ describe('cache key', () => {
     expect(canonicalJson({ b: 1, a: { d: 2, c: [3] } })).toBe('{"a":{"c":[3],"d":2},"b":1}');
   });
 
-  it('tags subjects, entities fetched by key and ID numbers supplied', () => {
+  it('tags subjects, entities fetched by key and ID numbers the operation used as arguments, nothing else it was sent', () => {
     const ctx = context(['a']);
     ctx.subjects.add(HUSBAND);
     ctx.entityKeys = new Set();
     noteEntityKeys({ representations: [{ __typename: 'Person', idNumber: WIFE }, { __typename: 'X', a: '1', b: '2' }] }, ctx.entityKeys);
-    const document = parse('{ person(idNumber: "430703198608143020") { name } }');
-    expect(responseTags(document, { note: 'not an id' }, ctx).sort()).toEqual([`Person:${HUSBAND}`, 'Person:430703198608143020', `Person:${WIFE}`].sort());
+    const query = 'query($id: ID!, $d: ID = "430703198608143020") { person(idNumber: $id) { name } other: person(idNumber: $d) { name } }';
+    const tags = responseTags(request(ctx, query, { id: HUSBAND, unused: [WIFE, '430721199001010015'] }).rc, ctx);
+    expect(tags.sort()).toEqual([`Person:${HUSBAND}`, 'Person:430703198608143020', `Person:${WIFE}`].sort());
   });
 });
 
 describe('Cache failures', () => {
   const broken = (message = 'connection refused'): CacheStore => {
-    const store = new MemoryStore(10);
+    const store = new MemoryStore({ maxEntries: 10, maxBytes: MIB });
     const fail = async () => {
       throw new Error(message);
     };
@@ -110,7 +134,7 @@ describe('Cache failures', () => {
   });
 
   it('keeps a failed invalidation and serves uncached until it has been applied', async () => {
-    const store = new MemoryStore(10);
+    const store = new MemoryStore({ maxEntries: 10, maxBytes: MIB });
     const { cache } = setup(store);
     const { epoch } = (await cache.read('r'))!;
     await cache.write('r', 'old', 60, ['Person:1'], epoch);
@@ -167,8 +191,36 @@ describe('ResponseCache', () => {
     expect(calls).toBe(executions);
   });
 
+  it('stores no answer carrying more tags than maxTags', async () => {
+    const { responses, metrics } = setup(undefined, true, 2);
+    let calls = 0;
+    const exec = responses.wrap(async (rc) => {
+      calls++;
+      ['430702198503151239', '430702198706222420', '430703198608143020'].forEach((id) => (rc.context as any).subjects.add(id));
+      rc.overallCachePolicy.restrict({ maxAge: 60 });
+      return { data: { person: { name: 'x' } } };
+    });
+    await exec(request(context(['a']), query, { id: HUSBAND }).rc);
+    await exec(request(context(['a']), query, { id: HUSBAND }).rc);
+    expect(calls).toBe(2);
+    expect((await metrics.writes.get()).values.find((v) => v.labels.outcome === 'too_many_tags')?.value).toBe(2);
+  });
+
+  it('leaves every answer uncacheable for HTTP caches (no-store), hit or miss', async () => {
+    const { responses } = setup();
+    const exec = responses.wrap(async (rc) => {
+      rc.overallCachePolicy.restrict({ maxAge: 60 });
+      return { data: { person: { name: 'x' } } };
+    });
+    for (let i = 0; i < 2; i++) {
+      const { rc, policy } = request(context(['a']), query, { id: HUSBAND });
+      await exec(rc);
+      expect(policy.policyIfCacheable()).toBeNull();
+    }
+  });
+
   it('with caching off, still drops what a mutation changed (other replicas may cache)', async () => {
-    const store = new MemoryStore(10);
+    const store = new MemoryStore({ maxEntries: 10, maxBytes: MIB });
     const { epoch } = await store.read('r');
     await store.write('r', 'old', 60, [`Person:${HUSBAND}`], epoch);
     const { responses } = setup(store, false);

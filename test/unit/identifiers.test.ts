@@ -1,3 +1,4 @@
+import { maskBesideId } from '../../lib/mask';
 import { describeIdNumber, idNumberProblem, isValidIdNumber, makeIdNumber } from '../../lib/id-number';
 import { creditCheckChar, isValidCreditCode, makeCreditCode } from '../../lib/credit-code';
 import { ARCHIVAL_CODE, ArchivalNumbering, openStatusFor, retentionYears } from '../../subgraphs/common/archival';
@@ -68,5 +69,16 @@ describe('archival codes (DA/T 13 档号)', () => {
     expect(openStatusFor(2000, true, 2025)).toBe('DELAYED');
     expect(openStatusFor(2000, false, 2025)).toBe('OPEN');
     expect(new ArchivalNumbering('J027', 'BD').next(1999, 'PERMANENT').open_status).toBe('DELAYED');
+  });
+});
+
+describe('masks beside a masked ID number (lib/mask.ts maskBesideId)', () => {
+  it('leave a birth year and a city, never the county', () => {
+    expect(maskBesideId.birthDate('1987-06-22')).toBe('1987-**-**');
+    expect(maskBesideId.address('湖南省常德市武陵区朗州路88号')).toBe('湖南省常德市****');
+    expect(maskBesideId.address('湖南省常德市武陵区****')).toBe('湖南省常德市****');
+    expect(maskBesideId.address('湖南省常德市津市市****')).toBe('湖南省常德市****'); // a county-level city
+    expect(maskBesideId.address('常德市武陵区')).toBe('常德市****');
+    expect(maskBesideId.regionCode('430702')).toBe('4307**');
   });
 });

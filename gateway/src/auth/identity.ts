@@ -24,6 +24,8 @@ export interface Identity {
 }
 
 const MAX_HEADER_TEXT = 200;
+/** Nothing but whitespace, control and format (zero-width) characters: no value at all. */
+const BLANK = /^[\s\p{Cc}\p{Cf}\p{Z}]*$/u;
 
 function headerText(headers: IncomingHttpHeaders, name: string): string | undefined {
   const raw = headers[name];
@@ -34,7 +36,8 @@ function headerText(headers: IncomingHttpHeaders, name: string): string | undefi
   }
   // Headers arrive as latin1; clients send UTF-8 (Chinese purposes), percent-encoded or raw.
   const text = /%[0-9A-Fa-f]{2}/.test(value) ? safeDecode(value) : Buffer.from(value, 'latin1').toString('utf8');
-  return text;
+  // Judged after decoding: `%20`, `%0A%09` or a zero-width space declare no purpose.
+  return BLANK.test(text) ? undefined : text;
 }
 
 function safeDecode(value: string): string {

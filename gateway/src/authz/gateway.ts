@@ -8,7 +8,7 @@ import type { ApolloGateway } from '@apollo/gateway';
 import type { GatewayExecutor, GatewayInterface, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { GraphQLError, print, type DocumentNode } from 'graphql';
 import type { GatewayContext } from '../server';
-import { maskIdNumbers, suppliedStrings } from '../masking/id-numbers';
+import { maskIdNumbers, mentionsIdDerivedFields, suppliedArguments, withMaskingKeys } from '../masking/id-numbers';
 import { authorizeOperation, type Denial } from './authorize';
 import { deniedErrors, fillDenied } from './errors';
 import type { PolicyIndex } from './policies';
@@ -60,10 +60,14 @@ export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingG
     });
     ctx.denied = denied;
     if (denied.length > 0 && options.mode === 'reject') return { errors: deniedErrors(denied) };
+    const masking = !scopes.has('pii:unmasked');
+    // Masking what an ID encodes needs to know whose record each Person is: ask for the key too.
+    const authorized = denied.length === 0 ? rc.document : document;
+    const executed = masking && mentionsIdDerivedFields(rc.source) ? withMaskingKeys(authorized, rc.schema, rc.source) : authorized;
     const result = empty
       ? { data: {} }
-      : await inner(denied.length === 0 ? rc : { ...rc, document, queryHash: sha256(print(document)) });
-    if (!scopes.has('pii:unmasked')) maskIds(result.data, document, rc, ctx);
+      : await inner(executed === rc.document ? rc : { ...rc, document: executed, queryHash: sha256(print(executed)) });
+    if (masking) maskIds(result.data, executed, rc, ctx);
     if (denied.length === 0) return result;
     return { ...result, data: fillDenied(result.data ?? null, denied), errors: [...(result.errors ?? []), ...deniedErrors(denied)] };
   };
@@ -82,8 +86,8 @@ function unresolvedOperation(name: string | undefined): GraphQLError {
 }
 
 function maskIds(data: Record<string, unknown> | null | undefined, document: DocumentNode, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): void {
-  if (!data || (rc.source && !rc.source.includes('idNumber'))) return; // cheap exit: nothing to mask
-  const keep = suppliedStrings(document, rc.request.variables);
+  if (!data || (rc.source && !rc.source.includes('idNumber') && !mentionsIdDerivedFields(rc.source))) return; // cheap exit: nothing to mask
+  const keep = suppliedArguments(document, rc.schema, rc.request.operationName, rc.request.variables);
   keep.add(ctx.principal.sub);
   maskIdNumbers(data, document, rc.schema, keep, rc.request.operationName);
 }

@@ -20,7 +20,7 @@ export { personTag, type CacheStore } from './store';
 
 type CacheConfig = Pick<
   Config,
-  'REDIS_URL' | 'CACHE_ENABLED' | 'CACHE_KEY_PREFIX' | 'CACHE_COMMAND_TIMEOUT_MS' | 'CACHE_RETRY_AFTER_MS' | 'CACHE_MAX_TTL_SECONDS' | 'CACHE_MEMORY_MAX_ENTRIES' | 'CACHE_APQ_TTL_SECONDS'
+  'REDIS_URL' | 'CACHE_ENABLED' | 'CACHE_KEY_PREFIX' | 'CACHE_COMMAND_TIMEOUT_MS' | 'CACHE_RETRY_AFTER_MS' | 'CACHE_MAX_TTL_SECONDS' | 'CACHE_MEMORY_MAX_ENTRIES' | 'CACHE_MEMORY_MAX_BYTES' | 'CACHE_MAX_TAGS' | 'CACHE_APQ_TTL_SECONDS'
 >;
 
 /** How long startup waits for Redis before going on uncached (it keeps reconnecting). */
@@ -30,7 +30,7 @@ const CONNECT_WAIT_MS = 2000;
 export function openCacheStore(config: CacheConfig): CacheStore {
   return config.REDIS_URL
     ? new RedisStore({ url: config.REDIS_URL, prefix: config.CACHE_KEY_PREFIX, commandTimeoutMs: config.CACHE_COMMAND_TIMEOUT_MS })
-    : new MemoryStore(config.CACHE_MEMORY_MAX_ENTRIES);
+    : new MemoryStore({ maxEntries: config.CACHE_MEMORY_MAX_ENTRIES, maxBytes: config.CACHE_MEMORY_MAX_BYTES });
 }
 
 export interface GatewayCache {
@@ -47,7 +47,7 @@ export async function createGatewayCache(config: CacheConfig, logger: Logger, re
   await cache.connect(CONNECT_WAIT_MS);
   return {
     cache,
-    responses: new ResponseCache({ cache, metrics, enabled: config.CACHE_ENABLED, maxTtlSeconds: config.CACHE_MAX_TTL_SECONDS }),
+    responses: new ResponseCache({ cache, metrics, enabled: config.CACHE_ENABLED, maxTtlSeconds: config.CACHE_MAX_TTL_SECONDS, maxTags: config.CACHE_MAX_TAGS }),
     persistedQueries: persistedQueryCache(cache, metrics, config.CACHE_APQ_TTL_SECONDS),
   };
 }

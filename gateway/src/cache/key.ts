@@ -15,10 +15,10 @@
  * Tags: every person the response depends on, so a change to any of them drops the entry.
  */
 import { createHash } from 'node:crypto';
-import { printSchema, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { printSchema, type GraphQLSchema } from 'graphql';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { isValidIdNumber } from '../../../lib/id-number';
-import { suppliedStrings } from '../masking/id-numbers';
+import { suppliedArguments } from '../masking/id-numbers';
 import type { GatewayContext } from '../server';
 import { personTag } from './store';
 
@@ -60,14 +60,15 @@ export function responseKey(rc: GatewayGraphQLRequestContext, ctx: GatewayContex
 /**
  * The tags of a response: the subjects the subgraphs reported (persons whose records it shows),
  * the entities the plan fetched by key (`entityKeys`, e.g. a spouse whose medical insurance came
- * back null: enrolling them later must drop the entry) and the ID numbers the request supplied
- * (a `person(idNumber:)` the register did not know yet).
+ * back null: enrolling them later must drop the entry) and the ID numbers the operation used as
+ * arguments (a `person(idNumber:)` the register did not know yet). Strings the request carried
+ * but the operation never used tag nothing: every tag is a Redis set written with the entry.
  */
-export function responseTags(document: DocumentNode, variables: Record<string, unknown> | undefined, ctx: GatewayContext): string[] {
+export function responseTags(rc: GatewayGraphQLRequestContext, ctx: GatewayContext): string[] {
   const tags = new Set<string>();
   for (const id of ctx.subjects) tags.add(personTag(id));
   for (const key of ctx.entityKeys ?? []) tags.add(key);
-  for (const s of suppliedStrings(document, variables)) if (s.length === 18 && isValidIdNumber(s)) tags.add(personTag(s));
+  for (const s of suppliedArguments(rc.document, rc.schema, rc.request.operationName, rc.request.variables)) if (s.length === 18 && isValidIdNumber(s)) tags.add(personTag(s));
   return [...tags];
 }
 

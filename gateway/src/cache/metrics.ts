@@ -14,7 +14,7 @@ export function cacheMetrics(registry: Registry) {
     }),
     writes: new Counter({
       name: 'gateway_cache_writes_total',
-      help: 'Response cache writes after a miss by outcome: stored, uncacheable (errors, mutation, no max-age), raced (an invalidation happened during execution), failed.',
+      help: 'Response cache writes after a miss by outcome: stored, uncacheable (errors, mutation, no max-age), too_many_tags (the answer shows more persons than CACHE_MAX_TAGS), raced (an invalidation happened during execution), failed.',
       labelNames: ['outcome'] as const,
       registers,
     }),

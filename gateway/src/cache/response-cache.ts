@@ -9,7 +9,12 @@
  *   (`honorSubgraphCacheControlHeader`, on by default) folds every subgraph response into
  *   `overallCachePolicy`, the most restrictive wins, and a subgraph without a header counts as
  *   max-age 0. Nothing is cached without a positive max-age from every subgraph called.
- * - Only queries are cached, only without errors (other than UNAUTHORIZED_FIELD_OR_TYPE).
+ * - Only queries are cached, only without errors (other than UNAUTHORIZED_FIELD_OR_TYPE), and
+ *   only with at most `maxTags` tags: an answer showing more persons than that is served uncached
+ *   rather than write that many tag sets (one Redis script) per answer.
+ * - Every answer is sent `Cache-Control: no-store`, hit or miss: a hit's shorter remaining
+ *   max-age would tell a caller that someone else had just asked about the same person, and
+ *   no HTTP cache, private or shared, should keep personal records.
  * - A hit restores the audit facts of the request that filled the entry (`subjects`) and sets
  *   `cacheHit`, so the audit record of a hit says whose records were returned.
  * - A mutation drops, when it has run, every entry tagged with the persons it reports as
@@ -31,6 +36,8 @@ export interface ResponseCacheOptions {
   enabled: boolean;
   /** Upper bound on an entry's TTL, whatever the hints say. @default 3600 (CACHE_MAX_TTL_SECONDS) */
   maxTtlSeconds: number;
+  /** Most tags (persons shown) an answer may carry and still be stored. @default 500 (CACHE_MAX_TAGS) */
+  maxTags: number;
 }
 
 /** What a response entry holds. */
@@ -39,8 +46,6 @@ interface Entry {
   errors?: Array<{ message: string; path?: ReadonlyArray<string | number>; extensions?: Record<string, unknown> }>;
   /** Audit facts of the request that filled the entry. */
   subjects: string[];
-  /** Epoch milliseconds when the entry expires (for the Cache-Control max-age of a hit). */
-  expiresAt: number;
 }
 
 /** The only errors a cached response may carry: they depend on the key alone. */
@@ -53,12 +58,15 @@ export class ResponseCache {
   wrap(inner: GatewayExecutor): GatewayExecutor {
     return async (rc) => {
       const ctx = rc.context as unknown as GatewayContext;
-      // Answers depend on the caller's authorization: no shared HTTP cache may keep them.
-      rc.overallCachePolicy.restrict({ scope: 'PRIVATE' });
-      const kind = rc.operation.operation;
-      if (kind === 'mutation') return this.mutate(inner, rc, ctx);
-      if (kind !== 'query' || !this.options.enabled) return inner(rc);
-      return this.query(inner, rc, ctx);
+      try {
+        const kind = rc.operation.operation;
+        if (kind === 'mutation') return await this.mutate(inner, rc, ctx);
+        if (kind !== 'query' || !this.options.enabled) return await inner(rc);
+        return await this.query(inner, rc, ctx);
+      } finally {
+        // Once the entry's TTL is read: the client always gets `no-store` (see the module comment).
+        rc.overallCachePolicy.restrict({ maxAge: 0 });
+      }
     };
   }
 
@@ -83,14 +91,18 @@ export class ResponseCache {
       metrics.writes.inc({ outcome: 'uncacheable' });
       return result;
     }
+    const tags = responseTags(rc, ctx);
+    if (tags.length > this.options.maxTags) {
+      metrics.writes.inc({ outcome: 'too_many_tags' });
+      return result;
+    }
     // Serialized now: the authorizing wrapper masks the result in place once it is returned.
     const value = JSON.stringify({
       data: result.data,
       errors: result.errors?.map((e) => ({ message: e.message, path: e.path, extensions: e.extensions })),
       subjects: [...ctx.subjects],
-      expiresAt: Date.now() + ttl * 1000,
     } satisfies Entry);
-    const outcome = await cache.write(key, value, ttl, responseTags(rc.document, rc.request.variables, ctx), found.epoch);
+    const outcome = await cache.write(key, value, ttl, tags, found.epoch);
     metrics.writes.inc({ outcome });
     return result;
   }
@@ -98,13 +110,11 @@ export class ResponseCache {
   private restore(entry: Entry, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): GatewayExecutionResult {
     for (const s of entry.subjects) ctx.subjects.add(s);
     ctx.cacheHit = true;
-    rc.overallCachePolicy.restrict({ maxAge: Math.max(0, Math.floor((entry.expiresAt - Date.now()) / 1000)) });
     const errors = entry.errors?.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
     return errors?.length ? { data: entry.data, errors } : { data: entry.data };
   }
 
   private async mutate(inner: GatewayExecutor, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): Promise<GatewayExecutionResult> {
-    rc.overallCachePolicy.restrict({ maxAge: 0 });
     const result = await inner(rc);
     // Awaited, so a client that reads after the mutation returned never gets the old record.
     if (!(await this.options.cache.invalidate([...ctx.subjects].map(personTag)))) {
@@ -117,7 +127,7 @@ export class ResponseCache {
 function parseEntry(value: string): Entry | undefined {
   try {
     const entry = JSON.parse(value) as Entry;
-    return Array.isArray(entry.subjects) && typeof entry.expiresAt === 'number' ? entry : undefined;
+    return Array.isArray(entry.subjects) ? entry : undefined;
   } catch {
     return undefined; // a corrupt entry is a miss; the fresh answer overwrites it
   }

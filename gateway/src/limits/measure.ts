@@ -49,7 +49,7 @@ export interface Measurement {
 export interface MeasureOptions {
   /** Expected length of a list field without a size argument. */
   listSize: number;
-  /** The request's variables, for size arguments passed as variables. */
+  /** The request's variables, for size arguments passed as variables (the operation's defaults stand in for missing ones). */
   variables?: Record<string, unknown> | null;
 }
 
@@ -67,6 +67,8 @@ export function measureOperation(document: DocumentNode, operation: OperationDef
   const memo = new Map<string, Part>();
   const inProgress = new Set<string>();
   const variables = options.variables ?? {};
+  const defaults = new Map<string, ValueNode>();
+  for (const v of operation.variableDefinitions ?? []) if (v.defaultValue) defaults.set(v.variable.name.value, v.defaultValue);
 
   const rootType = schema.getRootType(operation.operation) ?? undefined;
   const top = walk(operation.selectionSet, rootType, undefined, false);
@@ -165,7 +167,14 @@ export function measureOperation(document: DocumentNode, operation: OperationDef
   }
 
   function valueOf(node: ValueNode): unknown {
-    if (node.kind === Kind.VARIABLE) return variables[node.name.value];
+    if (node.kind === Kind.VARIABLE) {
+      // As graphql-js coerces it: the provided value, else the operation's default for it. A list
+      // given as the default costs what the same list written inline costs.
+      const name = node.name.value;
+      if (Object.prototype.hasOwnProperty.call(variables, name)) return variables[name];
+      const fallback = defaults.get(name);
+      return fallback ? valueOf(fallback) : undefined;
+    }
     if (node.kind === Kind.INT) return Number(node.value);
     if (node.kind === Kind.LIST) return node.values;
     return undefined;

@@ -5,6 +5,8 @@
  * call, and for every request the audit plugin sees, documents from Apollo's document cache included.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { OperationDefinitionNode } from 'graphql';
+import { codedError, ErrorCode } from '../../../lib/errors';
 import { limitExceeded, type LimitName } from './errors';
 import { measureOperation, type Measurement } from './measure';
 
@@ -40,6 +42,7 @@ export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlug
       return {
         async didResolveOperation({ document, operation, schema, request }) {
           if (!operation) return; // no operation to run: Apollo Server reports that itself
+          refuseUndeclaredVariables(operation, request.variables);
           const measured = measureOperation(document, operation, schema, { listSize: limits.listSize, variables: request.variables });
           for (const [name, measure, limit] of CHECKS) {
             if (measured[measure] > limits[limit]) throw limitExceeded(name, limits[limit], measured[measure]);
@@ -48,4 +51,22 @@ export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlug
       };
     },
   };
+}
+
+/**
+ * Refuses (400 `BAD_USER_INPUT`, `extensions.variableName`) a variable the executed operation does
+ * not declare. graphql-js would ignore it, but the response-cache key, the audit record and
+ * anything else reading the request's variables would carry it: a free channel for megabytes of
+ * data beside a tiny query. (A declared variable is always used: graphql-js's NoUnusedVariables.)
+ */
+function refuseUndeclaredVariables(operation: OperationDefinitionNode, variables: Record<string, unknown> | undefined): void {
+  if (!variables) return;
+  const declared = new Set((operation.variableDefinitions ?? []).map((v) => v.variable.name.value));
+  const undeclared = Object.keys(variables).find((name) => !declared.has(name));
+  if (undeclared === undefined) return;
+  const operationName = operation.name ? `operation ${operation.name.value}` : 'the operation';
+  throw codedError(ErrorCode.BAD_USER_INPUT, `Variable "$${undeclared}" is not declared by ${operationName}. Send only the variables the operation declares.`, {
+    variableName: undeclared,
+    http: { status: 400 },
+  });
 }

@@ -2,71 +2,179 @@
  * Masks `Person.idNumber` values in the response for callers without `pii:unmasked`. The subgraphs
  * mask names, phones and addresses themselves, but an ID number is the key the gateway joins
  * subgraphs on, so it travels unmasked internally and is masked here, on the way out. ID numbers
- * the caller supplied (arguments, variables) are left as they are: the caller knows them already.
+ * the operation was given as arguments are left as they are: the caller knows them already.
+ * What the ID number encodes (birth date, county) is masked with it wherever it is masked.
  */
 import {
+  getDirectiveValues,
   getNamedType,
+  GraphQLIncludeDirective,
+  GraphQLSkipDirective,
+  getVariableValues,
   isInterfaceType,
   isObjectType,
   Kind,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
   type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLNamedType,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type SelectionNode,
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
-import { mask } from '../../../lib/mask';
+import { mask, maskBesideId } from '../../../lib/mask';
 
 /** Schema coordinates whose values are resident ID numbers. */
 export const ID_NUMBER_COORDINATES = new Set(['Person.idNumber']);
 
 type Json = Record<string, unknown>;
 
-/** Every string the request itself carried (literal arguments and variables). */
-export function suppliedStrings(document: DocumentNode, variables: Record<string, unknown> | undefined): Set<string> {
+/**
+ * The identifiers the executed operation was given: the values of its `ID` arguments, as literals
+ * or through the variables they reference (the operation's default when one was not provided),
+ * through the fragments the operation spreads. Only what reaches an executed `ID` argument
+ * counts, so strings sent beside the query (another variable, a `String` argument, a field that
+ * authorization removed or `@skip` leaves out) unmask no one. Give it the authorized document.
+ */
+export function suppliedArguments(
+  document: DocumentNode,
+  schema: GraphQLSchema,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | undefined,
+): Set<string> {
   const out = new Set<string>();
+  const { operation, fragments } = operationOf(document, operationName);
+  if (!operation) return out;
+  // As execution sees them: declared variables only, the operation's defaults filled in.
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
+  const values: Record<string, unknown> = ('coerced' in coerced && coerced.coerced) || {};
   const addValue = (v: unknown): void => {
     if (typeof v === 'string') out.add(v);
     else if (Array.isArray(v)) v.forEach(addValue);
-    else if (v && typeof v === 'object') Object.values(v).forEach(addValue);
   };
-  addValue(variables);
-  const addLiteral = (node: ValueNode): void => {
+  const addArgument = (node: ValueNode): void => {
     if (node.kind === Kind.STRING) out.add(node.value);
-    else if (node.kind === Kind.LIST) node.values.forEach(addLiteral);
-    else if (node.kind === Kind.OBJECT) node.fields.forEach((f) => addLiteral(f.value));
+    else if (node.kind === Kind.LIST) node.values.forEach(addArgument);
+    else if (node.kind === Kind.VARIABLE) addValue(values[node.name.value]);
   };
-  const visitSet = (set: SelectionSetNode | undefined): void => {
-    for (const sel of set?.selections ?? []) {
-      if (sel.kind === Kind.FIELD) sel.arguments?.forEach((a) => addLiteral(a.value));
-      if (sel.kind !== Kind.FRAGMENT_SPREAD) visitSet(sel.selectionSet);
+  const skipped = (sel: SelectionNode): boolean => {
+    try {
+      return getDirectiveValues(GraphQLSkipDirective, sel, values)?.if === true || getDirectiveValues(GraphQLIncludeDirective, sel, values)?.if === false;
+    } catch {
+      return false; // a directive argument execution cannot read: the request fails there anyway
     }
   };
-  for (const def of document.definitions) if ('selectionSet' in def) visitSet(def.selectionSet);
+  const seen = new Set<string>(); // each fragment once: a fragment bomb stays linear
+  const visitSet = (set: SelectionSetNode | undefined, type: GraphQLNamedType | null | undefined): void => {
+    for (const sel of set?.selections ?? []) {
+      // What @skip/@include leave out never runs: its arguments supply nothing.
+      if (skipped(sel)) continue;
+      if (sel.kind === Kind.FIELD) {
+        const field = isObjectType(type) || isInterfaceType(type) ? type.getFields()[sel.name.value] : undefined;
+        if (!field) continue;
+        for (const arg of sel.arguments ?? []) {
+          const def = field.args.find((a) => a.name === arg.name.value);
+          if (def && getNamedType(def.type).name === 'ID') addArgument(arg.value);
+        }
+        visitSet(sel.selectionSet, getNamedType(field.type));
+      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+        visitSet(sel.selectionSet, sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type);
+      } else if (!seen.has(sel.name.value)) {
+        seen.add(sel.name.value);
+        const fragment = fragments.get(sel.name.value);
+        if (fragment) visitSet(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value));
+      }
+    }
+  };
+  visitSet(operation.selectionSet, schema.getRootType(operation.operation));
   return out;
 }
 
-/**
- * Masks, in place, every ID-number value in `data` that is not in `keep`. Walks the executed
- * document with the schema's types, so aliases and fragments are followed.
- */
-export function maskIdNumbers(data: Json | null | undefined, document: DocumentNode, schema: GraphQLSchema, keep: Set<string>, operationName?: string | null): void {
-  if (!data) return;
+/** The operation `operationName` selects (the only one when unnamed) and the document's fragments. */
+function operationOf(document: DocumentNode, operationName: string | null | undefined): { operation?: OperationDefinitionNode; fragments: Map<string, FragmentDefinitionNode> } {
   const fragments = new Map<string, FragmentDefinitionNode>();
   let operation: OperationDefinitionNode | undefined;
   for (const def of document.definitions) {
     if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
     else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
   }
-  const walk = (value: unknown, set: SelectionSetNode, type: GraphQLNamedType | undefined): void => {
+  return { operation, fragments };
+}
+
+/**
+ * What a resident ID number encodes, served beside it: masked with the ID (lib/mask.ts
+ * `maskBesideId`), else birth date and county would rebuild the masked ID. `Person.sex` stays: it
+ * is the parity of the sequence, which the masked ID shows anyway. Fields of an object under a
+ * Person (its medical insurance) belong to that person.
+ */
+export const ID_DERIVED_FIELDS: Record<string, (value: string) => string> = {
+  'Person.birthDate': maskBesideId.birthDate,
+  'Person.address': maskBesideId.address,
+  'MedicalInsurance.insuredRegion': maskBesideId.regionCode,
+  'MedicalInsurance.insuredRegionName': maskBesideId.address,
+};
+const PERSON = 'Person';
+const DERIVED_NAMES = [...new Set(Object.keys(ID_DERIVED_FIELDS).map((c) => c.split('.')[1]))];
+
+/**
+ * The response key under which the gateway asks for every Person's ID number itself, so that it
+ * knows whose birth date it is masking even when the caller did not select `idNumber`; removed
+ * from the response by `maskIdNumbers`.
+ */
+export const MASKING_KEY = '_idNumberForMasking';
+
+/** Whether an operation's text may select a field of `ID_DERIVED_FIELDS` (then it needs `withMaskingKeys`). */
+export function mentionsIdDerivedFields(source: string | undefined): boolean {
+  return source === undefined || DERIVED_NAMES.some((name) => source.includes(name));
+}
+
+/**
+ * `document` with `_idNumberForMasking: idNumber` added to every selection set on Person. When the
+ * caller's text already uses that name the document is returned as it is, and every ID-derived
+ * field is masked (its person is unknown, so it is treated as masked).
+ */
+export function withMaskingKeys(document: DocumentNode, schema: GraphQLSchema, source: string | undefined): DocumentNode {
+  if (source?.includes(MASKING_KEY)) return document;
+  const typeInfo = new TypeInfo(schema);
+  const key: FieldNode = { kind: Kind.FIELD, alias: { kind: Kind.NAME, value: MASKING_KEY }, name: { kind: Kind.NAME, value: 'idNumber' } };
+  return visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      SelectionSet(node) {
+        if (typeInfo.getParentType()?.name !== PERSON) return undefined;
+        return { ...node, selections: [...node.selections, key] };
+      },
+    }),
+  );
+}
+
+/**
+ * Masks, in place, every ID-number value in `data` that is not in `keep`, and the ID-derived
+ * fields of every person whose ID number is masked (or unknown); removes `MASKING_KEY`. Walks the
+ * executed document with the schema's types, so aliases and fragments are followed.
+ */
+export function maskIdNumbers(data: Json | null | undefined, document: DocumentNode, schema: GraphQLSchema, keep: Set<string>, operationName?: string | null): void {
+  if (!data) return;
+  const { operation, fragments } = operationOf(document, operationName);
+  /** `masked`: whether the person the walked object belongs to has their ID number masked. */
+  const persons = new Set<Json>(); // MASKING_KEY is removed once every selection has read it
+  const walk = (value: unknown, set: SelectionSetNode, type: GraphQLNamedType | undefined, masked: boolean): void => {
     if (value === null || typeof value !== 'object' || !type) return;
     if (Array.isArray(value)) {
-      for (const item of value) walk(item, set, type);
+      for (const item of value) walk(item, set, type, masked);
       return;
     }
     const obj = value as Json;
+    if (type.name === PERSON) {
+      const id = obj[MASKING_KEY];
+      masked = typeof id !== 'string' || !keep.has(id);
+      persons.add(obj);
+    }
     for (const sel of set.selections) {
       if (sel.kind === Kind.FIELD) {
         if (!isObjectType(type) && !isInterfaceType(type)) continue;
@@ -74,17 +182,21 @@ export function maskIdNumbers(data: Json | null | undefined, document: DocumentN
         if (!field) continue;
         const key = sel.alias?.value ?? sel.name.value;
         const v = obj[key];
-        if (ID_NUMBER_COORDINATES.has(`${type.name}.${field.name}`)) {
-          if (typeof v === 'string' && !keep.has(v)) obj[key] = mask.idNumber(v);
-        } else if (sel.selectionSet) walk(v, sel.selectionSet, getNamedType(field.type));
+        const coordinate = `${type.name}.${field.name}`;
+        if (ID_NUMBER_COORDINATES.has(coordinate)) {
+          if (typeof v === 'string' && !keep.has(v) && key !== MASKING_KEY) obj[key] = mask.idNumber(v);
+        } else if (ID_DERIVED_FIELDS[coordinate]) {
+          if (typeof v === 'string' && masked) obj[key] = ID_DERIVED_FIELDS[coordinate](v);
+        } else if (sel.selectionSet) walk(v, sel.selectionSet, getNamedType(field.type), masked);
       } else {
         const frag = sel.kind === Kind.INLINE_FRAGMENT ? sel : fragments.get(sel.name.value);
         if (!frag) continue;
         const condition = frag.typeCondition ? schema.getType(frag.typeCondition.name.value) : type;
         if (frag.typeCondition && typeof obj.__typename === 'string' && isObjectType(condition) && obj.__typename !== condition.name) continue;
-        walk(obj, frag.selectionSet, condition ?? undefined);
+        walk(obj, frag.selectionSet, condition ?? undefined, masked);
       }
     }
   };
-  if (operation) walk(data, operation.selectionSet, schema.getRootType(operation.operation) ?? undefined);
+  if (operation) walk(data, operation.selectionSet, schema.getRootType(operation.operation) ?? undefined, true);
+  for (const person of persons) delete person[MASKING_KEY];
 }
