@@ -4,6 +4,7 @@
  * objects keep the deployment contract (README, "Running in production").
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { DEPARTMENTS, envPrefix, loadConfig } from '../../lib/config';
@@ -12,8 +13,6 @@ import { DEPARTMENTS, envPrefix, loadConfig } from '../../lib/config';
 type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [field: string]: any };
 
 const OVERLAYS = { development: { gateways: 1, subgraphs: 1 }, production: { gateways: 3, subgraphs: 2 } };
-/** Apollo's drainHttpServer waits this long for in-flight requests (its default; neither server sets one). */
-const APOLLO_DRAIN_SECONDS = 10;
 const KUBECTL_HINT =
   "kubectl is missing: run 'sudo bash scripts/test-services.sh' (installs Debian's kubernetes-client), or 'apt-get install -y kubernetes-client'";
 
@@ -30,6 +29,9 @@ function render(overlay: string): K8sObject[] {
 // kustomize wraps long base64 Secret data over lines, which the API server's (Go's) decoder skips
 // and the schema's "byte" format does not: unwrap it first.
 const VALIDATOR = `
+
+/** What the Secrets would hold: two distinct random secrets, as production requires. */
+const SECRETS = { JWT_SECRET: randomBytes(32).toString('base64'), INTERNAL_TOKEN_SECRET: randomBytes(32).toString('base64') };
 import { readFileSync } from 'node:fs';
 async function problemOf(o) {
   if (o.kind === 'Secret') for (const k of Object.keys(o.data ?? {})) o.data[k] = o.data[k].replace(/\\s+/g, '');
@@ -150,12 +152,13 @@ describe.each(Object.entries(OVERLAYS))('deploy/kubernetes/overlays/%s', (overla
       for (const c of podSpec(d).containers) {
         expect([d.metadata.name, c.readinessProbe.httpGet]).toEqual([d.metadata.name, { path: '/readyz', port: 'http' }]);
         expect([d.metadata.name, c.livenessProbe.httpGet]).toEqual([d.metadata.name, { path: '/healthz', port: 'http' }]);
-        // After the preStop pause, a request still running may take its subgraph calls and its
-        // audit write; Apollo's drain gives up on it after APOLLO_DRAIN_SECONDS.
+        // After the preStop pause the gateway serves on, not ready, for SHUTDOWN_DELAY_MS; then a
+        // request still running may take its subgraph calls and its audit write, and the drain
+        // gives up on it after SHUTDOWN_DRAIN_MS.
         const preStop = Number(c.lifecycle?.preStop?.exec?.command?.[1] ?? 0);
-        const config = loadConfig({ ...literalEnv(c), JWT_SECRET: 'x', INTERNAL_TOKEN_SECRET: 'x' });
+        const config = loadConfig({ ...literalEnv(c), ...SECRETS });
         const longestRequest = (config.SUBGRAPH_TIMEOUT_MS + config.AUDIT_WRITE_TIMEOUT_MS) / 1000;
-        const drain = preStop + Math.max(APOLLO_DRAIN_SECONDS, longestRequest);
+        const drain = preStop + config.SHUTDOWN_DELAY_MS / 1000 + Math.max(config.SHUTDOWN_DRAIN_MS / 1000, longestRequest);
         expect([d.metadata.name, podSpec(d).terminationGracePeriodSeconds > drain]).toEqual([d.metadata.name, true]);
       }
     }
@@ -207,7 +210,7 @@ describe.each(Object.entries(OVERLAYS))('deploy/kubernetes/overlays/%s', (overla
     for (const c of containers()) {
       const names = [...Object.keys(literalEnv(c)), ...c.env.map((e: any) => e.name)];
       expect(names.filter((n) => !known.has(n))).toEqual([]);
-      expect(() => loadConfig({ ...literalEnv(c), JWT_SECRET: 'x', INTERNAL_TOKEN_SECRET: 'x' })).not.toThrow();
+      expect(() => loadConfig({ ...literalEnv(c), ...SECRETS })).not.toThrow();
     }
     const gateway = podSpec(one('Deployment', 'gateway')).containers[0];
     expect(literalEnv(gateway)).toMatchObject({ HOST: '0.0.0.0', NODE_ENV: overlay });
