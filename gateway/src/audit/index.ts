@@ -39,6 +39,8 @@ export interface Audit {
   mount(app: express.Express, options: AuditMountOptions): Promise<void>;
   /** For /readyz: whether the audit store answers now. */
   reachable(): Promise<boolean>;
+  /** The audit store (opened lazily), which also holds the cache's durable invalidation log. */
+  store: LazyAuditStore;
   /** Writes what is queued, signs the tail, stops the auditors' API, closes the store. */
   close(): Promise<void>;
 }
@@ -88,6 +90,7 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
       );
     },
     reachable: () => store.reachable(),
+    store,
     async close() {
       await api?.stop();
       await writer.close();

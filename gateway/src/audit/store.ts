@@ -5,6 +5,7 @@
  */
 import { sql, type ColumnType, type Kysely, type Migration } from 'kysely';
 import { dialectOf, openStore, type Store } from '../../../lib/db';
+import { invalidationLogMigration, type InvalidationLogDB } from '../cache/invalidation-log';
 
 /** Times go in as ISO strings and come back as `Date`s (pg and PGlite parse timestamptz). */
 type Timestamp = ColumnType<Date, string, never>;
@@ -41,7 +42,7 @@ export interface AuditCheckpointRow {
   signature: string;
 }
 
-export interface AuditDB {
+export interface AuditDB extends InvalidationLogDB {
   audit_record: AuditRecordRow;
   audit_checkpoint: AuditCheckpointRow;
 }
@@ -97,7 +98,8 @@ const init: Migration = {
   },
 };
 
-export const auditMigrations: Record<string, Migration> = { '001_audit': init };
+// The cache's durable invalidation log lives here because every replica shares this database.
+export const auditMigrations: Record<string, Migration> = { '001_audit': init, '002_cache_invalidation': invalidationLogMigration };
 
 /** Opens and migrates the audit store; a MySQL URL is refused (the chain needs PostgreSQL's advisory locks). */
 export async function openAuditStore(url: string | undefined, dataDir: string): Promise<AuditStore> {
