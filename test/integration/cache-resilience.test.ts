@@ -76,7 +76,9 @@ describe('cache resilience (a Redis of its own on port 6390)', () => {
     // A wide skip window makes "an invalidation never reached Redis" deterministic below.
     fed = await startFederation();
     const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) });
-    gateway = await startGateway(fed, { REDIS_URL: `redis://127.0.0.1:${PORT}`, CACHE_KEY_PREFIX: 'af-test:', CACHE_RETRY_AFTER_MS: '1500' }, { logger });
+    // The federation's audit database holds the durable invalidation log, as in production.
+    const env = { REDIS_URL: `redis://127.0.0.1:${PORT}`, CACHE_KEY_PREFIX: 'af-test:', CACHE_RETRY_AFTER_MS: '1500', AUDIT_DB_URL: fed.auditDbUrl! };
+    gateway = await startGateway(fed, env, { logger });
     archivist = await roleHeaders('archivist');
   });
   afterAll(async () => {

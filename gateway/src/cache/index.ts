@@ -56,7 +56,8 @@ export async function createGatewayCache(config: CacheConfig, logger: Logger, re
       ? new InvalidationLog({ db: invalidationDb, logger, retentionSeconds: config.CACHE_MAX_TTL_SECONDS + LOG_RETENTION_MARGIN_SECONDS })
       : undefined;
   const cache = new Cache({ store, logger, metrics, retryAfterMs: config.CACHE_RETRY_AFTER_MS, log });
-  await Promise.all([cache.connect(CONNECT_WAIT_MS), log?.start(CONNECT_WAIT_MS)]);
+  await cache.connect(CONNECT_WAIT_MS);
+  await log?.start(CONNECT_WAIT_MS);
   return {
     cache,
     responses: new ResponseCache({ cache, metrics, enabled: config.CACHE_ENABLED, maxTtlSeconds: config.CACHE_MAX_TTL_SECONDS }),

@@ -68,8 +68,9 @@ export class InvalidationLog {
   private cursor: number | undefined;
   /** When the last successful refresh started. */
   private refreshedAt = 0;
-  /** A refresh must start after this before the copy counts as current again. */
-  private requiredAfter = 0;
+  /** Bumped by requireRefresh; the copy is current only when a refresh started since succeeded. */
+  private generation = 0;
+  private refreshedGeneration = -1;
   /** This replica's invalidations that could not be written yet. */
   private readonly unwritten = new Set<string>();
   private refreshing?: Promise<void>;
@@ -83,15 +84,20 @@ export class InvalidationLog {
     this.timer.unref();
   }
 
-  /** Loads the log (at most `timeoutMs`); a failure is logged and retried by the poll. */
+  /** Loads the log (waits at most `timeoutMs`); a failure is logged and retried by the poll. */
   async start(timeoutMs: number): Promise<void> {
-    await Promise.race([this.refresh(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    const deadline = Date.now() + timeoutMs;
+    // A refresh required meanwhile (the cache store connecting) is waited for too.
+    while (!this.current && Date.now() < deadline) {
+      await Promise.race([this.refresh(), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+      if (!this.current) await new Promise((r) => setTimeout(r, 50).unref());
+    }
   }
 
   /** Whether cached entries may be trusted now (see the module comment). */
   get current(): boolean {
     const age = Date.now() - this.refreshedAt;
-    return this.cursor !== undefined && this.unwritten.size === 0 && this.refreshedAt > this.requiredAfter && age < STALE_AFTER_POLLS * this.pollMs;
+    return this.cursor !== undefined && this.unwritten.size === 0 && this.refreshedGeneration === this.generation && age < STALE_AFTER_POLLS * this.pollMs;
   }
 
   /** The position an answer computed from now on is stamped with. */
@@ -106,8 +112,8 @@ export class InvalidationLog {
 
   /** After the cache store comes back: trust no entry until the log has been read again. */
   requireRefresh(): void {
-    this.requiredAfter = Date.now();
-    void this.refresh();
+    this.generation++;
+    void this.refresh(true);
   }
 
   /** Appends `tags` durably; false when the database is unreachable (kept, retried by the poll; the cache is bypassed meanwhile). */
@@ -142,15 +148,21 @@ export class InvalidationLog {
     }
   }
 
-  private refresh(): Promise<void> {
-    this.refreshing ??= this.poll().finally(() => {
-      this.refreshing = undefined;
-    });
-    return this.refreshing;
+  /** Polls once; joins a poll in flight unless `again` (then polls once more after it). */
+  private refresh(again = false): Promise<void> {
+    if (this.refreshing && !again) return this.refreshing;
+    const run: Promise<void> = (this.refreshing ?? Promise.resolve())
+      .then(() => this.poll())
+      .finally(() => {
+        if (this.refreshing === run) this.refreshing = undefined;
+      });
+    this.refreshing = run;
+    return run;
   }
 
   private async poll(): Promise<void> {
     const started = Date.now();
+    const generation = this.generation;
     try {
       await this.writeUnwritten();
       const db = await this.db();
@@ -171,6 +183,7 @@ export class InvalidationLog {
       this.cursor = cursor;
       this.forgetOld(started);
       this.refreshedAt = started;
+      this.refreshedGeneration = generation;
       if (this.unreadable) this.options.logger.info('cache invalidation log readable again');
       this.unreadable = false;
     } catch (err) {
