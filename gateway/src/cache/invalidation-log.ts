@@ -119,15 +119,13 @@ export class InvalidationLog {
   /** Appends `tags` durably; false when the database is unreachable (kept, retried by the poll; the cache is bypassed meanwhile). */
   async append(tags: string[]): Promise<boolean> {
     tags.forEach((t) => this.unwritten.add(t));
-    return this.writeUnwritten();
+    const written = await this.writeUnwritten();
+    if (!written) this.options.logger.error({ tags: tags.length }, 'cache invalidation not yet logged: the audit database is unreachable; this gateway serves uncached until it is');
+    return written;
   }
 
   close(): void {
     clearInterval(this.timer);
-  }
-
-  private async db(): Promise<Kysely<InvalidationLogDB>> {
-    return this.options.db();
   }
 
   private async writeUnwritten(): Promise<boolean> {
@@ -142,9 +140,8 @@ export class InvalidationLog {
         this.learn(tag, seq, now);
       }
       return true;
-    } catch (err) {
-      this.options.logger.error({ err, tags: tags.length }, 'cache invalidation not yet logged: the audit database is unreachable; this gateway serves uncached until it is');
-      return false;
+    } catch {
+      return false; // append() reports it; the poll retries
     }
   }
 
@@ -165,7 +162,7 @@ export class InvalidationLog {
     const generation = this.generation;
     try {
       await this.writeUnwritten();
-      const db = await this.db();
+      const db: Kysely<InvalidationLogDB> = await this.options.db();
       let cursor = this.cursor;
       let query = db.selectFrom('cache_invalidation').select(['seq', 'tag']).orderBy('seq');
       if (cursor === undefined) {
