@@ -8,7 +8,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
@@ -16,19 +15,11 @@ import { sql } from 'kysely';
 import { DEMO } from '../../subgraphs/common/population';
 import { gql, PG_URL, roleHeaders } from '../helpers';
 import { startFederation, startGateway, type Federation } from '../federation';
-import { cacheKeys, sqlDelta } from './cache-helpers';
+import { cacheKeys, freePort, sqlDelta } from './cache-helpers';
 
 const PREFIX = 'af-durable:';
 // Two queries showing the name, so replica B and a replica started later each meet a stale entry.
 const QUERIES = ['query($id: ID!) { person(idNumber: $id) { name } }', 'query($id: ID!) { person(idNumber: $id) { name sex } }'];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Retries `check` every 100 ms until it holds; fails after `timeoutMs`. */
 async function eventually(check: () => Promise<boolean>, timeoutMs = 15000): Promise<void> {

@@ -1,5 +1,15 @@
-/** Plumbing shared by the cache tests: Redis key housekeeping, /metrics samples, SQL counts. */
+/** Plumbing shared by the cache tests: Redis key housekeeping, /metrics samples, SQL counts, free ports. */
+import net from 'node:net';
 import type Redis from 'ioredis';
+
+/** A TCP port free right now on 127.0.0.1 (for a private redis-server). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /** Every key matching `pattern` (SCAN, so a busy shared Redis is not blocked). */
 export async function cacheKeys(redis: Redis, pattern: string): Promise<string[]> {

@@ -1,7 +1,8 @@
 /**
  * The cache never turns a Redis problem into a client error. The gateway uses a Redis server
- * this test starts itself on port 6390 (never the shared one on 6379) and then kills, restarts
- * and freezes (SIGSTOP: a Redis that accepts connections but does not answer).
+ * this test starts itself on a free port (never the shared one on 6379, nor a fixed port another
+ * checkout's run may hold) and then kills, restarts and freezes (SIGSTOP: a Redis that accepts
+ * connections but does not answer).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import Redis from 'ioredis';
@@ -9,9 +10,9 @@ import pino from 'pino';
 import { DEMO } from '../../subgraphs/common/population';
 import { gql, roleHeaders } from '../helpers';
 import { startFederation, startGateway, type Federation } from '../federation';
-import { metric, sqlDelta } from './cache-helpers';
+import { freePort, metric, sqlDelta } from './cache-helpers';
 
-const PORT = 6390;
+let PORT = 0; // chosen in beforeAll
 
 /** Starts a throwaway, non-persistent redis-server and waits until it answers PING. */
 async function startRedis(): Promise<ChildProcess> {
@@ -53,7 +54,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 10000): Pro
 
 const QUERY = 'query($id: ID!) { person(idNumber: $id) { name marriages { id office } } }';
 
-describe('cache resilience (a Redis of its own on port 6390)', () => {
+describe('cache resilience (a Redis of its own)', () => {
   let redis: ChildProcess | undefined;
   let fed: Federation;
   let gateway: { url: string; stop(): Promise<void> };
@@ -72,6 +73,7 @@ describe('cache resilience (a Redis of its own on port 6390)', () => {
   };
 
   beforeAll(async () => {
+    PORT = await freePort();
     redis = await startRedis();
     // A wide skip window makes "an invalidation never reached Redis" deterministic below.
     fed = await startFederation();

@@ -57,8 +57,12 @@ export interface InvalidationLogOptions {
   pollMs?: number;
 }
 
-/** The in-memory copy may be this much older than now before the cache is bypassed (a few missed polls). */
-const STALE_AFTER_POLLS = 4;
+/**
+ * The in-memory copy may be this old (since its last good poll started) before the cache is
+ * bypassed. Generous: a poll fails only when the audit database does, and then the audit log
+ * refuses every answer anyway; a busy event loop must not make the cache flap.
+ */
+const STALE_AFTER_MS = 10_000;
 
 /** A replica's view of the invalidation log (see the module comment). */
 export class InvalidationLog {
@@ -97,7 +101,7 @@ export class InvalidationLog {
   /** Whether cached entries may be trusted now (see the module comment). */
   get current(): boolean {
     const age = Date.now() - this.refreshedAt;
-    return this.cursor !== undefined && this.unwritten.size === 0 && this.refreshedGeneration === this.generation && age < STALE_AFTER_POLLS * this.pollMs;
+    return this.cursor !== undefined && this.unwritten.size === 0 && this.refreshedGeneration === this.generation && age < STALE_AFTER_MS;
   }
 
   /** The position an answer computed from now on is stamped with. */
