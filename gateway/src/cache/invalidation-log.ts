@@ -124,6 +124,9 @@ export class InvalidationLog {
   async append(tags: string[]): Promise<boolean> {
     tags.forEach((t) => this.unwritten.add(t));
     const written = await this.writeUnwritten();
+    // Read up to (and past) our own position now: answers computed from here on are stamped after
+    // it, instead of looking older than the correction until the next poll.
+    if (written) await this.refresh(true);
     if (!written) this.options.logger.error({ tags: tags.length }, 'cache invalidation not yet logged: the audit database is unreachable; this gateway serves uncached until it is');
     return written;
   }
