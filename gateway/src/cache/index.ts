@@ -25,8 +25,10 @@ type CacheConfig = Pick<
   'REDIS_URL' | 'CACHE_ENABLED' | 'CACHE_KEY_PREFIX' | 'CACHE_COMMAND_TIMEOUT_MS' | 'CACHE_RETRY_AFTER_MS' | 'CACHE_MAX_TTL_SECONDS' | 'CACHE_MEMORY_MAX_ENTRIES' | 'CACHE_APQ_TTL_SECONDS'
 >;
 
-/** How long startup waits for Redis, and for the invalidation log, before going on uncached (both keep trying). */
+/** How long startup waits for Redis before going on uncached (it keeps reconnecting). */
 const CONNECT_WAIT_MS = 2000;
+/** How long startup waits for the invalidation log to load while its database is slow to open (an unreachable one is not waited for). */
+const LOG_START_WAIT_MS = 10_000;
 /** Invalidations are remembered this much longer than the longest entry TTL (an entry is written up to a subgraph timeout after its read). */
 const LOG_RETENTION_MARGIN_SECONDS = 300;
 
@@ -57,7 +59,7 @@ export async function createGatewayCache(config: CacheConfig, logger: Logger, re
       : undefined;
   const cache = new Cache({ store, logger, metrics, retryAfterMs: config.CACHE_RETRY_AFTER_MS, log });
   await cache.connect(CONNECT_WAIT_MS);
-  await log?.start(CONNECT_WAIT_MS);
+  await log?.start(LOG_START_WAIT_MS);
   return {
     cache,
     responses: new ResponseCache({ cache, metrics, enabled: config.CACHE_ENABLED, maxTtlSeconds: config.CACHE_MAX_TTL_SECONDS }),

@@ -88,11 +88,14 @@ export class InvalidationLog {
     this.timer.unref();
   }
 
-  /** Loads the log (waits at most `timeoutMs`); a failure is logged and retried by the poll. */
+  /**
+   * Loads the log, waiting at most `timeoutMs` for a slow start (the audit store opening and
+   * migrating); an unreachable database is logged at once and retried by the poll.
+   */
   async start(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     // A refresh required meanwhile (the cache store connecting) is waited for too.
-    while (!this.current && Date.now() < deadline) {
+    while (!this.current && !this.unreadable && Date.now() < deadline) {
       await Promise.race([this.refresh(), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
       if (!this.current) await new Promise((r) => setTimeout(r, 50).unref());
     }
