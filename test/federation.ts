@@ -33,6 +33,8 @@ export interface Federation {
   url: string;
   subgraphs: Record<Department, TestSubgraph<any>>;
   population: Population;
+  /** The gateway's audit database (a throwaway PostgreSQL one; undefined when embedded). */
+  auditDbUrl: string | undefined;
   /** SQL statements executed so far, per department. */
   statements(): Record<Department, number>;
   stop(): Promise<void>;
@@ -69,6 +71,7 @@ export async function startFederation(options: FederationOptions | Record<Depart
     url: running.url,
     subgraphs,
     population,
+    auditDbUrl: config.AUDIT_DB_URL,
     statements: () => Object.fromEntries(DEPARTMENTS.map((n) => [n, subgraphs[n].store.statements])) as Record<Department, number>,
     async stop() {
       await running.stop();

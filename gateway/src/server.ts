@@ -76,7 +76,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const supergraphSdl = options.supergraphSdl ?? readFileSync(config.SUPERGRAPH_PATH, 'utf8');
   const production = config.NODE_ENV === 'production';
   const metrics = createMetricsRegistry();
-  const cache = await createGatewayCache(config, logger, metrics);
+  // Holds every response until its audit record is committed (fail closed: 503 AUDIT_UNAVAILABLE).
+  // Its database also holds the cache's durable invalidation log.
+  const audit = createAudit({ config, logger });
+  const cache = await createGatewayCache(config, logger, metrics, async () => (await audit.store.get()).db);
   const observed = requestMetrics(metrics);
   const limits = limitsFromConfig(config);
 
@@ -107,10 +110,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_DRAIN_MS }),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
   ];
-  plugins.push(authenticationPlugin, operationLimitsPlugin(limits.operation), accessLogPlugin);
-  // Holds every response until its audit record is committed (fail closed: 503 AUDIT_UNAVAILABLE).
-  const audit = createAudit({ config, logger });
-  plugins.push(audit.plugin);
+  plugins.push(authenticationPlugin, operationLimitsPlugin(limits.operation), accessLogPlugin, audit.plugin);
   const apollo = new ApolloServer<GatewayContext>({
     gateway: authorizingGateway(gateway, { policies, mode: config.AUTHZ_MODE, responseCache: cache.responses }),
     plugins,

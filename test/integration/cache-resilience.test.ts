@@ -1,7 +1,8 @@
 /**
  * The cache never turns a Redis problem into a client error. The gateway uses a Redis server
- * this test starts itself on a free port (never the shared one on 6379) and then kills, restarts
- * and freezes (SIGSTOP: a Redis that accepts connections but does not answer).
+ * this test starts itself on a free port (never the shared one on 6379, nor a fixed port another
+ * checkout's run may hold) and then kills, restarts and freezes (SIGSTOP: a Redis that accepts
+ * connections but does not answer).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import Redis from 'ioredis';
@@ -11,11 +12,10 @@ import { freePort, gql, roleHeaders } from '../helpers';
 import { startFederation, startGateway, type Federation } from '../federation';
 import { metric, sqlDelta } from './cache-helpers';
 
-let PORT = 0;
+let PORT = 0; // chosen in beforeAll
 
 /** Starts a throwaway, non-persistent redis-server and waits until it answers PING. */
 async function startRedis(): Promise<ChildProcess> {
-  PORT ||= await freePort();
   const child = spawn('redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const failed = new Promise<never>((_, reject) => child.once('error', reject));
   await Promise.race([failed, eventually(() => pings(), 5000)]);
@@ -73,11 +73,14 @@ describe('cache resilience (a Redis of its own)', () => {
   };
 
   beforeAll(async () => {
+    PORT = await freePort();
     redis = await startRedis();
     // A wide skip window makes "an invalidation never reached Redis" deterministic below.
     fed = await startFederation();
     const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) });
-    gateway = await startGateway(fed, { REDIS_URL: `redis://127.0.0.1:${PORT}`, CACHE_KEY_PREFIX: 'af-test:', CACHE_RETRY_AFTER_MS: '1500' }, { logger });
+    // The federation's audit database holds the durable invalidation log, as in production.
+    const env = { REDIS_URL: `redis://127.0.0.1:${PORT}`, CACHE_KEY_PREFIX: 'af-test:', CACHE_RETRY_AFTER_MS: '1500', AUDIT_DB_URL: fed.auditDbUrl! };
+    gateway = await startGateway(fed, env, { logger });
     archivist = await roleHeaders('archivist');
   });
   afterAll(async () => {

@@ -30,6 +30,19 @@ const DOSSIER = `query Dossier($id: ID!) {
   }
 }`;
 
+/** Runs a script with tsx; resolves with its exit status and output. */
+function runScript(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['tsx', ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 describe('response cache in Redis', () => {
   let fed: Federation;
   let redis: Redis;
@@ -194,7 +207,8 @@ describe('response cache in Redis', () => {
   });
 
   it('drops the entries of every gateway replica sharing the Redis', async () => {
-    const replica = await startGateway(fed, { ...CACHE_ENV, AUDIT_DB_URL: await auditDb('replica') });
+    // Replicas sharing a Redis share the audit database too: it holds the durable invalidation log.
+    const replica = await startGateway(fed, { ...CACHE_ENV, AUDIT_DB_URL: fed.auditDbUrl! });
     try {
       await dossier(archivist);
       const viaReplica = await measured(() => gql(replica.url, DOSSIER, { id: DEMO.husband }, archivist));
@@ -223,14 +237,15 @@ describe('response cache in Redis', () => {
     writeFileSync(file, JSON.stringify([{ unitNumber: right.unitNumber, location }]));
     // The script opens the store as configured: point it at this federation's real-estate database.
     const { rows } = await sql<{ db: string }>`select database() as db`.execute(fed.subgraphs['real-estate'].store.db);
-    // Not spawnSync: a blocked event loop outlives the gateway's keep-alive timeout and the next request's socket is reset.
-    const run = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
-      const child = spawn('npx', ['tsx', 'scripts/import.ts', '--dept', 'real-estate', '--file', file], {
-        env: { ...process.env, LOG_LEVEL: 'silent', REDIS_URL, CACHE_KEY_PREFIX: PREFIX, REAL_ESTATE_DB_URL: `${MYSQL_URL}/${rows[0].db}` },
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.on('close', (status) => resolve({ status, stderr }));
+    // Asynchronously: the gateway runs in this process and must keep serving (a blocked event loop
+    // lets its keep-alive sockets time out under the next request).
+    const run = await runScript(['scripts/import.ts', '--dept', 'real-estate', '--file', file], {
+      ...process.env,
+      LOG_LEVEL: 'silent',
+      REDIS_URL,
+      CACHE_KEY_PREFIX: PREFIX,
+      AUDIT_DB_URL: fed.auditDbUrl,
+      REAL_ESTATE_DB_URL: `${MYSQL_URL}/${rows[0].db}`,
     });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);

@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Redis from 'ioredis';
@@ -13,15 +12,7 @@ import { loadConfig } from '../../lib/config';
 import { createGateway } from '../../gateway/src/server';
 import { refuseRedisCluster } from '../../gateway/src/cache/redis-cluster';
 import { composeSupergraph } from '../../scripts/supergraph';
-import { REDIS_URL, silentLogger } from '../helpers';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort, REDIS_URL, silentLogger } from '../helpers';
 
 async function answers(port: number): Promise<boolean> {
   const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });

@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { DEPARTMENTS, envPrefix, loadConfig } from '../../lib/config';
 
+/** What the Secrets would hold: two distinct random secrets, as production requires. */
+const SECRETS = { JWT_SECRET: randomBytes(32).toString('base64'), INTERNAL_TOKEN_SECRET: randomBytes(32).toString('base64') };
+
 /** A rendered object: untyped JSON beyond what every object has. */
 type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [field: string]: any };
 
@@ -29,9 +32,6 @@ function render(overlay: string): K8sObject[] {
 // kustomize wraps long base64 Secret data over lines, which the API server's (Go's) decoder skips
 // and the schema's "byte" format does not: unwrap it first.
 const VALIDATOR = `
-
-/** What the Secrets would hold: two distinct random secrets, as production requires. */
-const SECRETS = { JWT_SECRET: randomBytes(32).toString('base64'), INTERNAL_TOKEN_SECRET: randomBytes(32).toString('base64') };
 import { readFileSync } from 'node:fs';
 async function problemOf(o) {
   if (o.kind === 'Secret') for (const k of Object.keys(o.data ?? {})) o.data[k] = o.data[k].replace(/\\s+/g, '');

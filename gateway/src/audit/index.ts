@@ -48,6 +48,8 @@ export interface Audit {
   mount(app: Express, options: AuditMountOptions): Promise<void>;
   /** For /readyz: whether records can be committed now (store reachable, writer not wedged), within READYZ_TIMEOUT_MS. */
   readiness(): Promise<AuditReadiness>;
+  /** The audit store (opened lazily), which also holds the cache's durable invalidation log. */
+  store: LazyAuditStore;
   /** Writes what is queued, signs the tail, stops the auditors' API, closes the store. */
   close(): Promise<void>;
 }
@@ -109,6 +111,7 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
       );
     },
     readiness: () => checkAuditReadiness({ store, writer, stalledAfterMs: config.AUDIT_STALLED_AFTER_MS, timeoutMs: config.READYZ_TIMEOUT_MS }),
+    store,
     async close() {
       await api?.stop();
       await writer.close();

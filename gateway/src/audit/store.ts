@@ -5,6 +5,7 @@
  */
 import { sql, type ColumnType, type Kysely, type Migration } from 'kysely';
 import { dialectOf, openStore, type OpenStoreOptions, type Store } from '../../../lib/db';
+import { invalidationLogMigration, type InvalidationLogDB } from '../cache/invalidation-log';
 
 /** Times go in as ISO strings and come back as `Date`s (pg and PGlite parse timestamptz). */
 type Timestamp = ColumnType<Date, string, never>;
@@ -41,7 +42,7 @@ export interface AuditCheckpointRow {
   signature: string;
 }
 
-export interface AuditDB {
+export interface AuditDB extends InvalidationLogDB {
   audit_record: AuditRecordRow;
   audit_checkpoint: AuditCheckpointRow;
 }
@@ -97,7 +98,8 @@ const init: Migration = {
   },
 };
 
-export const auditMigrations: Record<string, Migration> = { '001_audit': init };
+// The cache's durable invalidation log lives here because every replica shares this database.
+export const auditMigrations: Record<string, Migration> = { '001_audit': init, '002_cache_invalidation': invalidationLogMigration };
 
 /** How the audit store's connections behave: their timeouts and who hears of their errors. */
 export type AuditConnectionOptions = Pick<OpenStoreOptions, 'timeouts' | 'onConnectionError'>;

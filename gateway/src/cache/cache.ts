@@ -8,10 +8,13 @@
  *
  * An invalidation that cannot reach the store is kept and retried before any later read or
  * write; until it succeeds this gateway serves uncached, so it never answers from entries the
- * change should have dropped.
+ * change should have dropped. With a shared store, every invalidation is also appended to the
+ * durable invalidation log (invalidation-log.ts), which every replica checks entries against:
+ * that covers a store that comes back with old data and a replica that dies holding a deferred one.
  */
 import type { Logger } from '../../../lib/logger';
 import type { CacheMetrics } from './metrics';
+import type { InvalidationLog } from './invalidation-log';
 import type { CacheRead, CacheStore } from './store';
 
 export interface CacheOptions {
@@ -20,7 +23,12 @@ export interface CacheOptions {
   metrics: CacheMetrics;
   /** After an outage is detected, how long requests skip the store before trying it again. @default 1000 */
   retryAfterMs: number;
+  /** The durable invalidation log (a shared store only); without it invalidations live in the store alone. */
+  log?: InvalidationLog;
 }
+
+/** A response lookup: the entry, the store's epoch, and the invalidation-log position to stamp a new entry with. */
+export type CacheLookup = CacheRead & { position: number };
 
 const FAILED = Symbol('failed');
 /** Consecutive timeouts that make an outage (any other failure is one at once). */
@@ -37,16 +45,20 @@ export class Cache {
   private failures = 0;
   private up = true;
   private readonly pending = new Set<string>();
+  private readonly log?: InvalidationLog;
 
   constructor(options: CacheOptions) {
     this.store = options.store;
     this.logger = options.logger;
     this.metrics = options.metrics;
     this.retryAfterMs = options.retryAfterMs;
+    this.log = options.log;
     this.metrics.available.set(1);
-    // A fresh connection is the best sign the store is back: do not wait out the window.
+    // A fresh connection is the best sign the store is back: do not wait out the window. It may
+    // be back with old data (a snapshot, a promoted replica): read the log again before trusting it.
     this.store.onReady(() => {
       this.skipUntil = 0;
+      this.log?.requireRefresh();
     });
   }
 
@@ -75,11 +87,21 @@ export class Cache {
     await this.attempt('set', () => this.store.set(key, value, ttlSeconds));
   }
 
-  /** A response lookup; undefined when the store is unavailable (the request goes on uncached). */
-  async read(key: string): Promise<CacheRead | undefined> {
+  /** A response lookup; undefined when the store is unavailable or the log is not current (the request goes on uncached). */
+  async read(key: string): Promise<CacheLookup | undefined> {
+    if (this.log && !this.log.current) return undefined;
+    // Taken before the read: an entry written from this execution is stamped no later than it.
+    const position = this.log?.position ?? 0;
     if (!(await this.flush())) return undefined;
     const found = await this.attempt('read', () => this.store.read(key));
-    return found === FAILED ? undefined : found;
+    // This very read may have ended an outage (markUp): then the log is re-read before trusting it.
+    if (found === FAILED || (this.log && !this.log.current)) return undefined;
+    return { ...found, position };
+  }
+
+  /** Whether an entry stamped with `position` and tagged `tags` survived every invalidation logged since. */
+  trusts(tags: readonly string[], position: number): boolean {
+    return !this.log?.invalidatedSince(tags, position);
   }
 
   /** Stores a response entry (see CacheStore.write); reports how it went. */
@@ -89,14 +111,19 @@ export class Cache {
     return stored === FAILED ? 'failed' : stored ? 'stored' : 'raced';
   }
 
-  /** Drops every entry tagged with any of `tags`; false when it had to be deferred (store unavailable). */
+  /**
+   * Drops every entry tagged with any of `tags`: appends them to the durable log (when there is
+   * one), then deletes them from the store. False when either had to be deferred.
+   */
   async invalidate(tags: string[]): Promise<boolean> {
     if (tags.length === 0) return true;
+    const logged = this.log ? await this.log.append(tags) : true;
     tags.forEach((t) => this.pending.add(t));
-    return this.flush();
+    return (await this.flush()) && logged;
   }
 
   async close(): Promise<void> {
+    this.log?.close();
     await this.store.close();
   }
 
@@ -140,6 +167,7 @@ export class Cache {
   private markUp(): void {
     if (this.up) return;
     this.up = true;
+    this.log?.requireRefresh(); // a store that answers again (after a freeze) may hold entries an invalidation missed
     this.metrics.available.set(1);
     this.logger.info({ store: this.store.kind, pendingInvalidations: this.pending.size }, 'cache available again: caching resumed');
   }

@@ -8,7 +8,7 @@ export function cacheMetrics(registry: Registry) {
   return {
     requests: new Counter({
       name: 'gateway_cache_requests_total',
-      help: 'Cache lookups by cache (response, apq) and result: hit, miss, or bypass (the cache was unavailable; served uncached).',
+      help: 'Cache lookups by cache (response, apq) and result: hit, miss (also an entry a logged invalidation postdates), or bypass (the cache, or for responses the invalidation log, was unavailable; served uncached).',
       labelNames: ['cache', 'result'] as const,
       registers,
     }),

@@ -18,7 +18,9 @@
  * - A hit restores the audit facts of the request that filled the entry (`subjects`) and sets
  *   `cacheHit`, so the audit record of a hit says whose records were returned.
  * - A mutation drops, when it has run, every entry tagged with the persons it reports as
- *   subjects (the changed persons), in every replica sharing the Redis.
+ *   subjects (the changed persons), in every replica sharing the Redis, and logs the drop
+ *   durably: an entry carries its tags and the invalidation-log position it was computed under,
+ *   and is a miss when one of its tags was invalidated after that (invalidation-log.ts).
  */
 import { GraphQLError } from 'graphql';
 import type { GatewayExecutor, GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
@@ -46,6 +48,11 @@ interface Entry {
   errors?: Array<{ message: string; path?: ReadonlyArray<string | number>; extensions?: Record<string, unknown> }>;
   /** Audit facts of the request that filled the entry. */
   subjects: string[];
+  /** Epoch milliseconds when the entry expires: one a store restored past its time is a miss. */
+  expiresAt: number;
+  /** What it shows (`Person:<idNumber>`) and the invalidation-log position it was computed under. */
+  tags: string[];
+  position: number;
 }
 
 /** The only errors a cached response may carry: they depend on the key alone. */
@@ -79,7 +86,9 @@ export class ResponseCache {
       return inner(rc);
     }
     const entry = found.value ? parseEntry(found.value) : undefined;
-    if (entry) {
+    // An entry a logged invalidation postdates is stale even if the store still holds it (it came
+    // back from a snapshot, or the deletion was deferred in a replica that died).
+    if (entry && entry.expiresAt > Date.now() && cache.trusts(entry.tags, entry.position)) {
       metrics.requests.inc({ cache: 'response', result: 'hit' });
       return this.restore(entry, rc, ctx);
     }
@@ -101,6 +110,9 @@ export class ResponseCache {
       data: result.data,
       errors: result.errors?.map((e) => ({ message: e.message, path: e.path, extensions: e.extensions })),
       subjects: [...ctx.subjects],
+      expiresAt: Date.now() + ttl * 1000,
+      tags,
+      position: found.position,
     } satisfies Entry);
     const outcome = await cache.write(key, value, ttl, tags, found.epoch);
     metrics.writes.inc({ outcome });
@@ -127,7 +139,7 @@ export class ResponseCache {
 function parseEntry(value: string): Entry | undefined {
   try {
     const entry = JSON.parse(value) as Entry;
-    return Array.isArray(entry.subjects) ? entry : undefined;
+    return Array.isArray(entry.subjects) && Array.isArray(entry.tags) && typeof entry.expiresAt === 'number' && typeof entry.position === 'number' ? entry : undefined;
   } catch {
     return undefined; // a corrupt entry is a miss; the fresh answer overwrites it
   }

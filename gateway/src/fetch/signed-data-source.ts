@@ -1,12 +1,14 @@
 /**
  * The data source for every subgraph call: signs a short-lived internal token carrying the
  * caller's principal and declared purpose (audience = that subgraph), propagates the request id,
- * and collects the subjects each subgraph reports.
+ * collects the subjects each subgraph reports, and answers a failed `person`/`persons` root fetch
+ * with the references itself (person-fallback.ts) so the other departments still answer.
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { signInternalToken } from '../../../lib/tokens';
 import { noteEntityKeys } from '../cache/key';
+import { personReferencesFallback } from './person-fallback';
 import type { GatewayContext } from '../server';
 
 export interface SignedDataSourceOptions {
@@ -48,6 +50,20 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     request.http!.headers.set('authorization', `Bearer ${await token}`);
     request.http!.headers.set('x-request-id', context.requestId);
     noteEntityKeys(request.variables, context.entityKeys); // the response cache tags its entry with them
+  }
+
+  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    try {
+      return await super.process(options);
+    } catch (err) {
+      const fallback = personReferencesFallback(options.request, err);
+      if (!fallback) throw err;
+      if ('incomingRequestContext' in options) {
+        options.incomingRequestContext.overallCachePolicy.restrict({ maxAge: 0 }); // a degraded answer is never cached
+        options.context.logger?.warn({ subgraph: this.subgraph }, 'subgraph unavailable: answered its person lookups with the references so the other departments answer');
+      }
+      return fallback;
+    }
   }
 
   /** Collects the subjects the subgraph reports (`extensions.subjects`) for the audit record. */
