@@ -3,6 +3,7 @@
  * valid GB 11643 ID numbers in Changde (4307xx) and the marriage events between them. The same
  * `(count, seed)` always yields the same population, so the four stores agree with each other.
  */
+import { DEMO } from '../../lib/demo';
 import { makeIdNumber } from '../../lib/id-number';
 import { marriageHistory } from './marriages';
 import { addDays, between, pick, prng, type Random } from './random';
@@ -38,12 +39,7 @@ export interface Population {
   couples: Array<{ husband: number; wife: number; since: string }>;
 }
 
-/** The demo family every seed contains (README, "Example"; docs/architecture.md). */
-export const DEMO = {
-  husband: '430702198503151239',
-  wife: '430702198706222420',
-  exWife: '430703198608143020',
-} as const;
+export { DEMO };
 
 export const CHANGDE_REGIONS: Record<string, string> = {
   '430702': '武陵区',

@@ -1,3 +1,4 @@
+import { FIRST_SEEDED_IDS } from '../../lib/demo';
 import { isValidIdNumber, describeIdNumber } from '../../lib/id-number';
 import { birthday, MINIMUM_AGE } from '../../subgraphs/common/marriages';
 import { COUNTY_PLACES, DEMO, generatePopulation, LATEST_DATE, MOBILE_PREFIXES } from '../../subgraphs/common/population';
@@ -7,6 +8,11 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.le
 
 describe('synthetic population', () => {
   const population = generatePopulation(5000);
+
+  it('starts with the IDs lib/demo.ts names (the explorer and dev tokens use them without seeding)', () => {
+    expect(population.persons.slice(0, FIRST_SEEDED_IDS.length).map((p) => p.idNumber)).toEqual(FIRST_SEEDED_IDS);
+    expect(population.persons.slice(0, 3).map((p) => p.idNumber)).toEqual([DEMO.husband, DEMO.wife, DEMO.exWife]);
+  });
 
   it('is deterministic', () => {
     const again = generatePopulation(5000);

@@ -10,7 +10,7 @@ import type { Config } from '../../../lib/config';
 import { idNumberProblem } from '../../../lib/id-number';
 import { ROLES } from '../../../lib/roles';
 import { signClientToken } from '../../../lib/tokens';
-import { DEMO } from '../../../subgraphs/common/population';
+import { DEMO } from '../../../lib/demo';
 
 /** Lifetime of a development token. @default 1 hour */
 export const DEV_TOKEN_TTL_SECONDS = 3600;

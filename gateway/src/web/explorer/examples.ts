@@ -2,7 +2,7 @@
  * The explorer's example operations: one per typical task of each department, written against
  * the demo family every seed contains (README, "Example"), so each answers out of the box.
  */
-import { DEMO, generatePopulation } from '../../../../subgraphs/common/population';
+import { DEMO, FIRST_SEEDED_IDS } from '../../../../lib/demo';
 
 /** One example operation as the explorer offers it. */
 export interface ExampleOperation {
@@ -130,17 +130,12 @@ query Properties($id: ID!) {
 }
 `;
 
-/** The first 50 persons of the seed: the population is generated in order, so they exist in every seed of 50 or more. */
-function seededIds(count: number): string[] {
-  return generatePopulation(count).persons.map((p) => p.idNumber);
-}
-
 /** The example operations, in the order the explorer lists them. */
 export function exampleOperations(): ExampleOperation[] {
   const id = DEMO.husband;
   return [
     { key: 'dossier', title: '档案汇总 Dossier', department: 'all four', suggestedRole: 'court', query: DOSSIER, variables: vars({ id }) },
-    { key: 'persons', title: '批量核查 50-person list', department: 'social security, marriage', suggestedRole: 'hr-social-security', query: PERSON_LIST, variables: vars({ ids: seededIds(50) }) },
+    { key: 'persons', title: '批量核查 50-person list', department: 'social security, marriage', suggestedRole: 'hr-social-security', query: PERSON_LIST, variables: vars({ ids: FIRST_SEEDED_IDS }) },
     { key: 'contributions', title: '社保缴费 Contribution page', department: 'social security', suggestedRole: 'hr-social-security', query: CONTRIBUTIONS, variables: vars({ id, from: '202301', to: '202412', first: 12, offset: 0 }) },
     { key: 'settlements', title: '医保结算 Settlements', department: 'medical insurance', suggestedRole: 'healthcare-security', query: SETTLEMENTS, variables: vars({ id, first: 10 }) },
     { key: 'marriages', title: '婚姻登记 Marriages', department: 'marriage', suggestedRole: 'civil-affairs', query: MARRIAGES, variables: vars({ id }) },
