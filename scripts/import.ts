@@ -17,49 +17,18 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
-import { DEPARTMENTS, loadConfig, type Department } from '../lib/config';
-import type { Store } from '../lib/db';
+import { DEPARTMENTS, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { appendInvalidations, Cache, openCacheStore, personTag } from '../gateway/src/cache';
 import { openAuditStore } from '../gateway/src/audit/store';
 import { cacheMetrics } from '../gateway/src/cache/metrics';
-import { requireText } from '../subgraphs/common/corrections';
-import { requireIdNumber } from '../subgraphs/common/inputs';
 import { openDepartmentStore, subgraphDefinition } from '../subgraphs/common/run';
-import { correctPersonType, type PersonType } from '../subgraphs/medical-insurance/store';
-import { correctRegistrationOffice } from '../subgraphs/marriage/store';
-import { requireUnitNumber } from '../subgraphs/real-estate/resolvers';
-import { correctUnitLocation } from '../subgraphs/real-estate/store';
-import { correctResidentName } from '../subgraphs/social-security/store';
-
-type Row = Record<string, unknown>;
-const text = (row: Row, field: string) => String(row[field] ?? '');
-const PERSON_TYPES = ['EMPLOYED', 'RETIRED', 'RETIRED_CADRE', 'RESIDENT', 'STUDENT'];
-
-/** Each department's correction: validates one row, applies it, returns the persons it changed (none: no such record). */
-const CORRECTIONS: Record<Department, (store: Store<any>, row: Row) => Promise<string[]>> = {
-  'social-security': async (store, row) => {
-    const id = requireIdNumber(text(row, 'idNumber'));
-    return (await correctResidentName(store, id, requireText(text(row, 'name'), 'name', 32))) ? [id] : [];
-  },
-  marriage: async (store, row) => {
-    if (!/^\d{1,15}$/.test(text(row, 'id'))) throw new Error(`id must be a registration id (digits); got "${text(row, 'id')}"`);
-    return (await correctRegistrationOffice(store, Number(row.id), requireText(text(row, 'office'), 'office', 64))) ?? [];
-  },
-  'real-estate': (store, row) => correctUnitLocation(store, requireUnitNumber(text(row, 'unitNumber')), requireText(text(row, 'location'), 'location', 128)),
-  'medical-insurance': async (store, row) => {
-    const id = requireIdNumber(text(row, 'idNumber'));
-    const type = text(row, 'personType');
-    if (!PERSON_TYPES.includes(type)) throw new Error(`personType must be one of ${PERSON_TYPES.join(', ')}; got "${type}"`);
-    return (await correctPersonType(store, id, type as PersonType)) ? [id] : [];
-  },
-};
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { dept: { type: 'string' }, file: { type: 'string' } } });
   if (!values.dept || !values.file) throw new Error(`Usage: npm run import -- --dept <${DEPARTMENTS.join('|')}> --file <corrections.json>`);
   const def = subgraphDefinition(values.dept);
-  const rows = JSON.parse(readFileSync(values.file, 'utf8')) as Row[];
+  const rows = JSON.parse(readFileSync(values.file, 'utf8')) as Array<Record<string, unknown>>;
   if (!Array.isArray(rows)) throw new Error(`${values.file} must hold a JSON array of corrections`);
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'import');
@@ -70,8 +39,7 @@ async function main(): Promise<number> {
   try {
     for (const [i, row] of rows.entries()) {
       try {
-        const persons = await CORRECTIONS[def.name](store, row);
-        if (persons.length === 0) throw new Error('no such record');
+        const persons = await def.correction.apply(store, row);
         persons.forEach((p) => changed.add(p));
       } catch (err) {
         refused++;

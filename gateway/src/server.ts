@@ -2,7 +2,6 @@
  * The gateway: Apollo Server + @apollo/gateway on a static supergraph file, behind Express with
  * health endpoints. Features (auth, limits, cache, audit) plug in as Apollo Server plugins.
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
@@ -25,6 +24,7 @@ import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, reque
 import { mountWebPages } from './web';
 import { readinessHandler, subgraphCheck, type ReadinessCheck } from './health/readiness';
 import { envPrefix, KNOWN_SCOPES, type Config } from '../../lib/config';
+import { createHttpServer } from '../../lib/http-server';
 import type { Logger } from '../../lib/logger';
 
 /** Per-request state every gateway plugin and data source reads. */
@@ -105,7 +105,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const identify = identityResolver(config, new Set([...KNOWN_SCOPES, ...scopesIn(policies)]));
   const app = express();
-  const httpServer = http.createServer(app);
+  const httpServer = createHttpServer(app);
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
     ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_DRAIN_MS }),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),

@@ -3,7 +3,6 @@
  * Apollo Server + Express setup, with per-request loaders, health endpoints and error mapping.
  */
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -18,10 +17,12 @@ import { sql, type Migration } from 'kysely';
 import type { Department } from '../../lib/config';
 import type { Store } from '../../lib/db';
 import { codedError, ErrorCode } from '../../lib/errors';
+import { createHttpServer } from '../../lib/http-server';
 import type { Logger } from '../../lib/logger';
 import { verifyInternalToken, InvalidTokenError } from '../../lib/tokens';
 import { accessTypeDefs, applyAccessRules, type AccessContext } from './access';
 import { archivalTypeDefs } from './archival';
+import type { Correction } from './corrections';
 import { cacheControlTypeDefs } from './cache-control';
 import type { Population } from './population';
 
@@ -49,6 +50,8 @@ export interface SubgraphDefinition<DB = any, L = any> {
   seed(store: Store<DB>, population: Population, progress?: SeedProgress): Promise<void>;
   /** Whether the store already holds seed data. */
   isSeeded(store: Store<DB>): Promise<boolean>;
+  /** The department's record correction: its mutation and `npm run import` apply it. */
+  correction: Correction<DB>;
 }
 
 /** The subgraph's complete SDL: department SDL plus the shared archival types. */
@@ -150,7 +153,7 @@ export async function createSubgraphServer<DB, L>(def: SubgraphDefinition<DB, L>
   const { store, logger, internalSecret } = options;
   const schema = buildSchema(def);
   const app = express();
-  const httpServer = http.createServer(app);
+  const httpServer = createHttpServer(app);
   const plugins: ApolloServerPlugin<SubgraphContext>[] = [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled(), reportSubjects];
   const apollo = new ApolloServer<SubgraphContext>({
     schema,

@@ -1,6 +1,7 @@
 /** The marriage registration subgraph (婚姻登记): PostgreSQL in production. */
 import { readTypeDefs, subgraphModule, type SubgraphDefinition } from '../common/server';
 import { createLoaders, type MarriageLoaders } from './loaders';
+import { correction } from './correction';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
 import { isSeeded, seed } from './seed';
@@ -16,6 +17,7 @@ export const subgraph: SubgraphDefinition<MarriageDB, MarriageLoaders> = {
   createLoaders,
   seed,
   isSeeded,
+  correction,
 };
 
 export { resolvers };

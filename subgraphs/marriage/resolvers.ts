@@ -3,8 +3,8 @@ import { archivalResolvers } from '../common/archival';
 import type { SubgraphContext } from '../common/server';
 import type { MarriageLoaders } from './loaders';
 import { badInput } from '../../lib/errors';
-import { changedPersons, requireText, requireWriteScope } from '../common/corrections';
-import { correctRegistrationOffice } from './store';
+import { correctionResolver } from '../common/corrections';
+import { correction } from './correction';
 import type { MarriageDB, RegistrationRow } from './store';
 
 type Context = SubgraphContext<MarriageDB, MarriageLoaders>;
@@ -28,13 +28,7 @@ export function maritalStatusOf(registrations: RegistrationRow[]): MaritalStatus
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Mutation: {
-    correctMarriageOffice: async (_root: unknown, args: { id: string; office: string }, ctx: Context) => {
-      requireWriteScope(ctx, 'marriage:write');
-      if (!/^\d{1,15}$/.test(args.id)) throw badInput('id', `id must be a registration id (digits); got "${args.id.slice(0, 20)}".`);
-      const parties = await correctRegistrationOffice(ctx.store, Number(args.id), requireText(args.office, 'office', 64));
-      if (!parties) throw badInput('id', `There is no marriage registration ${args.id}.`);
-      return changedPersons(ctx, parties);
-    },
+    [correction.mutation]: correctionResolver(correction),
   },
   Person: {
     __resolveReference: (ref: { idNumber: string }) => ({ idNumber: ref.idNumber }),

@@ -1,6 +1,7 @@
 /** The medical insurance subgraph (医保): MySQL/MariaDB in production. */
 import { readTypeDefs, subgraphModule, type SubgraphDefinition } from '../common/server';
 import { createLoaders, type MedicalInsuranceLoaders } from './loaders';
+import { correction } from './correction';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
 import { isSeeded, seed } from './seed';
@@ -16,6 +17,7 @@ export const subgraph: SubgraphDefinition<MedicalInsuranceDB, MedicalInsuranceLo
   createLoaders,
   seed,
   isSeeded,
+  correction,
 };
 
 export { resolvers };

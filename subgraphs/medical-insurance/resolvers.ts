@@ -7,22 +7,15 @@ import { childFieldArgs, settlementWindow, type SettlementArgs } from './inputs'
 import type { MedicalInsuranceLoaders, PageKey } from './loaders';
 import { badInput } from '../../lib/errors';
 import { requireIdNumber } from '../common/inputs';
-import { changedPersons, requireWriteScope } from '../common/corrections';
-import { correctPersonType, type PersonType } from './store';
+import { correctionResolver } from '../common/corrections';
+import { correction } from './correction';
 import { INSURANCE_TYPES, type EnroleeRow, type EnrolmentRow, type MedicalInsuranceDB, type SettlementRow } from './store';
 
 type Context = SubgraphContext<MedicalInsuranceDB, MedicalInsuranceLoaders>;
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Mutation: {
-    correctMedicalPersonType: async (_root: unknown, args: { idNumber: string; personType: PersonType }, ctx: Context) => {
-      requireWriteScope(ctx, 'medical-insurance:write');
-      const idNumber = requireIdNumber(args.idNumber);
-      if (!(await correctPersonType(ctx.store, idNumber, args.personType))) {
-        throw badInput('idNumber', `${idNumber} was never insured; only an enrolee's person type can be corrected.`);
-      }
-      return changedPersons(ctx, [idNumber])[0];
-    },
+    [correction.mutation]: correctionResolver(correction),
   },
   Person: {
     __resolveReference: (ref: { idNumber: string }) => ({ idNumber: ref.idNumber }),

@@ -2,7 +2,9 @@
 import type { Store } from '../../lib/db';
 import type { ArchivalColumns } from '../common/archival';
 
-export type PersonType = 'EMPLOYED' | 'RETIRED' | 'RETIRED_CADRE' | 'RESIDENT' | 'STUDENT';
+/** The person types of an enrolee (the PersonType enum of the schema). */
+export const PERSON_TYPES = ['EMPLOYED', 'RETIRED', 'RETIRED_CADRE', 'RESIDENT', 'STUDENT'] as const;
+export type PersonType = (typeof PERSON_TYPES)[number];
 export type EnrolmentStatus = 'ACTIVE' | 'SUSPENDED' | 'TERMINATED';
 export type MedicalType = 'OUTPATIENT' | 'INPATIENT' | 'PHARMACY' | 'CHRONIC';
 

@@ -1,6 +1,7 @@
 /** The real-estate registration subgraph (不动产登记): MySQL/MariaDB in production. */
 import { readTypeDefs, subgraphModule, type SubgraphDefinition } from '../common/server';
 import { createLoaders, type RealEstateLoaders } from './loaders';
+import { correction } from './correction';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
 import { isSeeded, seed } from './seed';
@@ -16,6 +17,7 @@ export const subgraph: SubgraphDefinition<RealEstateDB, RealEstateLoaders> = {
   createLoaders,
   seed,
   isSeeded,
+  correction,
 };
 
 export { resolvers };

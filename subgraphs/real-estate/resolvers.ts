@@ -3,42 +3,21 @@ import { badInput } from '../../lib/errors';
 import { archivalResolvers } from '../common/archival';
 import type { SubgraphContext } from '../common/server';
 import type { RealEstateLoaders } from './loaders';
-import { changedPersons, requireText, requireWriteScope } from '../common/corrections';
-import { correctUnitLocation } from './store';
+import { correctionResolver } from '../common/corrections';
+import { correction } from './correction';
+import { requireUnitNumber } from './inputs';
 import type { MortgageRow, PropertyRightRow, RealEstateDB, RightHolderRow, SeizureRow } from './store';
 
 type Context = SubgraphContext<RealEstateDB, RealEstateLoaders>;
 /** A right as reached from one of its holders (`viewer`), so `coOwners` means "the others"; null when reached by unit number. */
 type ViewedRight = PropertyRightRow & { viewer: string | null };
 
-/**
- * 不动产单元号 (28 characters): county code (6) + 地籍区 (3) + 地籍子区 (3) + 宗地特征码 (G/J/Z and a
- * land-right letter) + 宗地顺序号 (5) + 定着物特征码 (F/L/Q/W) + 定着物单元编号 (8).
- */
-export const UNIT_NUMBER = /^\d{12}[GJZ][A-Z]\d{5}[FLQW]\d{8}$/;
-
-/** Returns `value` when it is a well-formed 不动产单元号; otherwise throws BAD_USER_INPUT. */
-export function requireUnitNumber(value: string, argumentName = 'unitNumber'): string {
-  if (!UNIT_NUMBER.test(value)) {
-    throw badInput(
-      argumentName,
-      `${argumentName} "${value.slice(0, 40)}" is not a valid 不动产单元号: expected 28 characters, 12 digits (county, 地籍区, 地籍子区), ` +
-        `宗地特征码 (G/J/Z + a letter), 5 digits, 定着物特征码 (F/L/Q/W) and 8 digits, e.g. 320684413219GB00029F00010002.`,
-    );
-  }
-  return value;
-}
 
 const person = (idNumber: string) => ({ idNumber });
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Mutation: {
-    correctPropertyLocation: async (_root: unknown, args: { unitNumber: string; location: string }, ctx: Context) => {
-      requireWriteScope(ctx, 'real-estate:write');
-      const holders = await correctUnitLocation(ctx.store, requireUnitNumber(args.unitNumber), requireText(args.location, 'location', 128));
-      if (holders.length === 0) throw badInput('unitNumber', `No right is registered on unit ${args.unitNumber}.`);
-      return changedPersons(ctx, holders);
-    },
+    [correction.mutation]: correctionResolver(correction),
   },
   Query: {
     propertyRight: async (_root: unknown, { unitNumber }: { unitNumber: string }, { loaders }: Context) => {

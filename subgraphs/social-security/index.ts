@@ -1,6 +1,7 @@
 /** The social-security subgraph (社会保险): PostgreSQL in production. Also hosts the resident register and the root fields. */
 import { readTypeDefs, subgraphModule, type SubgraphDefinition } from '../common/server';
 import { createLoaders, type SocialSecurityLoaders } from './loaders';
+import { correction } from './correction';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
 import { isSeeded, seed } from './seed';
@@ -16,6 +17,7 @@ export const subgraph: SubgraphDefinition<SocialSecurityDB, SocialSecurityLoader
   createLoaders,
   seed,
   isSeeded,
+  correction,
 };
 
 export { resolvers };

@@ -5,8 +5,8 @@ import { archivalResolvers } from '../common/archival';
 import { pageArgs, requireIdNumber } from '../common/inputs';
 import type { SubgraphContext } from '../common/server';
 import type { SocialSecurityLoaders } from './loaders';
-import { changedPersons, requireText, requireWriteScope } from '../common/corrections';
-import { correctResidentName } from './store';
+import { correctionResolver } from '../common/corrections';
+import { correction } from './correction';
 import type { ContributionPageQuery, ContributionRow, EmployerRow, EnrolmentRow, InsuranceFileRow, PeriodRange, ResidentRow, SocialSecurityDB } from './store';
 
 type Context = SubgraphContext<SocialSecurityDB, SocialSecurityLoaders>;
@@ -75,14 +75,7 @@ export const resolvers: GraphQLResolverMap<Context> = {
     },
   },
   Mutation: {
-    correctPersonName: async (_root: unknown, args: { idNumber: string; name: string }, ctx: Context) => {
-      requireWriteScope(ctx, 'social-security:write');
-      const idNumber = requireIdNumber(args.idNumber);
-      if (!(await correctResidentName(ctx.store, idNumber, requireText(args.name, 'name', 32)))) {
-        throw badInput('idNumber', `The resident register holds no ${idNumber}; only a registered name can be corrected.`);
-      }
-      return changedPersons(ctx, [idNumber])[0];
-    },
+    [correction.mutation]: correctionResolver(correction),
   },
   Person: {
     __resolveReference: (ref: PersonRef) => ({ idNumber: ref.idNumber }),

@@ -1,6 +1,6 @@
 import { COUNTY_PLACES, DEMO, generatePopulation, LATEST_DATE } from '../../subgraphs/common/population';
 import { ARCHIVAL_CODE } from '../../subgraphs/common/archival';
-import { UNIT_NUMBER } from '../../subgraphs/real-estate/resolvers';
+import { UNIT_NUMBER } from '../../subgraphs/real-estate/inputs';
 import { realEstateRows, UNIFIED_REGISTRATION_FROM } from '../../subgraphs/real-estate/seed';
 import type { RightHolderRow } from '../../subgraphs/real-estate/store';
 

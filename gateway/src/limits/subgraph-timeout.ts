@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { CLIENT_IDLE_MS } from '../../../lib/http-server';
 import { performance } from 'node:perf_hooks';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 import nodeFetch, { type Response } from 'node-fetch';
@@ -31,7 +32,9 @@ export interface SubgraphFetcherOptions {
 // Keep-alive sockets to the subgraphs. node-fetch over node:http rather than the built-in fetch:
 // the benchmark profile showed undici's web streams and AbortSignal.timeout costing ~1.5 ms of
 // gateway CPU per request on the dossier query.
-const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 256 }), https: new https.Agent({ keepAlive: true, maxSockets: 256 }) };
+// An idle socket is closed after CLIENT_IDLE_MS, before the subgraph would close it (lib/http-server.ts).
+const agentOptions = { keepAlive: true, maxSockets: 256, timeout: CLIENT_IDLE_MS };
+const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
 const agentFor = (url: URL) => (url.protocol === 'https:' ? agents.https : agents.http);
 
 /** A `fetch` for RemoteGraphQLDataSource that times out and reports failures as `SUBGRAPH_UNAVAILABLE`. */
