@@ -20,7 +20,7 @@ import type { Store } from '../../lib/db';
 import { codedError, ErrorCode } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { verifyInternalToken, InvalidTokenError } from '../../lib/tokens';
-import { accessTypeDefs, applyAccessRules, type AccessContext } from './access';
+import { accessTypeDefs, applyAccessRules, type AccessContext, type RecordSubjects } from './access';
 import { archivalTypeDefs } from './archival';
 import { cacheControlTypeDefs } from './cache-control';
 import type { Population } from './population';
@@ -49,6 +49,8 @@ export interface SubgraphDefinition<DB = any, L = any> {
   seed(store: Store<DB>, population: Population, progress?: SeedProgress): Promise<void>;
   /** Whether the store already holds seed data. */
   isSeeded(store: Store<DB>): Promise<boolean>;
+  /** The persons each record type's rows are about (row-level rule and reported subjects), by type name. @default none */
+  recordSubjects?: RecordSubjects<SubgraphContext<DB, L>>;
 }
 
 /** The subgraph's complete SDL: department SDL plus the shared archival types. */
@@ -58,7 +60,7 @@ export function fullTypeDefs(def: SubgraphDefinition): DocumentNode {
 
 /** The subgraph's executable schema. */
 export function buildSchema(def: SubgraphDefinition): GraphQLSchema {
-  return applyAccessRules(buildSubgraphSchema([{ typeDefs: fullTypeDefs(def), resolvers: def.resolvers as GraphQLResolverMap<unknown> }]));
+  return applyAccessRules(buildSubgraphSchema([{ typeDefs: fullTypeDefs(def), resolvers: def.resolvers as GraphQLResolverMap<unknown> }]), def.recordSubjects);
 }
 
 /** A department's SDL: the `schema.graphql` beside its index.ts. */
@@ -175,6 +177,7 @@ export async function createSubgraphServer<DB, L>(def: SubgraphDefinition<DB, L>
       context: async ({ req }) => ({
         claims: await authenticateGateway(req.headers.authorization, def.name, internalSecret),
         subjects: new Set<string>(),
+        records: new WeakMap(),
         store,
         logger,
         loaders: def.createLoaders(store),

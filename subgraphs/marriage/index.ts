@@ -2,7 +2,7 @@
 import { readTypeDefs, subgraphModule, type SubgraphDefinition } from '../common/server';
 import { createLoaders, type MarriageLoaders } from './loaders';
 import { migrations } from './migrations';
-import { resolvers } from './resolvers';
+import { recordSubjects, resolvers } from './resolvers';
 import { isSeeded, seed } from './seed';
 import type { MarriageDB } from './store';
 
@@ -16,6 +16,7 @@ export const subgraph: SubgraphDefinition<MarriageDB, MarriageLoaders> = {
   createLoaders,
   seed,
   isSeeded,
+  recordSubjects,
 };
 
 export { resolvers };

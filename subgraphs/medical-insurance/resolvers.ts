@@ -7,7 +7,7 @@ import { childFieldArgs, settlementWindow, type SettlementArgs } from './inputs'
 import type { MedicalInsuranceLoaders, PageKey } from './loaders';
 import { badInput } from '../../lib/errors';
 import { requireIdNumber } from '../common/inputs';
-import { changedPersons, requireWriteScope } from '../common/corrections';
+import { changedPersons } from '../common/corrections';
 import { correctPersonType, type PersonType } from './store';
 import { INSURANCE_TYPES, type EnroleeRow, type EnrolmentRow, type MedicalInsuranceDB, type SettlementRow } from './store';
 
@@ -16,7 +16,6 @@ type Context = SubgraphContext<MedicalInsuranceDB, MedicalInsuranceLoaders>;
 export const resolvers: GraphQLResolverMap<Context> = {
   Mutation: {
     correctMedicalPersonType: async (_root: unknown, args: { idNumber: string; personType: PersonType }, ctx: Context) => {
-      requireWriteScope(ctx, 'medical-insurance:write');
       const idNumber = requireIdNumber(args.idNumber);
       if (!(await correctPersonType(ctx.store, idNumber, args.personType))) {
         throw badInput('idNumber', `${idNumber} was never insured; only an enrolee's person type can be corrected.`);
