@@ -173,6 +173,7 @@ function pruneSelection(walk: Walk, sel: SelectionNode, scope: GraphQLCompositeT
   const cond = sel.typeCondition ? walk.schema.getType(sel.typeCondition.name.value) : scope;
   if (!cond || !isCompositeType(cond)) throw new TypeError(`Unknown type condition on ${scope.name}; validate the document first`);
   let narrowed = onTypes;
+  let conditionAllowed = true;
   if (cond !== scope) {
     // The fragment applies to the types both the scope and its condition allow: `... on ArchivedRecord`
     // inside a MedicalSettlement is judged for MedicalSettlement alone, not for every implementation.
@@ -180,9 +181,15 @@ function pruneSelection(walk: Walk, sel: SelectionNode, scope: GraphQLCompositeT
     const condTypes = concreteTypes(walk, cond);
     const possible = condTypes.filter((t) => within.includes(t) && (!onTypes || onTypes.includes(t)));
     if (possible.length < within.length || possible.length < condTypes.length) narrowed = possible;
+    // The scope's own requirement was checked on entry; a different condition is checked here. A
+    // condition every object of the scope meets selects nothing the scope does not: it is judged by
+    // those types, not by the interface's requirement (composition ANDs every implementation's onto it).
+    const redundant = within.every((t) => condTypes.includes(t));
+    conditionAllowed = redundant
+      ? possible.every((t) => walk.allows(walk.policies.types.get(t)))
+      : walk.allows(walk.policies.types.get(cond.name));
   }
-  // The scope's own requirement was checked on entry; a different condition is checked here.
-  const denied = inherited || (cond !== scope && !walk.allows(walk.policies.types.get(cond.name)));
+  const denied = inherited || !conditionAllowed;
   const inner = pruneSet(walk, sel.selectionSet, cond, pos, denied, narrowed);
   return inner.length > 0 ? { ...sel, selectionSet: { ...sel.selectionSet, selections: inner } } : null;
 }
