@@ -80,6 +80,9 @@ export function applyAccessRules(schema: GraphQLSchema, recordSubjects: RecordSu
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     const subjectsOf = recordSubjects[type.name];
+    // Corrections change archived records of whoever they name: never a citizen's to make, whatever
+    // scopes their token carries (the row-level rule on the mutation root).
+    const correction = type === schema.getMutationType();
     for (const field of Object.values(type.getFields())) {
       const resolve: GraphQLFieldResolver<any, any> = field.resolve ?? defaultFieldResolver;
       const kind = field.astNode ? (getDirectiveValues(sensitiveDirective, field.astNode)?.as as SensitiveKind | undefined) : undefined;
@@ -87,11 +90,12 @@ export function applyAccessRules(schema: GraphQLSchema, recordSubjects: RecordSu
       const requirements = fieldRequirements(schema, type, field);
       const coordinate = `${type.name}.${field.name}`;
       const guarded = type.name === 'Person' && field.name !== 'idNumber';
-      if (!guarded && !kind && !subjectsOf && requirements.length === 0) continue;
+      if (!guarded && !kind && !subjectsOf && !correction && requirements.length === 0) continue;
       if (!guarded && !kind && !subjectsOf) {
         // Most fields need only the scope check: kept synchronous, so a leaf stays a plain value.
         field.resolve = (source, args, ctx: AccessContext, info) => {
           assertCovered(ctx.claims, requirements, coordinate);
+          if (correction && isSelfCaller(ctx.claims)) throw codedError(ErrorCode.FORBIDDEN, 'A citizen (scope self) cannot correct archived records; ask the department that keeps them.');
           return resolve(source, args, ctx, info);
         };
         continue;

@@ -104,6 +104,16 @@ describe('row-level rule and subjects on every root field', () => {
     });
   });
 
+  describe('item 2: every root field applies the row-level rule, mutations too', () => {
+    it('a citizen whose token also carries a write scope cannot correct anyone\'s record', async () => {
+      const writer = await roleHeaders('citizen', { sub: DEMO.husband, caseNumber: null, scopes: ['self', 'social-security:read', 'social-security:write'] });
+      const res = await gql(fed.url, `mutation { correctPersonName(idNumber: "${DEMO.wife}", name: "冒名") { idNumber } }`, undefined, writer);
+      expect(codes(res)).toEqual(['FORBIDDEN']);
+      const check = await gql(fed.url, `{ person(idNumber: "${DEMO.wife}") { name } }`, undefined, archivist);
+      expect(check.data.person.name).not.toBe('冒名');
+    });
+  });
+
   describe('item 9: the register cannot be enumerated', () => {
     const PERSONS = 'query($ids: [ID!]!) { persons(idNumbers: $ids) { idNumber } }';
 
