@@ -1,7 +1,7 @@
 /**
  * What every subgraph enforces itself, with the claims from the gateway's internal token:
- * - row level: a `self` caller (a citizen) sees only records whose subject is their own `sub`,
- *   however the Person was reached (root field, spouse, co-owner);
+ * - row level: a `self` caller (a citizen) sees only records whose subjects include their own
+ *   `sub`, however the record was reached (root field, spouse, co-owner), and corrects nothing;
  * - masking: `@sensitive(as: …)` fields are masked unless the caller holds `pii:unmasked`;
  * - subjects: every Person whose records were returned is noted for the audit log and the
  *   gateway's cache tags, including the other persons a record is about (a spouse, co-holders);
@@ -74,7 +74,7 @@ function judgeRecord(ctx: AccessContext, record: object, subjectsOf: RecordSubje
  * Wraps the schema's resolvers in place: every field checks that the internal token covers it
  * (requirements.ts); Person fields (other than the key) check the row-level rule and note the
  * subject; fields of a record type in `recordSubjects` check the rule against the record's
- * subjects and note them; `@sensitive` fields are masked.
+ * subjects and note them; mutation fields refuse `self` callers; `@sensitive` fields are masked.
  */
 export function applyAccessRules(schema: GraphQLSchema, recordSubjects: RecordSubjects = {}): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
