@@ -50,7 +50,8 @@ export async function roleHeaders(roleKey: string, options: { sub?: string; scop
 
 /** Headers the gateway would send to subgraph `audience` on behalf of `principal`. */
 export async function internalHeaders(audience: string, principal: Principal = ARCHIVIST): Promise<Record<string, string>> {
-  const token = await signInternalToken({ principal, purpose: 'test', requestId: 'test' }, audience, INTERNAL_SECRET, 60);
+  // What the gateway passes on when the caller declared a purpose and a case number (subgraphs check the policies too).
+  const token = await signInternalToken({ principal, purpose: 'test', caseNumber: 'test', requestId: 'test' }, audience, INTERNAL_SECRET, 60);
   return { authorization: `Bearer ${token}` };
 }
 

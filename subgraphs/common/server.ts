@@ -20,7 +20,7 @@ import { codedError, ErrorCode } from '../../lib/errors';
 import { createHttpServer } from '../../lib/http-server';
 import type { Logger } from '../../lib/logger';
 import { verifyInternalToken, InvalidTokenError } from '../../lib/tokens';
-import { accessTypeDefs, applyAccessRules, type AccessContext } from './access';
+import { accessTypeDefs, applyAccessRules, type AccessContext, type RecordSubjects } from './access';
 import { archivalTypeDefs } from './archival';
 import type { Correction } from './corrections';
 import { cacheControlTypeDefs } from './cache-control';
@@ -52,6 +52,8 @@ export interface SubgraphDefinition<DB = any, L = any> {
   isSeeded(store: Store<DB>): Promise<boolean>;
   /** The department's record correction: its mutation and `npm run import` apply it. */
   correction: Correction<DB>;
+  /** The persons each record type's rows are about (row-level rule and reported subjects), by type name. @default none */
+  recordSubjects?: RecordSubjects<SubgraphContext<DB, L>>;
 }
 
 /** The subgraph's complete SDL: department SDL plus the shared archival types. */
@@ -61,7 +63,7 @@ export function fullTypeDefs(def: SubgraphDefinition): DocumentNode {
 
 /** The subgraph's executable schema. */
 export function buildSchema(def: SubgraphDefinition): GraphQLSchema {
-  return applyAccessRules(buildSubgraphSchema([{ typeDefs: fullTypeDefs(def), resolvers: def.resolvers as GraphQLResolverMap<unknown> }]));
+  return applyAccessRules(buildSubgraphSchema([{ typeDefs: fullTypeDefs(def), resolvers: def.resolvers as GraphQLResolverMap<unknown> }]), def.recordSubjects);
 }
 
 /** A department's SDL: the `schema.graphql` beside its index.ts. */
@@ -181,6 +183,7 @@ export async function createSubgraphServer<DB, L>(def: SubgraphDefinition<DB, L>
       context: async ({ req }) => ({
         claims: await authenticateGateway(req.headers.authorization, def.name, internalSecret),
         subjects: new Set<string>(),
+        records: new WeakMap(),
         store,
         logger,
         loaders: def.createLoaders(store),

@@ -5,7 +5,6 @@ import { correctRegistrationOffice, type MarriageDB } from './store';
 
 export const correction: Correction<MarriageDB> = {
   mutation: 'correctMarriageOffice',
-  scope: 'marriage:write',
   returnsList: true,
   async apply(store, args) {
     const id = String(args.id ?? '');

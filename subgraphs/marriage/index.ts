@@ -3,7 +3,7 @@ import { readTypeDefs, subgraphModule, type SubgraphDefinition } from '../common
 import { createLoaders, type MarriageLoaders } from './loaders';
 import { correction } from './correction';
 import { migrations } from './migrations';
-import { resolvers } from './resolvers';
+import { recordSubjects, resolvers } from './resolvers';
 import { isSeeded, seed } from './seed';
 import type { MarriageDB } from './store';
 
@@ -18,6 +18,7 @@ export const subgraph: SubgraphDefinition<MarriageDB, MarriageLoaders> = {
   seed,
   isSeeded,
   correction,
+  recordSubjects,
 };
 
 export { resolvers };

@@ -1,6 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { archivalResolvers } from '../common/archival';
 import type { SubgraphContext } from '../common/server';
+import type { RecordSubjects } from '../common/access';
 import type { MarriageLoaders } from './loaders';
 import { badInput } from '../../lib/errors';
 import { correctionResolver } from '../common/corrections';
@@ -12,6 +13,9 @@ type Context = SubgraphContext<MarriageDB, MarriageLoaders>;
 type ViewedRegistration = RegistrationRow & { viewer: string };
 
 const isHusband = (r: ViewedRegistration) => r.viewer === r.husband_id;
+
+/** A registration is about both parties: the row-level rule and the reported subjects (access.ts). */
+export const recordSubjects: RecordSubjects<Context> = { MarriageRecord: (r: RegistrationRow) => [r.husband_id, r.wife_id] };
 
 /** Marital status after a date-ordered list of registrations. */
 type MaritalStatus = 'UNMARRIED' | 'MARRIED' | 'DIVORCED';

@@ -6,7 +6,6 @@ import { correctPersonType, PERSON_TYPES, type MedicalInsuranceDB, type PersonTy
 
 export const correction: Correction<MedicalInsuranceDB> = {
   mutation: 'correctMedicalPersonType',
-  scope: 'medical-insurance:write',
   returnsList: false,
   async apply(store, args) {
     const idNumber = requireIdNumber(String(args.idNumber ?? ''));

@@ -6,7 +6,6 @@ import { correctUnitLocation, type RealEstateDB } from './store';
 
 export const correction: Correction<RealEstateDB> = {
   mutation: 'correctPropertyLocation',
-  scope: 'real-estate:write',
   returnsList: true,
   async apply(store, args) {
     const unitNumber = requireUnitNumber(String(args.unitNumber ?? ''));

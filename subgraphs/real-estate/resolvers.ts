@@ -2,6 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { badInput } from '../../lib/errors';
 import { archivalResolvers } from '../common/archival';
 import type { SubgraphContext } from '../common/server';
+import { admitRecord, type RecordSubjects } from '../common/access';
 import type { RealEstateLoaders } from './loaders';
 import { correctionResolver } from '../common/corrections';
 import { correction } from './correction';
@@ -14,15 +15,22 @@ type ViewedRight = PropertyRightRow & { viewer: string | null };
 
 
 const person = (idNumber: string) => ({ idNumber });
+const holdersOf = async (r: PropertyRightRow, { loaders }: Context) => (await loaders.holdersByRight.load(r.id)).map((h) => h.id_number);
+
+/** A property right is about all its holders: the row-level rule and the reported subjects (access.ts). */
+export const recordSubjects: RecordSubjects<Context> = { PropertyRight: holdersOf };
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Mutation: {
     [correction.mutation]: correctionResolver(correction),
   },
   Query: {
-    propertyRight: async (_root: unknown, { unitNumber }: { unitNumber: string }, { loaders }: Context) => {
-      const rights = await loaders.rightsByUnit.load(requireUnitNumber(unitNumber)); // newest first
+    propertyRight: async (_root: unknown, { unitNumber }: { unitNumber: string }, ctx: Context) => {
+      const rights = await ctx.loaders.rightsByUnit.load(requireUnitNumber(unitNumber)); // newest first
       const right = rights.find((r) => r.status === 'CURRENT') ?? rights[0];
+      // Judged here, not only on the right's fields: one FORBIDDEN at the root, and "no such unit"
+      // answers a citizen exactly like "not yours".
+      admitRecord(ctx, right ? await holdersOf(right, ctx) : []);
       return right ? { ...right, viewer: null } : null;
     },
   },

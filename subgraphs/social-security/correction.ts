@@ -6,7 +6,6 @@ import { correctResidentName, type SocialSecurityDB } from './store';
 
 export const correction: Correction<SocialSecurityDB> = {
   mutation: 'correctPersonName',
-  scope: 'social-security:write',
   returnsList: false,
   async apply(store, args) {
     const idNumber = requireIdNumber(String(args.idNumber ?? ''));

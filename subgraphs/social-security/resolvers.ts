@@ -4,6 +4,7 @@ import { describeIdNumber } from '../../lib/id-number';
 import { archivalResolvers } from '../common/archival';
 import { pageArgs, requireIdNumber } from '../common/inputs';
 import type { SubgraphContext } from '../common/server';
+import { notYours, subjectAllowed } from '../common/access';
 import type { SocialSecurityLoaders } from './loaders';
 import { correctionResolver } from '../common/corrections';
 import { correction } from './correction';
@@ -52,26 +53,37 @@ const registerField =
  * Root lookups answer with the reference when the register knows the id and null when it does
  * not. When the register cannot be read they still answer with the reference, so the other
  * departments answer through federation; the register fields then raise the store error.
+ *
+ * Whether a person exists is personal information: each answered reference is reported as a
+ * subject, and a `self` caller (a citizen) gets FORBIDDEN for every ID but their own, before the
+ * register is read, so an unknown and someone else's ID answer alike.
  */
-function rootAnswers(ids: string[], rows: Array<ResidentRow | null | Error>, logger: Context['logger']): Array<PersonRef | null> {
-  const failure = rows.find((r): r is Error => r instanceof Error);
-  if (failure) logger.error({ err: failure, ids: ids.length }, 'resident register lookup failed; answering with the keys only');
-  return ids.map((idNumber, i) => (rows[i] === null ? null : { idNumber }));
+async function rootAnswers(ids: string[], ctx: Context): Promise<Array<PersonRef | null | Error>> {
+  const asked = ids.filter((id) => subjectAllowed(ctx, id));
+  const rows = new Map(asked.map((id, i) => [id, i]));
+  const found = await ctx.loaders.residents.loadMany(asked);
+  const failure = found.find((r): r is Error => r instanceof Error);
+  if (failure) ctx.logger.error({ err: failure, ids: asked.length }, 'resident register lookup failed; answering with the keys only');
+  return ids.map((idNumber) => {
+    if (!rows.has(idNumber)) return notYours();
+    if (found[rows.get(idNumber)!] === null) return null;
+    ctx.subjects.add(idNumber);
+    return { idNumber };
+  });
 }
 
 export const resolvers: GraphQLResolverMap<Context> = {
   Query: {
-    person: async (_root: unknown, args: { idNumber: string }, { loaders, logger }: Context) => {
-      const idNumber = requireIdNumber(args.idNumber);
-      const row = await registered(idNumber, loaders).catch((err: Error) => err);
-      return rootAnswers([idNumber], [row], logger)[0];
+    person: async (_root: unknown, args: { idNumber: string }, ctx: Context) => {
+      const answer = (await rootAnswers([requireIdNumber(args.idNumber)], ctx))[0];
+      if (answer instanceof Error) throw answer;
+      return answer;
     },
-    persons: async (_root: unknown, args: { idNumbers: string[] }, { loaders, logger }: Context) => {
+    persons: async (_root: unknown, args: { idNumbers: string[] }, ctx: Context) => {
       if (args.idNumbers.length > MAX_PERSONS) {
         throw badInput('idNumbers', `idNumbers holds ${args.idNumbers.length} ids; ask for at most ${MAX_PERSONS} per call.`);
       }
-      const ids = args.idNumbers.map((id) => requireIdNumber(id, 'idNumbers'));
-      return rootAnswers(ids, await loaders.residents.loadMany(ids), logger);
+      return rootAnswers(args.idNumbers.map((id) => requireIdNumber(id, 'idNumbers')), ctx);
     },
   },
   Mutation: {

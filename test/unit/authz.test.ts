@@ -16,6 +16,7 @@ type Query {
   people: [Person!]!
   me: Person @authenticated
   records: [Record!]!
+  payments: [Payment!]!
   search: [SearchResult!]!
   motd: String
 }
@@ -230,6 +231,14 @@ describe('authorizeOperation', () => {
     const r = run('{ records { __typename id ... on Marriage { id } } }', anonymous, { policies: index });
     expect(r.paths).toEqual(['records.id']);
     expect(r.text).toBe('{ records { __typename ... on Marriage { id } } }');
+  });
+
+  it('a fragment on an interface inside one of its implementations is judged for that implementation only', () => {
+    // Composition copies Marriage's marriage:read onto Record; a Payment needs none, so neither does `... on Record` in it.
+    const r = run('{ payments { amount ... on Record { id } } }', user());
+    expect(r.denied).toEqual([]);
+    expect(r.text).toBe('{ payments { amount ... on Record { id } } }');
+    expect(run('{ records { ... on Record { id } } }', user()).paths).toEqual(['records']);
   });
 
   it('a requirement on the root type denies every root field', () => {

@@ -24,14 +24,10 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
-import type { PolicyIndex, Requirement } from './policies';
+import { isSatisfied, type Principal, type Requirement } from '../../../lib/access-policy';
+import type { PolicyIndex } from './policies';
 
-/** Who is asking, as far as the directives care. */
-export interface Principal {
-  authenticated: boolean;
-  /** Scope tokens, compared by exact, case-sensitive string match. */
-  scopes: ReadonlySet<string>;
-}
+export { isSatisfied, type Principal };
 
 /** One removed field. */
 export interface Denial {
@@ -74,18 +70,6 @@ export interface AuthorizeResult {
    * (Router answers `data: {}` with the errors).
    */
   empty: boolean;
-}
-
-/** `(a AND b) OR c` over `groups`; no groups = no requirement. */
-function anyGroup(groups: string[][], has: (token: string) => boolean): boolean {
-  return groups.length === 0 || groups.some((group) => group.every(has));
-}
-
-/** Whether `principal` meets `req` (undefined = open). */
-export function isSatisfied(req: Requirement | undefined, principal: Principal, policyCheck: (name: string) => boolean): boolean {
-  if (!req) return true;
-  if (req.authenticated && !principal.authenticated) return false;
-  return anyGroup(req.scopes, (s) => principal.scopes.has(s)) && anyGroup(req.policies, policyCheck);
 }
 
 interface Position { path: string[]; types: string[] }
@@ -189,13 +173,23 @@ function pruneSelection(walk: Walk, sel: SelectionNode, scope: GraphQLCompositeT
   const cond = sel.typeCondition ? walk.schema.getType(sel.typeCondition.name.value) : scope;
   if (!cond || !isCompositeType(cond)) throw new TypeError(`Unknown type condition on ${scope.name}; validate the document first`);
   let narrowed = onTypes;
+  let conditionAllowed = true;
   if (cond !== scope) {
+    // The fragment applies to the types both the scope and its condition allow: `... on ArchivedRecord`
+    // inside a MedicalSettlement is judged for MedicalSettlement alone, not for every implementation.
     const within = concreteTypes(walk, scope);
-    const possible = concreteTypes(walk, cond).filter((t) => within.includes(t) && (!onTypes || onTypes.includes(t)));
-    if (possible.length < within.length) narrowed = possible;
+    const condTypes = concreteTypes(walk, cond);
+    const possible = condTypes.filter((t) => within.includes(t) && (!onTypes || onTypes.includes(t)));
+    if (possible.length < within.length || possible.length < condTypes.length) narrowed = possible;
+    // The scope's own requirement was checked on entry; a different condition is checked here. A
+    // condition every object of the scope meets selects nothing the scope does not: it is judged by
+    // those types, not by the interface's requirement (composition ANDs every implementation's onto it).
+    const redundant = within.every((t) => condTypes.includes(t));
+    conditionAllowed = redundant
+      ? possible.every((t) => walk.allows(walk.policies.types.get(t)))
+      : walk.allows(walk.policies.types.get(cond.name));
   }
-  // The scope's own requirement was checked on entry; a different condition is checked here.
-  const denied = inherited || (cond !== scope && !walk.allows(walk.policies.types.get(cond.name)));
+  const denied = inherited || !conditionAllowed;
   const inner = pruneSet(walk, sel.selectionSet, cond, pos, denied, narrowed);
   return inner.length > 0 ? { ...sel, selectionSet: { ...sel.selectionSet, selections: inner } } : null;
 }

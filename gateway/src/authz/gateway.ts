@@ -7,8 +7,12 @@ import { createHash } from 'node:crypto';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { GatewayExecutor, GatewayInterface, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { GraphQLError, print, type DocumentNode } from 'graphql';
+import { POLICIES, policyCheck } from '../../../lib/access-policy';
 import type { GatewayContext } from '../server';
 import { maskIdNumbers, mentionsIdDerivedFields, suppliedArguments, withMaskingKeys } from '../masking/id-numbers';
+
+/** The `@policy` names the gateway implements (lib/access-policy.ts, shared with the subgraphs). */
+export { POLICIES };
 import { authorizeOperation, type Denial } from './authorize';
 import { deniedErrors, fillDenied } from './errors';
 import type { PolicyIndex } from './policies';
@@ -16,14 +20,6 @@ import type { ResponseCache } from '../cache/response-cache';
 
 /** How a request with unauthorized fields is answered. */
 export type AuthzMode = 'filter' | 'reject';
-
-/** The `@policy` names this gateway implements. An unknown name is never satisfied (fail closed). */
-export const POLICIES: Record<string, (ctx: GatewayContext) => boolean> = {
-  /** An `X-Access-Purpose` header states why the records are read (PIPL Art. 6). */
-  purpose_declared: (ctx) => Boolean(ctx.purpose),
-  /** An `X-Case-Number` names the case; a citizen reading their own records (scope self) needs none. */
-  case_number: (ctx) => Boolean(ctx.caseNumber) || ctx.principal.scopes.includes('self'),
-};
 
 export interface AuthorizingGatewayOptions {
   policies: PolicyIndex;
@@ -55,7 +51,7 @@ export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingG
       schema: rc.schema,
       policies: options.policies,
       principal: { authenticated: ctx.principal.authenticated, scopes },
-      policyCheck: (name) => POLICIES[name]?.(ctx) ?? false,
+      policyCheck: policyCheck(ctx),
       variables: rc.request.variables,
     });
     ctx.denied = denied;

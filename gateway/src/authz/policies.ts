@@ -21,16 +21,9 @@ import {
   type DirectiveNode,
   type DocumentNode,
 } from 'graphql';
+import type { Requirement } from '../../../lib/access-policy';
 
-/** What one schema element (a type or a `Type.field`) requires of the caller. */
-export interface Requirement {
-  /** `@authenticated`: the caller must be authenticated. */
-  authenticated: boolean;
-  /** `@requiresScopes`: OR of ANDs, e.g. `[["a","b"],["c"]]` = (a AND b) OR c. Empty = no scope needed. */
-  scopes: string[][];
-  /** `@policy`: same shape as `scopes`, each name decided by the gateway's policy check. */
-  policies: string[][];
-}
+export type { Requirement };
 
 /** Requirements by type name and by field coordinate (`Type.field`); absent = open. */
 export interface PolicyIndex {
