@@ -135,8 +135,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { READYZ_TIMEOUT_MS: timeoutMs, READYZ_CACHE_MS: cacheMs } = config;
   const readinessChecks: Record<string, ReadinessCheck> = {
     audit: async () => {
-      const { ready, audit: status } = await audit.readiness();
-      return { ok: ready, status };
+      const { ready, audit: status, reason } = await audit.readiness();
+      return { ok: ready, status, reason };
     },
   };
   for (const [name, url] of subgraphUrls) readinessChecks[name] = subgraphCheck({ name, url, secret: config.INTERNAL_TOKEN_SECRET, timeoutMs });

@@ -17,6 +17,8 @@ export interface CheckResult {
    * and serves what does not need it, as long as one degradable check still passes.
    */
   down?: boolean;
+  /** Why it failed, for operators (the body's `reasons`). */
+  reason?: string;
 }
 
 /** A named readiness check. Keep it cheap: it runs at most once per `cacheMs`. */
@@ -62,6 +64,8 @@ export function readinessHandler(options: ReadinessOptions): RequestHandler {
     const status = failed.length > 0 ? `not ready: ${failed.join(', ')}` : down.length > 0 ? `degraded: ${down.join(', ')}` : 'ready';
     const body: Record<string, unknown> = { status };
     for (const [name, result] of results) body[name] = result.status;
+    const reasons = Object.fromEntries(results.filter(([, r]) => !r.ok && r.reason).map(([name, r]) => [name, r.reason]));
+    if (Object.keys(reasons).length > 0) body.reasons = reasons;
     res.status(failed.length === 0 ? 200 : 503).json(body);
   };
 }
