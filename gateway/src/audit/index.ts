@@ -6,7 +6,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Express, RequestHandler } from 'express';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerOptionsWithTypeDefs, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { dbTimeouts, type Config } from '../../../lib/config';
@@ -96,11 +96,11 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
     path: string,
     endpoint: AuditEntry['endpoint'],
     { identify, requestId }: Pick<AuditMountOptions, 'identify' | 'requestId'>,
-    api: { typeDefs: string | string[]; resolvers: object | object[]; rule: ApolloServerPlugin<AuditedContext> },
+    api: Pick<ApolloServerOptionsWithTypeDefs<AuditedContext>, 'typeDefs' | 'resolvers'> & { rule: ApolloServerPlugin<AuditedContext> },
   ): Promise<void> {
     const server = new ApolloServer<AuditedContext>({
       typeDefs: api.typeDefs,
-      resolvers: api.resolvers as never,
+      resolvers: api.resolvers,
       plugins: [ApolloServerPluginLandingPageDisabled(), authenticationPlugin, api.rule, auditPlugin({ writer, logger, endpoint })],
       introspection: config.NODE_ENV !== 'production',
       includeStacktraceInErrorResponses: false,
