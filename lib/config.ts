@@ -66,6 +66,12 @@ const PLACEHOLDER = /change-?me|changeit|placeholder|replace-?me/i;
 const HOW_TO_MAKE_ONE = 'generate one with `openssl rand -base64 48` and pass it from a secrets store';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+/** A comma-separated list, trimmed, empty items dropped; an empty string is the empty list. */
+const list = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) => v.split(',').map((item) => item.trim()).filter(Boolean));
 const optionalUrl = z
   .string()
   .optional()
@@ -108,6 +114,16 @@ const baseSchema = z.object({
   DB_KEEPALIVE_MS: z.coerce.number().int().min(100).default(DB_TIMEOUT_DEFAULTS.keepAliveMs),
   /** /readyz reports 503 when a batch of audit records has been committing for longer than this. @default 3000 */
   AUDIT_STALLED_AFTER_MS: z.coerce.number().int().min(100).default(3000),
+  // A citizen's access history (/me/graphql) hides accesses under a non-disclosure rule until
+  // they are ACCESS_HISTORY_DELAY_DAYS old. Each list is comma-separated and matched exactly.
+  /** Principal categories (the token's `category` claim) whose accesses are hidden. @default public-security,state-security */
+  ACCESS_HISTORY_HIDDEN_CATEGORIES: list('public-security,state-security'),
+  /** Organisations (the token's `org` claim) whose accesses are hidden. @default none */
+  ACCESS_HISTORY_HIDDEN_ORGS: list(''),
+  /** Declared purposes whose accesses are hidden. @default none */
+  ACCESS_HISTORY_HIDDEN_PURPOSES: list(''),
+  /** Days a hidden access stays hidden; 0 shows it at once. @default 180 */
+  ACCESS_HISTORY_DELAY_DAYS: z.coerce.number().int().min(0).max(36500).default(180),
   REDIS_URL: optionalUrl,
   /** Response cache on or off; off serves every query uncached (the benchmark's "caching off"); APQ and invalidation stay on. @default true */
   CACHE_ENABLED: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),

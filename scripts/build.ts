@@ -16,7 +16,7 @@ const OUT = path.join(ROOT, 'dist');
 /** The folders production code lives in (tests and the benchmark are not shipped). */
 const SOURCES = ['lib', 'gateway/src', 'subgraphs', 'scripts'];
 /** The browser pages' entries, relative to the root. */
-const PAGES = { auditor: 'gateway/src/web/auditor/client.ts', explorer: 'gateway/src/web/explorer/client.ts' };
+const PAGES = { auditor: 'gateway/src/web/auditor/client.ts', explorer: 'gateway/src/web/explorer/client.ts', me: 'gateway/src/web/me/client.ts' };
 
 function filesUnder(dir: string): string[] {
   return readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {

@@ -164,7 +164,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
     httpErrorHandler(limits.http),
   );
-  await audit.mount(app, { identify, requestId: requestIdOf });
+  await audit.mount(app, { identify, requestId: requestIdOf, supergraphSdl });
 
   return {
     app,

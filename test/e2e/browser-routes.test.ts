@@ -15,6 +15,7 @@ import { mountWebPages } from '../../gateway/src/web';
 import { devTokenHandler } from '../../gateway/src/web/dev-token';
 import type { ExplorerConfig } from '../../gateway/src/web/explorer/config';
 import type { AuditorConfig } from '../../gateway/src/web/auditor/config';
+import type { MeConfig } from '../../gateway/src/web/me/config';
 import { silentLogger } from '../helpers';
 
 async function serve(config: Config): Promise<{ base: string; close(): Promise<void> }> {
@@ -56,6 +57,18 @@ describe('browser page routes in production', () => {
     const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
     expect(urls.length).toBe(3); // icon, stylesheet, script
     for (const url of urls) expect(url).toMatch(/^(\/audit\/assets\/|data:)/);
+  });
+
+  it("serves the citizens' page /me with a strict Content-Security-Policy and only local assets", async () => {
+    const res = await fetch(`${server.base}/me`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const html = await res.text();
+    expect(pageConfig<MeConfig>(html)).toEqual({ apiUrl: '/me/graphql', tokenUrl: '/explorer/token', devTokens: false });
+    const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(urls.length).toBe(3); // icon, stylesheet, script
+    for (const url of urls) expect(url).toMatch(/^(\/me\/assets\/|data:)/);
+    for (const url of urls.filter((u) => u.startsWith('/'))) expect((await fetch(server.base + url)).status).toBe(200);
   });
 });
 

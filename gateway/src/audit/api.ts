@@ -123,12 +123,16 @@ async function search(store: AuditStore, filter: AuditFilter, first: number, aft
   };
 }
 
+/** The store, or AUDIT_UNAVAILABLE (503) while it is down. */
+export function openAuditStoreOr503(lazy: LazyAuditStore): Promise<AuditStore> {
+  return lazy.get().catch(() => {
+    throw codedError(ErrorCode.AUDIT_UNAVAILABLE, 'The audit store is unreachable; try again shortly.', { http: { status: 503 } });
+  });
+}
+
 /** Resolvers over the lazily opened store; a store that is down is AUDIT_UNAVAILABLE. */
 export function auditResolvers(lazy: LazyAuditStore) {
-  const open = () =>
-    lazy.get().catch(() => {
-      throw codedError(ErrorCode.AUDIT_UNAVAILABLE, 'The audit store is unreachable; try again shortly.', { http: { status: 503 } });
-    });
+  const open = () => openAuditStoreOr503(lazy);
   return {
     SafeInt,
     Query: {

@@ -1,17 +1,27 @@
 /**
  * The audit feature of the gateway: one hash-chained record per request, committed before the
  * response is sent (plugin.ts, writer.ts), signed checkpoints (signing.ts), the auditors' API at
- * /audit/graphql (api.ts) and the store check /readyz calls.
+ * /audit/graphql (api.ts), the citizens' access history at /me/graphql (../access-history) and
+ * the store check /readyz calls.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Express, RequestHandler } from 'express';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerOptionsWithTypeDefs, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { dbTimeouts, type Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
 import { authenticationPlugin, type Identity } from '../auth/identity';
 import { httpErrorHandler, httpLimits, limitsFromConfig } from '../limits';
+import {
+  accessHistoryPolicy,
+  accessHistoryResolvers,
+  accessHistoryTypeDefs,
+  accessPolicyResolvers,
+  accessPolicyTypeDefs,
+  coordinateOwners,
+  requireSelfCaller,
+} from '../access-history';
 import { auditResolvers, auditTypeDefs, requireAuditScope } from './api';
 import type { AuditedContext } from './entry';
 import { auditPlugin } from './plugin';
@@ -34,6 +44,10 @@ export interface AuditMountOptions {
   requestId(header: string | string[] | undefined): string;
   /** Where the auditors' API is served. @default /audit/graphql */
   path?: string;
+  /** Where the citizens' access history is served. @default /me/graphql */
+  mePath?: string;
+  /** The served supergraph: its join directives name the department owning each field. */
+  supergraphSdl: string;
 }
 
 export interface Audit {
@@ -44,7 +58,7 @@ export interface Audit {
    * it before the body parser and the HTTP limits, and put `auditState: auditStateOf(res)` in the context.
    */
   refusals(options: Pick<AuditMountOptions, 'identify' | 'requestId'>): RequestHandler;
-  /** Serves the auditors' API on `app` (its own ApolloServer, audited by the same writer). */
+  /** Serves the auditors' API and the citizens' access history on `app` (their own ApolloServers, audited by the same writer). */
   mount(app: Express, options: AuditMountOptions): Promise<void>;
   /** For /readyz: whether records can be committed now (store reachable, writer not wedged), within READYZ_TIMEOUT_MS. */
   readiness(): Promise<AuditReadiness>;
@@ -73,47 +87,68 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
   });
   // Open (and migrate) now rather than on the first request; a failure is retried on use.
   store.get().catch((err) => logger.warn({ err }, 'audit store unreachable; record reads are refused until it is back'));
-  let api: ApolloServer<AuditedContext> | undefined;
+  const servers: Array<ApolloServer<AuditedContext>> = [];
 
   const refusals = (endpoint: AuditEntry['endpoint'], options: Pick<AuditMountOptions, 'identify' | 'requestId'>) =>
     auditRefusals({ writer, endpoint, logger, ...options });
 
+  /** One small API on `path`: its own ApolloServer, audited, behind the same HTTP limits as /graphql, its refusals recorded too. */
+  async function serve(
+    app: Express,
+    path: string,
+    endpoint: AuditEntry['endpoint'],
+    { identify, requestId }: Pick<AuditMountOptions, 'identify' | 'requestId'>,
+    api: Pick<ApolloServerOptionsWithTypeDefs<AuditedContext>, 'typeDefs' | 'resolvers'> & { rule: ApolloServerPlugin<AuditedContext> },
+  ): Promise<void> {
+    const server = new ApolloServer<AuditedContext>({
+      typeDefs: api.typeDefs,
+      resolvers: api.resolvers,
+      plugins: [ApolloServerPluginLandingPageDisabled(), authenticationPlugin, api.rule, auditPlugin({ writer, logger, endpoint })],
+      introspection: config.NODE_ENV !== 'production',
+      includeStacktraceInErrorResponses: false,
+      logger,
+    });
+    await server.start();
+    servers.push(server);
+    const limits = limitsFromConfig(config).http;
+    app.use(
+      path,
+      refusals(endpoint, { identify, requestId }),
+      ...httpLimits(limits),
+      expressMiddleware(server, {
+        context: async ({ req, res }) => ({
+          ...(await identify(req.headers)),
+          requestId: requestId(req.headers['x-request-id']),
+          clientAddress: req.socket.remoteAddress ?? 'unknown',
+          logger,
+          auditState: auditStateOf(res),
+        }),
+      }),
+      httpErrorHandler(limits),
+    );
+  }
+
   return {
     plugin: auditPlugin({ writer, logger }),
     refusals: (options) => refusals('graphql', options),
-    async mount(app, { identify, requestId, path = '/audit/graphql' }) {
-      api = new ApolloServer<AuditedContext>({
-        typeDefs: auditTypeDefs,
-        resolvers: auditResolvers(store),
-        // Authentication first, then the scope check; the audit plugin sees every outcome.
-        plugins: [ApolloServerPluginLandingPageDisabled(), authenticationPlugin, requireAuditScope, auditPlugin({ writer, logger, endpoint: 'audit' })],
-        introspection: config.NODE_ENV !== 'production',
-        includeStacktraceInErrorResponses: false,
-        logger,
+    async mount(app, { identify, requestId, path = '/audit/graphql', mePath = '/me/graphql', supergraphSdl }) {
+      const policy = accessHistoryPolicy(config);
+      // Authentication first, then the endpoint's access rule; the audit plugin sees every outcome.
+      await serve(app, path, 'audit', { identify, requestId }, {
+        typeDefs: [auditTypeDefs, accessPolicyTypeDefs],
+        resolvers: [auditResolvers(store), accessPolicyResolvers(policy)],
+        rule: requireAuditScope,
       });
-      await api.start();
-      // The same HTTP limits as /graphql, and its refusals recorded too.
-      const limits = limitsFromConfig(config).http;
-      app.use(
-        path,
-        refusals('audit', { identify, requestId }),
-        ...httpLimits(limits),
-        expressMiddleware(api, {
-          context: async ({ req, res }) => ({
-            ...(await identify(req.headers)),
-            requestId: requestId(req.headers['x-request-id']),
-            clientAddress: req.socket.remoteAddress ?? 'unknown',
-            logger,
-            auditState: auditStateOf(res),
-          }),
-        }),
-        httpErrorHandler(limits),
-      );
+      await serve(app, mePath, 'me', { identify, requestId }, {
+        typeDefs: accessHistoryTypeDefs,
+        resolvers: accessHistoryResolvers({ store, policy, owners: coordinateOwners(supergraphSdl) }),
+        rule: requireSelfCaller,
+      });
     },
     readiness: () => checkAuditReadiness({ store, writer, stalledAfterMs: config.AUDIT_STALLED_AFTER_MS, timeoutMs: config.READYZ_TIMEOUT_MS }),
     store,
     async close() {
-      await api?.stop();
+      await Promise.all(servers.map((server) => server.stop()));
       await writer.close();
       await store.close();
     },

@@ -16,8 +16,8 @@ export interface AuditEntry {
   time: string;
   /** `X-Request-Id` or a generated id: joins the record to the gateway's and subgraphs' logs. */
   requestId: string;
-  /** `graphql` (record reads) or `audit` (auditors reading this log). */
-  endpoint: 'graphql' | 'audit';
+  /** `graphql` (record reads), `audit` (auditors reading this log) or `me` (citizens reading their access history). */
+  endpoint: 'graphql' | 'audit' | 'me';
   principal: { authenticated: boolean; sub: string; name: string | null; org: string | null; scopes: string[] };
   clientAddress: string;
   purpose: string | null;

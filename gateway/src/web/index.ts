@@ -5,6 +5,7 @@
  * - `/explorer` (not in production): GraphiQL with example operations, a role picker and the
  *   declared-purpose headers; `/explorer/token?role=<key>` mints the role's development token.
  * - `/audit`: the auditors' page over the audit API at `/audit/graphql` (scope `audit:read`).
+ * - `/me`: the citizens' page (谁查了我的档案) over `/me/graphql` (scope `self`).
  *
  * Scripts are bundled with esbuild at first use (warmed at start in development) and kept in
  * memory (bundle.ts).
@@ -19,6 +20,7 @@ import { assetHandler, lazyBundle, pageHeaders, type LazyBundle } from './bundle
 import { devTokenHandler } from './dev-token';
 import type { AuditorConfig } from './auditor/config';
 import type { ExplorerConfig } from './explorer/config';
+import type { MeConfig } from './me/config';
 import { exampleOperations } from './explorer/examples';
 import { renderPage } from './page';
 
@@ -31,15 +33,19 @@ export interface WebPagesOptions {
   auditPath?: string;
   /** The audit API the auditors' page calls. @default /audit/graphql */
   auditApiPath?: string;
+  /** Where the citizens' page is served. @default /me */
+  mePath?: string;
+  /** The access-history API the citizens' page calls. @default /me/graphql */
+  meApiPath?: string;
   /** The gateway's GraphQL endpoint (the explorer's target, and Apollo Sandbox's page). @default /graphql */
   graphqlPath?: string;
   /** Build the bundles right away, in the background, so the first page load does not wait. @default NODE_ENV === 'development' */
   warm?: boolean;
 }
 
-/** Serves the explorer (unless production) and the auditors' page on `app`. */
+/** Serves the explorer (unless production), the auditors' page and the citizens' page on `app`. */
 export function mountWebPages(app: express.Express, options: WebPagesOptions): void {
-  const { config, logger, explorerPath = '/explorer', auditPath = '/audit', auditApiPath = '/audit/graphql', graphqlPath = '/graphql' } = options;
+  const { config, logger, explorerPath = '/explorer', auditPath = '/audit', auditApiPath = '/audit/graphql', mePath = '/me', meApiPath = '/me/graphql', graphqlPath = '/graphql' } = options;
   const production = config.NODE_ENV === 'production';
   const devTokens = !production && Boolean(config.JWT_SECRET);
   const tokenUrl = `${explorerPath}/token`;
@@ -47,6 +53,10 @@ export function mountWebPages(app: express.Express, options: WebPagesOptions): v
   const auditor = lazyBundle({ name: 'auditor', entry: path.join(__dirname, 'auditor', 'client.ts'), logger });
   const auditorConfig: AuditorConfig = { apiUrl: auditApiPath, tokenUrl, devTokens, explorerUrl: production ? null : explorerPath };
   servePage(app, auditPath, { title: '审计日志 Audit log', bundle: auditor, config: () => auditorConfig, logger });
+
+  const me = lazyBundle({ name: 'me', entry: path.join(__dirname, 'me', 'client.ts'), logger });
+  const meConfig: MeConfig = { apiUrl: meApiPath, tokenUrl, devTokens };
+  servePage(app, mePath, { title: '谁查了我的档案 Who looked at my records', bundle: me, config: () => meConfig, logger });
 
   if (!production) {
     const explorer = lazyBundle({ name: 'explorer', entry: path.join(__dirname, 'explorer', 'client.ts'), logger });
@@ -64,7 +74,7 @@ export function mountWebPages(app: express.Express, options: WebPagesOptions): v
       });
     servePage(app, explorerPath, { title: '档案联邦 Explorer', bundle: explorer, config: configOf, logger });
     app.get(tokenUrl, devTokenHandler(config));
-    if (options.warm ?? config.NODE_ENV === 'development') warm([explorer, auditor], logger);
+    if (options.warm ?? config.NODE_ENV === 'development') warm([explorer, auditor, me], logger);
   }
 }
 

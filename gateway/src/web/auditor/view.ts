@@ -29,6 +29,13 @@ export const OUTCOMES: Record<string, string> = {
   UNAUTHENTICATED: '未认证 UNAUTHENTICATED',
 };
 
+/** Chinese and English names of the endpoints a record can come from. */
+const ENDPOINTS: Record<string, string> = {
+  graphql: '查询接口 /graphql',
+  audit: '审计接口 /audit/graphql',
+  me: '公民查询记录 /me/graphql',
+};
+
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** An ISO time in the auditor's local time zone, `YYYY-MM-DD HH:mm:ss`. */
@@ -57,7 +64,7 @@ export function resultsTable(records: RecordSummary[], onOpen: (id: string) => v
           el('td', {}, r.principal.sub, r.principal.name ? el('div', { className: 'muted' }, r.principal.name) : null),
           el('td', {}, r.principal.org ?? '—'),
           el('td', {}, r.purpose ?? '—', r.caseNumber ? el('div', { className: 'muted' }, r.caseNumber) : null),
-          el('td', {}, r.endpoint === 'audit' ? el('span', { className: 'tag' }, 'audit') : null, r.operationName ?? '(anonymous)'),
+          el('td', {}, r.endpoint !== 'graphql' ? el('span', { className: 'tag' }, r.endpoint) : null, r.operationName ?? '(anonymous)'),
           el('td', { className: 'mono ids' }, ...(r.subjects.length ? r.subjects.map((id) => el('div', {}, id)) : ['—'])),
           el('td', {}, el('span', { className: `outcome outcome-${r.outcome}` }, OUTCOMES[r.outcome] ?? r.outcome), r.errorCodes.length ? el('div', { className: 'muted' }, r.errorCodes.join(' ')) : null),
         ),
@@ -90,7 +97,7 @@ export function recordDetail(r: FullRecord): HTMLElement {
       row('记录编号 Record ID', r.id, 'mono'),
       row('时间 Time', `${localTime(r.time)} (${r.time})`),
       row('请求编号 Request ID', r.requestId, 'mono'),
-      row('接口 Endpoint', r.endpoint === 'audit' ? '审计接口 /audit/graphql' : '查询接口 /graphql'),
+      row('接口 Endpoint', ENDPOINTS[r.endpoint] ?? r.endpoint),
       row('操作人 Actor', `${r.principal.sub}${r.principal.name ? ` (${r.principal.name})` : ''}${r.principal.authenticated ? '' : ' — 匿名 anonymous'}`),
       row('机构 Org', r.principal.org),
       row('权限 Scopes', list(r.principal.scopes), 'mono'),
