@@ -23,6 +23,8 @@ import { createMetricsRegistry, metricsHandler } from './metrics/registry';
 import { httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, subgraphFetcher } from './limits';
 import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, requestMetrics, type AccessRecord } from './observability';
 import { mountWebPages } from './web';
+import { createTrustedOperations } from './operations';
+import { createRateLimits } from './ratelimit';
 import { readinessHandler, subgraphCheck, type ReadinessCheck } from './health/readiness';
 import { envPrefix, KNOWN_SCOPES, type Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
@@ -47,6 +49,10 @@ export interface GatewayContext extends Identity {
   access?: AccessRecord;
   /** Whether the audit plugin recorded the request (else the refusal middleware does). */
   auditState?: AuditState;
+  /** The client system the request names (gateway/src/operations). */
+  client?: string;
+  /** The trusted operation the request ran, when it matched one. */
+  operationId?: string;
 }
 
 export interface GatewayOptions {
@@ -108,6 +114,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
   ];
   plugins.push(authenticationPlugin, operationLimitsPlugin(limits.operation), accessLogPlugin);
+  const operations = createTrustedOperations(config, logger, metrics);
+  const rateLimits = createRateLimits(config, logger, metrics);
+  plugins.push(operations.plugin, ...(rateLimits ? [rateLimits.plugin] : []));
   // Holds every response until its audit record is committed (fail closed: 503 AUDIT_UNAVAILABLE).
   const audit = createAudit({ config, logger });
   plugins.push(audit.plugin);
@@ -150,17 +159,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     accessLog({ logger, metrics: observed }),
     audit.refusals({ identify, requestId: requestIdOf }),
     ...httpLimits(limits.http),
+    operations.idField,
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => ({
-        ...(await identify(req.headers)),
-        requestId: requestIdOf(req.headers['x-request-id']),
-        clientAddress: req.socket.remoteAddress ?? 'unknown',
-        logger,
-        internalTokens: new Map(),
-        subjects: new Set<string>(),
-        access: accessRecord(res),
-        auditState: auditStateOf(res),
-      }),
+      context: async ({ req, res }) => {
+        const identity = await identify(req.headers);
+        return {
+          ...identity,
+          client: operations.clientOf(req.headers, identity.principal),
+          requestId: requestIdOf(req.headers['x-request-id']),
+          clientAddress: req.socket.remoteAddress ?? 'unknown',
+          logger,
+          internalTokens: new Map(),
+          subjects: new Set<string>(),
+          access: accessRecord(res),
+          auditState: auditStateOf(res),
+        };
+      },
     }),
     httpErrorHandler(limits.http),
   );
@@ -185,6 +199,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
               await apollo.stop();
               await audit.close();
               await cache.cache.close();
+              await operations.close();
+              await rateLimits?.close();
             },
           });
         });
