@@ -115,7 +115,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   ];
   plugins.push(authenticationPlugin, operationLimitsPlugin(limits.operation), accessLogPlugin);
   const operations = createTrustedOperations(config, logger, metrics);
-  const rateLimits = createRateLimits(config, logger, metrics);
+  const rateLimits = await createRateLimits(config, logger, metrics);
   plugins.push(operations.plugin, ...(rateLimits ? [rateLimits.plugin] : []));
   // Holds every response until its audit record is committed (fail closed: 503 AUDIT_UNAVAILABLE).
   const audit = createAudit({ config, logger });

@@ -27,7 +27,7 @@ if ttl < 0 then
 end
 return {n, ttl}`;
 
-type ScriptedRedis = Redis & { rateIncrement(numKeys: number, key: string, by: number, windowMs: number): Promise<[number, number]> };
+type ScriptedRedis = Redis & { rateIncrement(key: string, by: number, windowMs: number): Promise<[number, number]> };
 
 export interface RedisCountersOptions {
   url: string;
@@ -43,6 +43,7 @@ export class RedisCounters implements Counters {
 
   constructor(private readonly options: RedisCountersOptions) {
     this.redis = new Redis(options.url, {
+      lazyConnect: true,
       // Fail at once while disconnected: a request must not wait for Redis.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -54,8 +55,23 @@ export class RedisCounters implements Counters {
     this.redis.on('error', () => {}); // commands reject; the limiter logs that
   }
 
+  /** Connects, waiting at most `timeoutMs`; an unreachable Redis is not an error (requests go unmetered while it reconnects). */
+  async connect(timeoutMs: number): Promise<void> {
+    this.redis.connect().catch(() => {}); // retryStrategy keeps trying after a failed first attempt
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.redis.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.redis.once('ready', done);
+    });
+  }
+
   async increment(key: string, by: number, windowMs: number): Promise<Count> {
-    const [count, resetMs] = await this.redis.rateIncrement(1, this.options.prefix + key, by, windowMs);
+    const [count, resetMs] = await this.redis.rateIncrement(this.options.prefix + key, by, windowMs);
     return { count: Number(count), resetMs: Number(resetMs) };
   }
 

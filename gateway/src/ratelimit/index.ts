@@ -19,14 +19,20 @@ export interface RateLimits {
   close(): Promise<void>;
 }
 
+/** How long startup waits for Redis, as the cache does; then requests go unmetered until it answers. */
+const CONNECT_WAIT_MS = 2000;
+
 /** The configured limits, or undefined when none is. */
-export function createRateLimits(config: Config, logger: Logger, registry: Registry): RateLimits | undefined {
+export async function createRateLimits(config: Config, logger: Logger, registry: Registry): Promise<RateLimits | undefined> {
   const defaults = { requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE, subjectsPerDay: config.RATE_LIMIT_SUBJECTS_PER_DAY };
   const rules = config.RATE_LIMIT_RULES;
   if (!anyLimit(rules, defaults)) return undefined;
-  const counters: Counters = config.REDIS_URL
-    ? new RedisCounters({ url: config.REDIS_URL, prefix: `${config.CACHE_KEY_PREFIX}rl:`, commandTimeoutMs: config.CACHE_COMMAND_TIMEOUT_MS })
-    : new MemoryCounters();
+  let counters: Counters = new MemoryCounters();
+  if (config.REDIS_URL) {
+    const redis = new RedisCounters({ url: config.REDIS_URL, prefix: `${config.CACHE_KEY_PREFIX}rl:`, commandTimeoutMs: config.CACHE_COMMAND_TIMEOUT_MS });
+    await redis.connect(CONNECT_WAIT_MS);
+    counters = redis;
+  }
   return {
     plugin: rateLimitPlugin({ counters, rules, defaults, metrics: rateLimitMetrics(registry), logger }),
     close: () => counters.close(),
