@@ -36,8 +36,11 @@ function matches(rule: Rule, caller: Caller): boolean {
   return FIELDS.every((f) => rule[f] === undefined || (caller[f] !== undefined && (rule[f] === '*' || rule[f] === caller[f])));
 }
 
+/** A caller's value as a key part: encoded, so a value holding `:` or `=` (a client header) cannot mimic another key. */
+const part = (value: string | undefined) => encodeURIComponent(value ?? '');
+
 function ruleKey(index: number, rule: Rule, caller: Caller): string {
-  const parts = FIELDS.filter((f: Field) => rule[f] === '*').map((f) => `${f}=${caller[f]}`);
+  const parts = FIELDS.filter((f: Field) => rule[f] === '*').map((f) => `${f}=${part(caller[f])}`);
   return [`rule${index}`, ...parts].join(':');
 }
 
@@ -54,7 +57,7 @@ export function limitsFor(kind: Limit['kind'], caller: Caller, rules: readonly R
     if (max !== undefined && matches(rule, caller)) out.push({ kind, key: `${kind}:${ruleKey(i, rule, caller)}`, max });
   });
   if (out.length > 0 || defaults[kind] === 0) return out;
-  const who = kind === 'requestsPerMinute' ? (caller.authenticated ? `sub=${caller.sub}` : `address=${caller.address}`) : caller.org ? `org=${caller.org}` : `sub=${caller.sub}`;
+  const who = kind === 'requestsPerMinute' ? (caller.authenticated ? `sub=${part(caller.sub)}` : `address=${part(caller.address)}`) : caller.org ? `org=${part(caller.org)}` : `sub=${part(caller.sub)}`;
   return [{ kind, key: `${kind}:${who}`, max: defaults[kind] }];
 }
 
