@@ -13,7 +13,9 @@ import pg from 'pg';
 import pino from 'pino';
 import { DEMO } from '../../subgraphs/common/population';
 import { dropDatabase } from '../../lib/db';
-import { gql, roleHeaders, testDbUrl } from '../helpers';
+import { findRole } from '../../lib/roles';
+import { clientToken, roleHeaders, testDbUrl } from '../helpers';
+import { metric } from './cache-helpers';
 import { startFederation, startGateway, type Federation } from '../federation';
 
 const DB_URL = testDbUrl('postgres', 'trusted_ops')!;
@@ -161,6 +163,26 @@ describe('trusted operations (PostgreSQL, two replicas)', () => {
     expect(line).toMatchObject({ client: CLIENT, operationName: 'Unlisted' });
     expect(logged.records[0]).toMatchObject({ client: CLIENT });
     expect(logged.records[0].operationId).toBeUndefined();
+    expect(await metric(logging.url, `gateway_trusted_operations_total{client="${CLIENT}",result="logged"}`)).toBe(1);
+    expect(await metric(replica.url, `gateway_trusted_operations_total{client="${CLIENT}",result="refused"}`)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('names the client by a token claim when configured, ignoring the header', async () => {
+    const claimed = await startGateway(fed, { ...env, TRUSTED_OPERATIONS_CLIENT_CLAIM: 'client_id', TRUSTED_OPERATIONS_REQUIRE_CLIENT: 'true' });
+    try {
+      const court = findRole('court');
+      const withClaim = await clientToken({ sub: 'case-system', scopes: court.scopes, org: court.org, extra: { client_id: CLIENT } });
+      const served = await send(claimed.url, { documentId: MARRIAGES_ID, variables: { id: DEMO.husband } }, { ...(await roleHeaders('court')), authorization: `Bearer ${withClaim}` });
+      expect(served.errors).toBeUndefined();
+      expect(served.records[0]).toMatchObject({ client: CLIENT, operationId: MARRIAGES_ID });
+      // A token without the claim cannot borrow the client's list by sending its name in the header.
+      const borrowed = await send(claimed.url, { query: MARRIAGES, variables: { id: DEMO.husband } }, { ...(await roleHeaders('court')), 'apollographql-client-name': CLIENT });
+      expect(borrowed.status).toBe(403);
+      expect(borrowed.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+      expect(borrowed.records[0].client).toBeUndefined();
+    } finally {
+      await claimed.stop();
+    }
   });
 
   it('lets exempt scopes and requests naming no client system through', async () => {
