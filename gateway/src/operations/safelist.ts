@@ -70,8 +70,13 @@ export class Safelist {
   }
 
   private async read(client: string): Promise<ClientList> {
-    this.store ??= this.options.open();
-    this.store.catch(() => (this.store = undefined));
+    if (!this.store) {
+      const opening = this.options.open();
+      this.store = opening;
+      opening.catch(() => {
+        if (this.store === opening) this.store = undefined; // the next read tries again
+      });
+    }
     const rows = await approvedOperations(await this.store, client);
     return { bodies: new Map(rows.map((r) => [r.id, r.body])), ids: new Map(rows.map((r) => [r.normalised_hash, r.id])) };
   }
