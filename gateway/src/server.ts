@@ -49,7 +49,7 @@ export interface GatewayContext extends Identity {
   access?: AccessRecord;
   /** Whether the audit plugin recorded the request (else the refusal middleware does). */
   auditState?: AuditState;
-  /** The client system the request names (gateway/src/operations). */
+  /** The client system the request names; set by the trusted-operations plugin (gateway/src/operations). */
   client?: string;
   /** The trusted operation the request ran, when it matched one. */
   operationId?: string;
@@ -161,20 +161,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...httpLimits(limits.http),
     operations.idField,
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const identity = await identify(req.headers);
-        return {
-          ...identity,
-          client: operations.clientOf(req.headers, identity.principal),
-          requestId: requestIdOf(req.headers['x-request-id']),
-          clientAddress: req.socket.remoteAddress ?? 'unknown',
-          logger,
-          internalTokens: new Map(),
-          subjects: new Set<string>(),
-          access: accessRecord(res),
-          auditState: auditStateOf(res),
-        };
-      },
+      context: async ({ req, res }) => ({
+        ...(await identify(req.headers)),
+        requestId: requestIdOf(req.headers['x-request-id']),
+        clientAddress: req.socket.remoteAddress ?? 'unknown',
+        logger,
+        internalTokens: new Map(),
+        subjects: new Set<string>(),
+        access: accessRecord(res),
+        auditState: auditStateOf(res),
+      }),
     }),
     httpErrorHandler(limits.http),
   );

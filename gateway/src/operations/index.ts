@@ -4,8 +4,7 @@
  * approves them, and the gateway serves each client only those (TRUSTED_OPERATIONS=refuse) or
  * logs the others (log). Requests may send only the operation's id.
  */
-import type { IncomingHttpHeaders } from 'node:http';
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import type { RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import { dbTimeouts, type Config } from '../../../lib/config';
@@ -28,7 +27,7 @@ export interface TrustedOperations {
   /** Mount after the body parser: turns `documentId`/`id` into the persisted-query form. */
   idField: RequestHandler;
   /** The client system a request comes from: the configured token claim, else the header. */
-  clientOf(headers: IncomingHttpHeaders, principal: Principal): string | undefined;
+  clientOf(headers: HeaderMap, principal: Principal): string | undefined;
   close(): Promise<void>;
 }
 
@@ -44,22 +43,23 @@ export function createTrustedOperations(config: Config, logger: Logger, registry
     logger,
   });
   const claim = config.TRUSTED_OPERATIONS_CLIENT_CLAIM;
+  const clientOf: TrustedOperations['clientOf'] = (headers, principal) => {
+    // With a claim configured the token decides; a header would let a caller choose another client's list.
+    if (claim) return principal.client;
+    const value = headers.get(CLIENT_NAME_HEADER)?.trim();
+    return value ? value.slice(0, 200) : undefined;
+  };
   return {
     plugin: trustedOperationsPlugin({
       mode: config.TRUSTED_OPERATIONS,
       safelist,
+      clientOf,
       exemptScopes: new Set(config.TRUSTED_OPERATIONS_EXEMPT_SCOPES),
       requireClient: config.TRUSTED_OPERATIONS_REQUIRE_CLIENT,
       metrics: operationsMetrics(registry),
     }),
     idField: operationIdField(),
-    clientOf(headers, principal) {
-      // With a claim configured the token decides; a header would let a caller choose another client's list.
-      if (claim) return principal.client;
-      const raw = headers[CLIENT_NAME_HEADER];
-      const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-      return value ? value.slice(0, 200) : undefined;
-    },
+    clientOf,
     close: () => safelist.close(),
   };
 }

@@ -10,7 +10,7 @@
  *   of the client's approved operations. `log` serves it anyway and logs it; `refuse` answers 403
  *   PERSISTED_QUERY_NOT_IN_LIST, as Apollo Router does for freeform GraphQL outside its safelist.
  */
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import type { DocumentNode } from 'graphql';
 import type { RequestHandler } from 'express';
 import { codedError, ErrorCode } from '../../../lib/errors';
@@ -24,7 +24,7 @@ import type { ClientList, Safelist } from './safelist';
 export interface OperationsContext {
   principal: Principal;
   logger: Logger;
-  /** The client system the request came from (header or token claim); undefined = none named. */
+  /** The client system the request came from (header or token claim), set here; undefined = none named. */
   client?: string;
   /** The trusted operation the request ran, when it matched one (for the audit record). */
   operationId?: string;
@@ -33,6 +33,8 @@ export interface OperationsContext {
 export interface TrustedOperationsOptions {
   mode: 'off' | 'log' | 'refuse';
   safelist: Safelist;
+  /** The client system a request names. */
+  clientOf(headers: HeaderMap, principal: Principal): string | undefined;
   /** Holders of any of these scopes may send any document. */
   exemptScopes: ReadonlySet<string>;
   /** Check requests that name no client too (they match nothing). */
@@ -45,7 +47,7 @@ const NO_CLIENT: ClientList = { bodies: new Map(), ids: new Map() };
 const MAX_HASHES = 5000;
 
 export function trustedOperationsPlugin(options: TrustedOperationsOptions): ApolloServerPlugin<OperationsContext> {
-  const { mode, safelist, exemptScopes, requireClient, metrics } = options;
+  const { mode, safelist, clientOf, exemptScopes, requireClient, metrics } = options;
   const hashes = new Map<string, string>();
   const hashOf = (queryHash: string | undefined, document: DocumentNode) => {
     let hash = queryHash && hashes.get(queryHash);
@@ -60,6 +62,7 @@ export function trustedOperationsPlugin(options: TrustedOperationsOptions): Apol
   };
   return {
     async requestDidStart({ request, contextValue: ctx }) {
+      if (request.http) ctx.client = clientOf(request.http.headers, ctx.principal);
       const id = request.extensions?.persistedQuery?.sha256Hash;
       if (typeof id === 'string' && request.query === undefined && ctx.client) {
         const body = (await safelist.forClient(ctx.client)).bodies.get(id);

@@ -65,10 +65,13 @@ export function rateLimitPlugin(options: RateLimitOptions): ApolloServerPlugin<R
 
   return {
     async requestDidStart({ contextValue: ctx }) {
-      const caller = callerOf(ctx);
-      const subjectLimits = limitsFor('subjectsPerDay', caller, rules, defaults);
+      // Read once the operation is resolved: by then every plugin's requestDidStart (the client's name) has run.
+      let caller: Caller;
+      let subjectLimits: Limit[] = [];
       return {
         async didResolveOperation() {
+          caller = callerOf(ctx);
+          subjectLimits = limitsFor('subjectsPerDay', caller, rules, defaults);
           const { day, remainingMs } = today();
           const checks: Array<Promise<[Limit, number, number]>> = [
             ...limitsFor('requestsPerMinute', caller, rules, defaults).map(async (l): Promise<[Limit, number, number]> => {
@@ -93,7 +96,7 @@ export function rateLimitPlugin(options: RateLimitOptions): ApolloServerPlugin<R
         },
         async willSendResponse() {
           const released = ctx.subjects?.size ?? 0;
-          if (released === 0) return;
+          if (released === 0 || !caller) return;
           metrics.released(caller, released);
           if (subjectLimits.length === 0) return;
           const { day, remainingMs } = today();
