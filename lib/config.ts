@@ -77,6 +77,26 @@ const optionalUrl = z
   .optional()
   .transform((v) => (v ? v : undefined));
 
+const commaList = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+
+/** One `RATE_LIMIT_RULES` entry: whom it matches (all given fields must) and the limits it sets. */
+const rateLimitRulesSchema = z.array(
+  z
+    .object({
+      org: z.string().min(1).optional(),
+      category: z.string().min(1).optional(),
+      client: z.string().min(1).optional(),
+      sub: z.string().min(1).optional(),
+      requestsPerMinute: z.number().int().min(1).optional(),
+      subjectsPerDay: z.number().int().min(1).optional(),
+    })
+    .strict(),
+);
+export type RateLimitRule = z.infer<typeof rateLimitRulesSchema>[number];
+
 const baseSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   HOST: z.string().default('127.0.0.1'),
@@ -202,6 +222,36 @@ const baseSchema = z.object({
   AUTHZ_MODE: z.enum(['filter', 'reject']).default('filter'),
   /** Lifetime of an internal token. */
   INTERNAL_TOKEN_TTL_SECONDS: z.coerce.number().int().min(5).max(600).default(60),
+  // Trusted operations (gateway/src/operations): each client system's published, approved documents.
+  /** `off`, `log` (serve an unlisted document, log it) or `refuse` (PERSISTED_QUERY_NOT_IN_LIST). @default refuse in production, off otherwise */
+  TRUSTED_OPERATIONS: z.enum(['off', 'log', 'refuse']).optional(),
+  /** Token claim naming the client system; unset = the `apollographql-client-name` header names it. @default unset */
+  TRUSTED_OPERATIONS_CLIENT_CLAIM: optionalUrl,
+  /** Scopes (comma-separated) whose holders may send any document (archivists at the explorer, auditors). @default none */
+  TRUSTED_OPERATIONS_EXEMPT_SCOPES: commaList,
+  /** Also check requests that name no client system (they match no list, so `refuse` refuses them). @default false */
+  TRUSTED_OPERATIONS_REQUIRE_CLIENT: z.enum(['true', 'false', '1', '0']).default('false').transform((v) => v === 'true' || v === '1'),
+  /** How long a gateway reuses a client's list before reading it again: publish/approve/retire reach every replica within this. @default 5 */
+  TRUSTED_OPERATIONS_CACHE_SECONDS: z.coerce.number().min(0).default(5),
+  /** The trusted-operations store (PostgreSQL). @default AUDIT_DB_URL, or embedded PGlite under DATA_DIR when that is unset too */
+  OPERATIONS_DB_URL: optionalUrl,
+  // Rate limits and quotas (gateway/src/ratelimit); counters in Redis (REDIS_URL) or in memory.
+  /** Requests per minute per subject (token `sub`); 0 = no default limit. @default 0 */
+  RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(0),
+  /** Records of distinct subjects released per organisation per UTC day; 0 = no default quota. @default 0 */
+  RATE_LIMIT_SUBJECTS_PER_DAY: z.coerce.number().int().min(0).default(0),
+  /** Finer rules, JSON: `[{ "org"?, "category"?, "client"?, "sub"?, "requestsPerMinute"?, "subjectsPerDay"? }]` (see README). @default [] */
+  RATE_LIMIT_RULES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        return rateLimitRulesSchema.parse(v ? JSON.parse(v) : []);
+      } catch (err) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `not a list of rules: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -215,9 +265,10 @@ export interface SubgraphConfig {
   url: string;
 }
 
-export type Config = Omit<z.infer<typeof baseSchema>, 'INTERNAL_TOKEN_SECRET' | 'SHUTDOWN_DELAY_MS'> & {
+export type Config = Omit<z.infer<typeof baseSchema>, 'INTERNAL_TOKEN_SECRET' | 'SHUTDOWN_DELAY_MS' | 'TRUSTED_OPERATIONS'> & {
   INTERNAL_TOKEN_SECRET: string;
   SHUTDOWN_DELAY_MS: number;
+  TRUSTED_OPERATIONS: 'off' | 'log' | 'refuse';
   subgraphs: Record<Department, SubgraphConfig>;
   /** `<NAME>_SUBGRAPH_URL` overrides for any subgraph of the served supergraph, by env prefix. */
   subgraphUrlOverrides: Record<string, string>;
@@ -258,6 +309,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     INTERNAL_TOKEN_SECRET: data.INTERNAL_TOKEN_SECRET ?? DEV_INTERNAL_SECRET,
     // Behind a load balancer (production) the delay lets it notice the 503; Ctrl-C in development should not wait.
     SHUTDOWN_DELAY_MS: data.SHUTDOWN_DELAY_MS ?? (data.NODE_ENV === 'production' ? 5000 : 0),
+    // Production serves client systems only the documents the archive approved; development lets anything through.
+    TRUSTED_OPERATIONS: data.TRUSTED_OPERATIONS ?? (data.NODE_ENV === 'production' ? 'refuse' : 'off'),
     subgraphs,
     subgraphUrlOverrides,
   };

@@ -28,6 +28,11 @@ export interface OpenStoreOptions {
   dataDir?: string;
   /** Migrations applied in name order on open; omitted = open without migrating. */
   migrations?: Record<string, Migration>;
+  /**
+   * Name of the table that records applied migrations (its lock table is `<name>_lock`), so two
+   * stores with their own migrations can share one database. @default kysely_migration
+   */
+  migrationTable?: string;
   /** Create the named database on the server when missing. @default true */
   createDatabase?: boolean;
   /** Pool size for server databases. @default 10 */
@@ -125,7 +130,7 @@ export async function dropAllTables(store: Store<any>): Promise<void> {
 
 /** Opens (and migrates) a store. */
 export async function openStore<DB>(options: OpenStoreOptions): Promise<Store<DB>> {
-  const { name, url, dataDir = '.data', migrations, createDatabase = true, poolSize = 10, timeouts = DB_TIMEOUT_DEFAULTS, onConnectionError = () => {} } = options;
+  const { name, url, dataDir = '.data', migrations, migrationTable, createDatabase = true, poolSize = 10, timeouts = DB_TIMEOUT_DEFAULTS, onConnectionError = () => {} } = options;
   const dialect = dialectOf(url);
   if (url && createDatabase) await ensureDatabase(url);
 
@@ -149,7 +154,11 @@ export async function openStore<DB>(options: OpenStoreOptions): Promise<Store<DB
       statements++;
     },
   });
-  const { error } = migrations ? await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateToLatest() : {};
+  const { error } = migrations ? await new Migrator({
+        db,
+        provider: { getMigrations: async () => migrations },
+        ...(migrationTable ? { migrationTableName: migrationTable, migrationLockTableName: `${migrationTable}_lock` } : {}),
+      }).migrateToLatest() : {};
   if (error) {
     await db.destroy();
     throw new Error(`Migrating store ${name} failed: ${(error as Error).message}`);

@@ -14,6 +14,10 @@ export enum ErrorCode {
   OPERATION_LIMIT_EXCEEDED = 'OPERATION_LIMIT_EXCEEDED',
   /** The HTTP request itself is malformed (not JSON, bad encoding); Apollo Server's own code for the same. */
   BAD_REQUEST = 'BAD_REQUEST',
+  /** The document is not one of the client system's approved trusted operations (Apollo Router's code); HTTP 403. */
+  PERSISTED_QUERY_NOT_IN_LIST = 'PERSISTED_QUERY_NOT_IN_LIST',
+  /** A rate limit or quota is used up; HTTP 429 with `Retry-After`; `extensions.limit` names it, `retryAfterSeconds` says when to retry. */
+  RATE_LIMITED = 'RATE_LIMITED',
 }
 
 /** A GraphQLError with a stable code and optional extra extensions. */

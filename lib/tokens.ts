@@ -13,6 +13,10 @@ export interface Principal {
   sub: string;
   name?: string;
   org?: string;
+  /** The `category` claim: the kind of caller (court, bureau…), which rate-limit rules may match. */
+  category?: string;
+  /** The client system, from the claim named by `clientClaim` (TRUSTED_OPERATIONS_CLIENT_CLAIM). */
+  client?: string;
   scopes: string[];
 }
 
@@ -39,6 +43,8 @@ export interface ClientTokenVerifierOptions {
   maxLifetimeSeconds: number;
   /** Tolerated clock difference for `nbf` and `iat` in the future (an issuer's clock a little ahead); `exp` is held to this clock. */
   clockSkewSeconds: number;
+  /** Claim naming the client system (`Principal.client`); unset = none is read. */
+  clientClaim?: string;
 }
 
 /** Thrown for a token that is malformed, expired, wrongly signed or for another audience. */
@@ -69,6 +75,8 @@ export function clientTokenVerifier(options: ClientTokenVerifierOptions): (token
         sub: payload.sub!,
         name: typeof payload.name === 'string' ? payload.name : undefined,
         org: typeof payload.org === 'string' ? payload.org : undefined,
+        category: typeof payload.category === 'string' ? payload.category : undefined,
+        client: options.clientClaim && typeof payload[options.clientClaim] === 'string' ? (payload[options.clientClaim] as string) : undefined,
         scopes: [...new Set(scope.split(/\s+/).filter(Boolean))],
       };
     } catch (err) {
@@ -99,10 +107,10 @@ function tokenLifetimeProblem(exp: number, iat: number | undefined, options: Pic
 
 /** Signs a local HS256 client token (`npm run token`, tests). */
 export function signClientToken(
-  claims: { sub: string; name?: string; org?: string; scopes: string[] },
+  claims: { sub: string; name?: string; org?: string; scopes: string[]; category?: string; extra?: Record<string, string> },
   options: { secret: string; issuer: string; audience: string; ttl: string | number },
 ): Promise<string> {
-  return new SignJWT({ name: claims.name, org: claims.org, scope: claims.scopes.join(' ') })
+  return new SignJWT({ ...claims.extra, name: claims.name, org: claims.org, category: claims.category, scope: claims.scopes.join(' ') })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.sub)
     .setIssuer(options.issuer)

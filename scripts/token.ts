@@ -1,5 +1,5 @@
 /**
- * `npm run token -- --sub ID --scope "a b c" [--org ORG] [--name NAME] [--ttl 1h]` or
+ * `npm run token -- --sub ID --scope "a b c" [--org ORG] [--name NAME] [--category C] [--client NAME] [--ttl 1h]` or
  * `npm run token -- --role court [--sub ID]`: prints a signed local JWT.
  */
 import { parseArgs } from 'node:util';
@@ -14,6 +14,9 @@ async function main() {
       scope: { type: 'string' },
       org: { type: 'string' },
       name: { type: 'string' },
+      // The `category` claim (rate-limit rules) and a client-system claim (TRUSTED_OPERATIONS_CLIENT_CLAIM).
+      category: { type: 'string' },
+      client: { type: 'string' },
       ttl: { type: 'string', default: '1h' },
       role: { type: 'string' },
     },
@@ -26,8 +29,10 @@ async function main() {
   if (unknown.length) throw new Error(`Unknown scope(s) ${unknown.join(', ')}; known: ${KNOWN_SCOPES.join(' ')}`);
   const config = loadConfig();
   if (!config.JWT_SECRET) throw new Error('npm run token signs with JWT_SECRET (HS256); it is unset because a JWKS is configured.');
+  if (values.client && !config.TRUSTED_OPERATIONS_CLIENT_CLAIM) throw new Error('--client needs TRUSTED_OPERATIONS_CLIENT_CLAIM, the claim it is written to.');
+  const extra = values.client ? { [config.TRUSTED_OPERATIONS_CLIENT_CLAIM!]: values.client } : undefined;
   const token = await signClientToken(
-    { sub, name: values.name ?? role?.labelZh, org: values.org ?? role?.org, scopes },
+    { sub, name: values.name ?? role?.labelZh, org: values.org ?? role?.org, scopes, category: values.category, extra },
     { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttl: values.ttl! },
   );
   process.stdout.write(`${token}\n`);

@@ -28,7 +28,7 @@ export const ARCHIVIST: Principal = {
 };
 
 /** A client JWT signed with the development secret, as `npm run token` makes. */
-export function clientToken(claims: { sub?: string; scopes: string[]; org?: string; name?: string }, ttl: string | number = '10m'): Promise<string> {
+export function clientToken(claims: { sub?: string; scopes: string[]; org?: string; name?: string; category?: string; extra?: Record<string, string> }, ttl: string | number = '10m'): Promise<string> {
   const config = loadConfig({});
   return signClientToken({ sub: claims.sub ?? 'tester', ...claims }, { secret: config.JWT_SECRET!, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttl });
 }

@@ -22,6 +22,8 @@ import { createMetricsRegistry, metricsHandler } from './metrics/registry';
 import { httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, subgraphFetcher } from './limits';
 import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, requestMetrics, type AccessRecord } from './observability';
 import { mountWebPages } from './web';
+import { createTrustedOperations } from './operations';
+import { createRateLimits } from './ratelimit';
 import { readinessHandler, subgraphCheck, type ReadinessCheck } from './health/readiness';
 import { envPrefix, KNOWN_SCOPES, type Config } from '../../lib/config';
 import { createHttpServer } from '../../lib/http-server';
@@ -47,6 +49,10 @@ export interface GatewayContext extends Identity {
   access?: AccessRecord;
   /** Whether the audit plugin recorded the request (else the refusal middleware does). */
   auditState?: AuditState;
+  /** The client system the request names; set by the trusted-operations plugin (gateway/src/operations). */
+  client?: string;
+  /** The trusted operation the request ran, when it matched one. */
+  operationId?: string;
 }
 
 export interface GatewayOptions {
@@ -110,7 +116,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_DRAIN_MS }),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
   ];
-  plugins.push(authenticationPlugin, operationLimitsPlugin(limits.operation), accessLogPlugin, audit.plugin);
+  plugins.push(authenticationPlugin, operationLimitsPlugin(limits.operation), accessLogPlugin);
+  const operations = createTrustedOperations(config, logger, metrics);
+  const rateLimits = await createRateLimits(config, logger, metrics);
+  plugins.push(operations.plugin, ...(rateLimits ? [rateLimits.plugin] : []), audit.plugin);
   const apollo = new ApolloServer<GatewayContext>({
     gateway: authorizingGateway(gateway, { policies, mode: config.AUTHZ_MODE, responseCache: cache.responses }),
     plugins,
@@ -150,6 +159,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     accessLog({ logger, metrics: observed }),
     audit.refusals({ identify, requestId: requestIdOf }),
     ...httpLimits(limits.http),
+    operations.idField,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => ({
         ...(await identify(req.headers)),
@@ -185,6 +195,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
               await apollo.stop();
               await audit.close();
               await cache.cache.close();
+              await operations.close();
+              await rateLimits?.close();
             },
           });
         });

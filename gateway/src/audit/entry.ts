@@ -35,6 +35,9 @@ export interface AuditedContext extends Identity {
   cacheHit?: boolean;
   /** Shared with the `auditRefusals` middleware, which records what the plugin did not. */
   auditState?: AuditState;
+  /** The client system and trusted operation (gateway/src/operations), when known. */
+  client?: string;
+  operationId?: string;
 }
 
 /** Error codes that mean "not allowed" rather than "went wrong". */
@@ -151,5 +154,8 @@ export function buildEntry(rc: GraphQLRequestContext<AuditedContext>, endpoint: 
     cacheHit: ctx.cacheHit === true || rc.metrics.responseCacheHit === true,
     durationMs: Math.round(timing.durationMs * 1000) / 1000,
     httpStatus: rc.response.http.status ?? 200,
+    // Only when known, so records without them keep their shape (and older chains their hashes).
+    ...(ctx.client === undefined ? {} : { client: ctx.client }),
+    ...(ctx.operationId === undefined ? {} : { operationId: ctx.operationId }),
   };
 }

@@ -41,6 +41,10 @@ export interface AuditEntry {
   cacheHit: boolean;
   durationMs: number;
   httpStatus: number;
+  /** The client system the request named (TRUSTED_OPERATIONS); absent when it named none. */
+  client?: string;
+  /** The trusted operation it ran (its manifest id); absent when it matched none. */
+  operationId?: string;
   /**
    * Fields in which characters that cannot be stored faithfully (NUL and other control characters,
    * unpaired surrogates) were replaced by U+FFFD; absent when none were (see stored.ts).

@@ -141,6 +141,8 @@ export function storedEntry(entry: AuditEntry): AuditEntry {
     errorCodes: c.lines('errorCodes', entry.errorCodes),
     durationMs: Number.isFinite(entry.durationMs) ? entry.durationMs : 0,
   };
+  if (entry.client !== undefined) stored.client = c.line('client', entry.client);
+  if (entry.operationId !== undefined) stored.operationId = c.line('operationId', entry.operationId);
   delete stored.normalised;
   delete stored.truncated;
   if (c.normalised.size > 0) stored.normalised = [...c.normalised].sort();

@@ -58,6 +58,7 @@ export function identityResolver(config: Config, knownScopes: ReadonlySet<string
     audience: config.JWT_AUDIENCE,
     maxLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
     clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
+    clientClaim: config.TRUSTED_OPERATIONS_CLIENT_CLAIM,
   });
   return async (headers) => {
     try {
