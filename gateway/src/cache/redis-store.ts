@@ -7,7 +7,8 @@
  * (or a primary with replicas), not Redis Cluster.
  */
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { requestPathRedis } from '../../../lib/redis';
 import type { CacheRead, CacheStore } from './store';
 
 export interface RedisStoreOptions {
@@ -52,21 +53,9 @@ export class RedisStore implements CacheStore {
 
   constructor(options: RedisStoreOptions) {
     this.prefix = options.prefix;
-    this.redis = new Redis(options.url, {
-      lazyConnect: true,
-      // Fail at once while disconnected instead of queueing: a request must not wait for Redis.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: options.commandTimeoutMs,
-      connectTimeout: 1000,
-      // Reconnect forever, backing off to 1 s, so caching resumes by itself after an outage.
-      retryStrategy: (times) => Math.min(50 * times, 1000),
-    }) as ScriptedRedis;
+    this.redis = requestPathRedis(options.url, options.commandTimeoutMs) as ScriptedRedis;
     this.redis.defineCommand('cacheWrite', { lua: WRITE });
     this.redis.defineCommand('cacheInvalidate', { lua: INVALIDATE });
-    // Errors reach callers as rejected commands; the 'error' event only needs a listener so it
-    // is not an unhandled one (the cache logs availability changes itself).
-    this.redis.on('error', () => {});
   }
 
   async connect(timeoutMs: number): Promise<void> {

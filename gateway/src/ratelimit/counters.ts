@@ -2,7 +2,8 @@
  * Rate-limit counters: fixed windows that start at a key's first hit. In Redis (shared by every
  * replica, kept across gateway restarts) or in memory (REDIS_URL unset: one gateway only).
  */
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
+import { requestPathRedis } from '../../../lib/redis';
 
 /** A counter after an increment: its value and how long its window still runs. */
 export interface Count {
@@ -37,22 +38,13 @@ export interface RedisCountersOptions {
   commandTimeoutMs: number;
 }
 
-/** Counters in Redis, with the connection settings of the cache's (gateway/src/cache/redis-store.ts). */
+/** Counters in Redis, on the same kind of connection as the cache's (lib/redis.ts). */
 export class RedisCounters implements Counters {
   private readonly redis: ScriptedRedis;
 
   constructor(private readonly options: RedisCountersOptions) {
-    this.redis = new Redis(options.url, {
-      lazyConnect: true,
-      // Fail at once while disconnected: a request must not wait for Redis.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: options.commandTimeoutMs,
-      connectTimeout: 1000,
-      retryStrategy: (times) => Math.min(50 * times, 1000),
-    }) as ScriptedRedis;
+    this.redis = requestPathRedis(options.url, options.commandTimeoutMs) as ScriptedRedis;
     this.redis.defineCommand('rateIncrement', { numberOfKeys: 1, lua: INCREMENT });
-    this.redis.on('error', () => {}); // commands reject; the limiter logs that
   }
 
   /** Connects, waiting at most `timeoutMs`; an unreachable Redis is not an error (requests go unmetered while it reconnects). */
