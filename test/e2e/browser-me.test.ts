@@ -4,17 +4,14 @@
  * the access in his history, without the clerk's identity. Every request stays on the gateway.
  * The screenshot for review goes to test/e2e/screenshots/me-history.png (gitignored).
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, LOCAL_HOSTS, SCREENSHOTS } from './chromium';
 import { startFederation, type Federation } from '../federation';
 import { clientToken, gql } from '../helpers';
 import { findRole } from '../../lib/roles';
 import { DEMO } from '../../subgraphs/common/population';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOTS = path.join(__dirname, 'screenshots');
-const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 describe('citizens page /me in a browser (offline)', () => {
   let fed: Federation;
@@ -23,13 +20,7 @@ describe('citizens page /me in a browser (offline)', () => {
   const clerk = { sub: 'clerk-li-0007', name: '李书记员' };
 
   beforeAll(async () => {
-    // Fails (never skips) without Chromium: CI installs it (.ci/run).
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH).`);
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    [fed, browser] = await Promise.all([
-      startFederation(),
-      chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] }),
-    ]);
+    [fed, browser] = await Promise.all([startFederation(), launchChromium()]);
   }, 90_000);
 
   afterAll(async () => {

@@ -5,18 +5,14 @@
  * and exports the range. Every request is checked to stay on the gateway (the pages work offline).
  * Screenshots for review go to test/e2e/screenshots/ (gitignored).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, LOCAL_HOSTS, SCREENSHOTS } from './chromium';
 import { startFederation, type Federation } from '../federation';
 import { gql, roleHeaders, type GraphQLResponse } from '../helpers';
 import { DEMO } from '../../subgraphs/common/population';
 import { exampleOperations } from '../../gateway/src/web/explorer/examples';
-
-/** The system's Chromium (`apt-get install -y chromium`); Playwright never downloads a browser here. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOTS = path.join(__dirname, 'screenshots');
-const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 describe('explorer and audit page in a browser (offline)', () => {
   let fed: Federation;
@@ -35,13 +31,7 @@ describe('explorer and audit page in a browser (offline)', () => {
   const localDateTime = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
 
   beforeAll(async () => {
-    // Fails (never skips) without Chromium: CI installs it (.ci/run).
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH).`);
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    [fed, browser] = await Promise.all([
-      startFederation(),
-      chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] }),
-    ]);
+    [fed, browser] = await Promise.all([startFederation(), launchChromium()]);
     origin = new URL(fed.url).origin;
     context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN', acceptDownloads: true });
     await context.route('**', (route) => {
