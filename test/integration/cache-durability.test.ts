@@ -6,84 +6,19 @@
  * invalidation dies with it), and Redis restarts from the snapshot: neither replica B nor a replica
  * started afterwards may serve the old name.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Redis from 'ioredis';
 import { sql } from 'kysely';
 import { DEMO } from '../../subgraphs/common/population';
-import { freePort, gql, PG_URL, roleHeaders } from '../helpers';
+import { gql, PG_URL, roleHeaders } from '../helpers';
 import { startFederation, startGateway, type Federation } from '../federation';
-import { cacheKeys, sqlDelta } from './cache-helpers';
+import { eventually, PrivateRedis } from '../private-redis';
+import { cacheKeys, runScript, sqlDelta } from './cache-helpers';
 
 const PREFIX = 'af-durable:';
 // Two queries showing the name, so replica B and a replica started later each meet a stale entry.
 const QUERIES = ['query($id: ID!) { person(idNumber: $id) { name } }', 'query($id: ID!) { person(idNumber: $id) { name sex } }'];
-
-/** Retries `check` every 100 ms until it holds; fails after `timeoutMs`. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 15000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A redis-server that keeps its data in `dir` (snapshot on SHUTDOWN SAVE, loaded on start). */
-class PrivateRedis {
-  private child?: ChildProcess;
-  constructor(
-    readonly port: number,
-    private readonly dir: string,
-  ) {}
-
-  get url() {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    this.child = child;
-    const failed = new Promise<never>((_, reject) => child.once('error', reject));
-    await Promise.race([failed, eventually(async () => (await this.client((c) => c.ping()).catch(() => '')) === 'PONG', 5000)]);
-  }
-
-  /** Stops the server after it wrote its data to disk (what a restart or failover brings back). */
-  async shutdownSaving(): Promise<void> {
-    const exited = new Promise((resolve) => this.child!.once('exit', resolve));
-    await this.client((c) => c.call('SHUTDOWN', 'SAVE')).catch(() => {}); // the connection closes under it
-    await exited;
-  }
-
-  kill(): void {
-    if (this.child && this.child.exitCode === null) this.child.kill('SIGKILL');
-  }
-
-  async client<T>(use: (c: Redis) => Promise<T>): Promise<T> {
-    const c = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    c.on('error', () => {});
-    try {
-      await c.connect();
-      return await use(c);
-    } finally {
-      c.disconnect();
-    }
-  }
-}
-
-/** Runs `npm run import` (tsx) asynchronously, so the in-process gateways keep serving. */
-function runImport(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', 'scripts/import.ts', ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe('durable cache invalidation (a Redis of its own that restarts with its data)', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'af-redis-'));
@@ -105,8 +40,7 @@ describe('durable cache invalidation (a Redis of its own that restarts with its 
   };
 
   beforeAll(async () => {
-    redis = new PrivateRedis(await freePort(), dir);
-    await redis.start();
+    redis = await PrivateRedis.start();
     fed = await startFederation();
     // The replicas share this Redis and the federation's audit database (which holds the log).
     env = { REDIS_URL: redis.url, CACHE_KEY_PREFIX: PREFIX, AUDIT_DB_URL: fed.auditDbUrl!, CACHE_COMMAND_TIMEOUT_MS: '1000', CACHE_RETRY_AFTER_MS: '200' };
@@ -115,7 +49,7 @@ describe('durable cache invalidation (a Redis of its own that restarts with its 
   afterAll(async () => {
     for (const g of gateways) await g.stop().catch(() => {});
     await fed?.stop();
-    redis?.kill();
+    await redis?.remove();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -148,7 +82,7 @@ describe('durable cache invalidation (a Redis of its own that restarts with its 
       const { name, sql } = await ask(b.url, QUERIES[1]);
       expect(name).toBe(corrected);
       return sql === 0;
-    });
+    }, 15000);
   });
 
   it('the same for a correction imported (npm run import) while Redis is down', async () => {
@@ -161,7 +95,7 @@ describe('durable cache invalidation (a Redis of its own that restarts with its 
     const corrected = `${old}(导入)`;
     writeFileSync(file, JSON.stringify([{ idNumber: DEMO.husband, name: corrected }]));
     const { rows } = await sql<{ db: string }>`select current_database() as db`.execute(fed.subgraphs['social-security'].store.db);
-    const run = await runImport(['--dept', 'social-security', '--file', file], {
+    const run = await runScript(['scripts/import.ts', '--dept', 'social-security', '--file', file], {
       ...process.env,
       LOG_LEVEL: 'silent',
       ...env,
@@ -176,6 +110,6 @@ describe('durable cache invalidation (a Redis of its own that restarts with its 
       const { name, sql } = await ask(b.url);
       expect(name).toBe(corrected);
       return sql === 0;
-    });
+    }, 15000);
   });
 });

@@ -1,4 +1,5 @@
-/** Plumbing shared by the cache tests: Redis key housekeeping, /metrics samples, SQL counts. */
+/** Plumbing shared by the cache tests: Redis key housekeeping, /metrics samples, SQL counts, scripts. */
+import { spawn } from 'node:child_process';
 import type Redis from 'ioredis';
 
 /** Every key matching `pattern` (SCAN, so a busy shared Redis is not blocked). */
@@ -29,4 +30,17 @@ export async function metric(graphqlUrl: string, sample: string): Promise<number
 /** SQL statements run between two `Federation.statements()` snapshots, over all departments. */
 export function sqlDelta(before: Record<string, number>, after: Record<string, number>): number {
   return Object.keys(after).reduce((sum, k) => sum + after[k] - before[k], 0);
+}
+
+/** Runs a script with tsx asynchronously (an in-process gateway keeps serving meanwhile); resolves with its exit status and output. */
+export function runScript(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['tsx', ...args], { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

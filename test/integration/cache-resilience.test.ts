@@ -4,58 +4,17 @@
  * checkout's run may hold) and then kills, restarts and freezes (SIGSTOP: a Redis that accepts
  * connections but does not answer).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import Redis from 'ioredis';
 import pino from 'pino';
 import { DEMO } from '../../subgraphs/common/population';
-import { freePort, gql, roleHeaders } from '../helpers';
+import { gql, roleHeaders } from '../helpers';
 import { startFederation, startGateway, type Federation } from '../federation';
+import { eventually, PrivateRedis } from '../private-redis';
 import { metric, sqlDelta } from './cache-helpers';
-
-let PORT = 0; // chosen in beforeAll
-
-/** Starts a throwaway, non-persistent redis-server and waits until it answers PING. */
-async function startRedis(): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const failed = new Promise<never>((_, reject) => child.once('error', reject));
-  await Promise.race([failed, eventually(() => pings(), 5000)]);
-  return child;
-}
-
-async function stopRedis(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGCONT');
-  child.kill('SIGKILL');
-  await exited;
-}
-
-async function pings(): Promise<boolean> {
-  const probe = new Redis({ port: PORT, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-/** Retries `check` every 100 ms until it holds; fails after `timeoutMs`. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 10000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const QUERY = 'query($id: ID!) { person(idNumber: $id) { name marriages { id office } } }';
 
 describe('cache resilience (a Redis of its own)', () => {
-  let redis: ChildProcess | undefined;
+  let redis: PrivateRedis;
   let fed: Federation;
   let gateway: { url: string; stop(): Promise<void> };
   let archivist: Record<string, string>;
@@ -73,27 +32,26 @@ describe('cache resilience (a Redis of its own)', () => {
   };
 
   beforeAll(async () => {
-    PORT = await freePort();
-    redis = await startRedis();
+    redis = await PrivateRedis.start();
     // A wide skip window makes "an invalidation never reached Redis" deterministic below.
     fed = await startFederation();
     const logger = pino({ level: 'info' }, { write: (line: string) => logs.push(JSON.parse(line)) });
     // The federation's audit database holds the durable invalidation log, as in production.
-    const env = { REDIS_URL: `redis://127.0.0.1:${PORT}`, CACHE_KEY_PREFIX: 'af-test:', CACHE_RETRY_AFTER_MS: '1500', AUDIT_DB_URL: fed.auditDbUrl! };
+    const env = { REDIS_URL: redis.url, CACHE_KEY_PREFIX: 'af-test:', CACHE_RETRY_AFTER_MS: '1500', AUDIT_DB_URL: fed.auditDbUrl! };
     gateway = await startGateway(fed, env, { logger });
     archivist = await roleHeaders('archivist');
   });
   afterAll(async () => {
     await gateway?.stop();
     await fed?.stop();
-    await stopRedis(redis);
+    await redis?.remove();
   });
 
   it('keeps answering, uncached, while Redis is down and caches again by itself once it is back', async () => {
     const first = await ask();
     expect(await cachedAgain()).toBe(true);
 
-    await stopRedis(redis);
+    await redis.kill();
     const during = await measured();
     expect(during.res.errors).toBeUndefined();
     expect(during.res.data).toEqual(first.data);
@@ -102,7 +60,7 @@ describe('cache resilience (a Redis of its own)', () => {
     expect(await metric(gateway.url, 'gateway_cache_requests_total{cache="response",result="bypass"}')).toBeGreaterThan(0);
     expect(logs.filter((l) => l.msg.startsWith('cache unavailable'))).toHaveLength(1);
 
-    redis = await startRedis();
+    await redis.start();
     await eventually(cachedAgain);
     expect(await metric(gateway.url, 'gateway_cache_available')).toBe(1);
     expect(logs.filter((l) => l.msg.startsWith('cache available again'))).toHaveLength(1);
@@ -112,7 +70,7 @@ describe('cache resilience (a Redis of its own)', () => {
     await eventually(cachedAgain);
     const id = (await ask()).data.person.marriages.at(-1).id;
     const office = '常德市武陵区民政局婚姻登记处(挂起期间更正)';
-    redis!.kill('SIGSTOP');
+    redis.signal('SIGSTOP');
     try {
       for (let i = 0; i < 3; i++) {
         const started = Date.now();
@@ -128,7 +86,7 @@ describe('cache resilience (a Redis of its own)', () => {
       expect(fix.errors).toBeUndefined();
       expect((await ask()).data.person.marriages.at(-1).office).toBe(office);
     } finally {
-      redis!.kill('SIGCONT');
+      redis.signal('SIGCONT');
     }
     // Redis still holds the old entry; the kept invalidation drops it before the first read.
     await eventually(cachedAgain);

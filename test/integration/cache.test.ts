@@ -3,7 +3,6 @@
  * prefix of this run's own that is removed afterwards; fails (never skips) without Redis. A
  * request served from the cache is recognised by the subgraphs' SQL statement counts not moving.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,7 +14,7 @@ import { makeIdNumber } from '../../lib/id-number';
 import { gql, MYSQL_URL, REDIS_URL, roleHeaders, testDbUrl } from '../helpers';
 import { dropDatabase } from '../../lib/db';
 import { startFederation, startGateway, type Federation } from '../federation';
-import { cacheKeys, dropKeys, metric, sqlDelta } from './cache-helpers';
+import { cacheKeys, dropKeys, metric, runScript, sqlDelta } from './cache-helpers';
 
 const PREFIX = `af-test:${process.pid}-${Date.now()}:`;
 // A generous command timeout: a busy test machine must not turn a hit into a timed-out bypass here.
@@ -29,19 +28,6 @@ const DOSSIER = `query Dossier($id: ID!) {
     medicalInsurance { personType }
   }
 }`;
-
-/** Runs a script with tsx; resolves with its exit status and output. */
-function runScript(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', ...args], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe('response cache in Redis', () => {
   let fed: Federation;
