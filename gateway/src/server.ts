@@ -109,7 +109,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   ];
   plugins.push(authenticationPlugin, operationLimitsPlugin(limits.operation), accessLogPlugin);
   // Holds every response until its audit record is committed (fail closed: 503 AUDIT_UNAVAILABLE).
-  const audit = createAudit({ config, logger });
+  const audit = createAudit({ config, logger, metrics, supergraphSdl });
   plugins.push(audit.plugin);
   const apollo = new ApolloServer<GatewayContext>({
     gateway: authorizingGateway(gateway, { policies, mode: config.AUTHZ_MODE, responseCache: cache.responses }),

@@ -3,17 +3,22 @@
  * response is sent (plugin.ts, writer.ts), signed checkpoints (signing.ts), the auditors' API at
  * /audit/graphql (api.ts) and the store check /readyz calls.
  */
+import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Express, RequestHandler } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
+import type { Registry } from 'prom-client';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { dbTimeouts, type Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
 import { authenticationPlugin, type Identity } from '../auth/identity';
 import { httpErrorHandler, httpLimits, limitsFromConfig } from '../limits';
 import { auditResolvers, auditTypeDefs, requireAuditScope } from './api';
+import { departmentMap } from './departments';
 import type { AuditedContext } from './entry';
+import { InsightEvaluator, ruleSettings } from './evaluator';
+import { insightResolvers } from './insight-api';
 import { auditPlugin } from './plugin';
 import type { AuditEntry } from './record';
 import { auditRefusals, auditStateOf } from './refusals';
@@ -25,6 +30,10 @@ import { AuditWriter } from './writer';
 export interface AuditOptions {
   config: Config;
   logger: Logger;
+  /** Where the rules' metrics (`audit_findings_total`) go; the gateway's /metrics registry. */
+  metrics?: Registry;
+  /** The supergraph, to tell which department a returned field belongs to; read from SUPERGRAPH_PATH when omitted. */
+  supergraphSdl?: string;
 }
 
 export interface AuditMountOptions {
@@ -48,12 +57,14 @@ export interface Audit {
   mount(app: Express, options: AuditMountOptions): Promise<void>;
   /** For /readyz: whether records can be committed now (store reachable, writer not wedged), within READYZ_TIMEOUT_MS. */
   readiness(): Promise<AuditReadiness>;
+  /** The rules and the overview's rollup (evaluated every AUDIT_RULES_INTERVAL_SECONDS, and on demand). */
+  insight: InsightEvaluator;
   /** Writes what is queued, signs the tail, stops the auditors' API, closes the store. */
   close(): Promise<void>;
 }
 
 /** Sets up the audit store (opened lazily: the gateway starts even while it is down), writer and plugin. */
-export function createAudit({ config, logger }: AuditOptions): Audit {
+export function createAudit({ config, logger, metrics, supergraphSdl }: AuditOptions): Audit {
   const store = new LazyAuditStore(config.AUDIT_DB_URL, config.DATA_DIR, undefined, {
     timeouts: dbTimeouts(config),
     onConnectionError: (err) => logger.warn({ err }, 'audit store connection lost; the next commit reconnects'),
@@ -72,6 +83,24 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
   // Open (and migrate) now rather than on the first request; a failure is retried on use.
   store.get().catch((err) => logger.warn({ err }, 'audit store unreachable; record reads are refused until it is back'));
   let api: ApolloServer<AuditedContext> | undefined;
+  const settings = ruleSettings(config);
+  const insight = new InsightEvaluator({
+    store,
+    settings,
+    departments: departmentMap(supergraphSdl ?? readFileSync(config.SUPERGRAPH_PATH, 'utf8')),
+    batch: config.AUDIT_RULES_BATCH,
+    logger,
+    metrics,
+  });
+  let evaluating: Promise<unknown> | undefined;
+  const evaluate = () => {
+    evaluating ??= insight
+      .tick()
+      .catch((err) => logger.warn({ err }, 'audit rules not evaluated; the next tick retries'))
+      .finally(() => (evaluating = undefined));
+  };
+  const ruleTimer = config.AUDIT_RULES_INTERVAL_SECONDS > 0 ? setInterval(evaluate, config.AUDIT_RULES_INTERVAL_SECONDS * 1000) : undefined;
+  ruleTimer?.unref();
 
   const refusals = (endpoint: AuditEntry['endpoint'], options: Pick<AuditMountOptions, 'identify' | 'requestId'>) =>
     auditRefusals({ writer, endpoint, logger, ...options });
@@ -82,7 +111,7 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
     async mount(app, { identify, requestId, path = '/audit/graphql' }) {
       api = new ApolloServer<AuditedContext>({
         typeDefs: auditTypeDefs,
-        resolvers: auditResolvers(store),
+        resolvers: mergeResolvers(auditResolvers(store), insightResolvers(store, insight, settings)),
         // Authentication first, then the scope check; the audit plugin sees every outcome.
         plugins: [ApolloServerPluginLandingPageDisabled(), authenticationPlugin, requireAuditScope, auditPlugin({ writer, logger, endpoint: 'audit' })],
         introspection: config.NODE_ENV !== 'production',
@@ -109,12 +138,22 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
       );
     },
     readiness: () => checkAuditReadiness({ store, writer, stalledAfterMs: config.AUDIT_STALLED_AFTER_MS, timeoutMs: config.READYZ_TIMEOUT_MS }),
+    insight,
     async close() {
+      clearInterval(ruleTimer);
+      await evaluating;
       await api?.stop();
       await writer.close();
       await store.close();
     },
   };
+}
+
+/** Two resolver maps as one: their type maps (Query, …) merged member by member. */
+function mergeResolvers(a: Record<string, object>, b: Record<string, object>): Record<string, object> {
+  const out: Record<string, object> = { ...a };
+  for (const [type, fields] of Object.entries(b)) out[type] = { ...(out[type] ?? {}), ...fields };
+  return out;
 }
 
 export { auditPlugin, type AuditPluginOptions } from './plugin';

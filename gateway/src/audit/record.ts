@@ -18,7 +18,8 @@ export interface AuditEntry {
   requestId: string;
   /** `graphql` (record reads) or `audit` (auditors reading this log). */
   endpoint: 'graphql' | 'audit';
-  principal: { authenticated: boolean; sub: string; name: string | null; org: string | null; scopes: string[] };
+  /** `category`: the requester category claim, once tokens carry one; absent otherwise (the overview counts it `unknown`). */
+  principal: { authenticated: boolean; sub: string; name: string | null; org: string | null; scopes: string[]; category?: string };
   clientAddress: string;
   purpose: string | null;
   caseNumber: string | null;

@@ -5,6 +5,7 @@
  */
 import { sql, type ColumnType, type Kysely, type Migration } from 'kysely';
 import { dialectOf, openStore, type OpenStoreOptions, type Store } from '../../../lib/db';
+import { insightMigration, type InsightDB } from './insight-store';
 
 /** Times go in as ISO strings and come back as `Date`s (pg and PGlite parse timestamptz). */
 type Timestamp = ColumnType<Date, string, never>;
@@ -41,7 +42,8 @@ export interface AuditCheckpointRow {
   signature: string;
 }
 
-export interface AuditDB {
+/** The log's tables, and beside them the rules' and overview's (insight-store.ts). */
+export interface AuditDB extends InsightDB {
   audit_record: AuditRecordRow;
   audit_checkpoint: AuditCheckpointRow;
 }
@@ -97,7 +99,7 @@ const init: Migration = {
   },
 };
 
-export const auditMigrations: Record<string, Migration> = { '001_audit': init };
+export const auditMigrations: Record<string, Migration> = { '001_audit': init, '002_insight': insightMigration };
 
 /** How the audit store's connections behave: their timeouts and who hears of their errors. */
 export type AuditConnectionOptions = Pick<OpenStoreOptions, 'timeouts' | 'onConnectionError'>;
