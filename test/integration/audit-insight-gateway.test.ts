@@ -4,6 +4,9 @@
  * on /audit/graphql under the contract's names, acknowledged (and that request recorded), counted
  * in audit_findings_total; the rollup counts every record exactly once.
  */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { dropDatabase } from '../../lib/db';
 import { gql, roleHeaders, testDbUrl } from '../helpers';
@@ -18,6 +21,17 @@ const ENV = {
   AUDIT_RULE_WORK_HOURS: '00:00-24:00',
   AUDIT_RULE_WORK_DAYS: '1,2,3,4,5,6,7',
 };
+
+/** `npm run audit -- <args>` on the test's store, as an operator runs it; exit code and output. */
+async function auditCli(args: string[]): Promise<{ code: number; out: string }> {
+  const env = { ...process.env, ...ENV, DATA_DIR: 'memory', NODE_OPTIONS: '' };
+  try {
+    const { stdout, stderr } = await promisify(execFile)(path.resolve('node_modules/.bin/tsx'), ['scripts/audit.ts', ...args], { env });
+    return { code: 0, out: stdout + stderr };
+  } catch (err: any) {
+    return { code: err.code, out: `${err.stdout}${err.stderr}` };
+  }
+}
 
 const FINDINGS = `query Findings($filter: AuditFindingFilter) {
   auditFindings(filter: $filter, first: 10) {
@@ -103,4 +117,15 @@ describe('audit rules in two gateway replicas (PostgreSQL)', () => {
     );
     expect(consistent.total).toBe(consistent.seq);
   }, 30_000);
+
+  it('lists the findings of a period with `npm run audit -- findings` (exit 1 when there are some)', async () => {
+    const some = await auditCli(['findings', '--from', '2020-01-01T00:00:00Z', '--to', '2100-01-01T00:00:00Z']);
+    expect(some.code).toBe(1);
+    expect(some.out).toMatch(/HIGH\s+bulk-subjects\s+court-bulk \(常德市武陵区人民法院\).*\[acknowledged by auditor-001\]/);
+    expect(some.out).toContain('0 new finding(s); 1 finding(s) in the period');
+    expect(some.out).not.toContain('court-ordinary');
+    const none = await auditCli(['findings', '--from', '2020-01-01T00:00:00Z', '--to', '2020-02-01T00:00:00Z']);
+    expect(none).toMatchObject({ code: 0 });
+    expect((await auditCli(['findings', '--from', '2020-01-01T00:00:00Z'])).code).toBe(2);
+  }, 60_000);
 });
