@@ -120,6 +120,12 @@ describe('audit rules and overview on PGlite', () => {
     expect(await overview('DEPARTMENT')).toEqual(expected((e) => departmentsOf(departments, e.fieldsReturned).split(',')));
     expect(Object.keys(await overview('DEPARTMENT'))).toEqual(['marriage', 'medical-insurance', 'none', 'real-estate', 'social-security']);
     expect(await overview('HOUR')).toEqual(expected((e) => [`${e.time.slice(0, 13)}:00:00Z`]));
+    expect(await overview('DAY')).toEqual(expected((e) => [e.time.slice(0, 10)]));
+    // Whole days from the daily rollup, the hours at either end from the hourly one.
+    const within = (e: AuditEntry) => e.time >= '2026-11-24T05:00:00.000Z' && e.time < '2026-11-26T07:00:00.000Z';
+    const partial = await api.Query.auditOverview(null, { from: '2026-11-24T05:00:00Z', to: '2026-11-26T07:00:00Z', groupBy: 'ORGANISATION' });
+    const byOrg = expected((e) => (within(e) ? [e.principal.org ?? 'none'] : []));
+    expect(Object.fromEntries(partial.buckets.map((b) => [b.key, { count: b.count, denied: b.denied }]))).toEqual(byOrg);
     // The requested range is widened to whole hours; a range without records has no buckets.
     expect((await api.Query.auditOverview(null, { from: '2026-10-01T00:00:00Z', to: '2026-10-02T00:00:00Z', groupBy: 'HOUR' })).buckets).toEqual([]);
     const store = await lazy.get();

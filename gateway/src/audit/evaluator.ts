@@ -77,6 +77,17 @@ export function ruleSettings(config: Config): RuleSettings {
   };
 }
 
+interface Bucket {
+  hour: string;
+  org: string;
+  purpose: string;
+  department: string;
+  category: string;
+  count: number;
+  denied: number;
+  cache_hits: number;
+}
+
 export class InsightEvaluator {
   private readonly findingsTotal: Counter<'rule' | 'severity'>;
 
@@ -141,9 +152,9 @@ export class InsightEvaluator {
     return { ...report, created: created.length };
   }
 
-  /** Adds `rows` to the hourly rollup, one upsert per key. */
+  /** Adds `rows` to the hourly and daily rollups, one upsert per key. */
   private async rollUp(trx: Transaction<AuditDB>, rows: ReadonlyArray<Row & { body: string }>): Promise<void> {
-    const buckets = new Map<string, { hour: string; org: string; purpose: string; department: string; category: string; count: number; denied: number; cache_hits: number }>();
+    const buckets = new Map<string, Bucket>();
     for (const row of rows) {
       const record = JSON.parse(row.body) as AuditEntry;
       const hour = new Date(Math.floor(new Date(row.time).getTime() / HOUR_MS) * HOUR_MS).toISOString();
@@ -155,17 +166,27 @@ export class InsightEvaluator {
       if (record.cacheHit) b.cache_hits += 1;
       buckets.set(id, b);
     }
-    await trx
-      .insertInto('audit_rollup')
-      .values([...buckets.values()])
-      .onConflict((oc) =>
-        oc.columns(['hour', 'org', 'purpose', 'department', 'category']).doUpdateSet({
-          count: sql`audit_rollup.count + excluded.count`,
-          denied: sql`audit_rollup.denied + excluded.denied`,
-          cache_hits: sql`audit_rollup.cache_hits + excluded.cache_hits`,
-        }),
-      )
-      .execute();
+    const days = new Map<string, Bucket>();
+    for (const b of buckets.values()) {
+      const day = { ...b, hour: `${b.hour.slice(0, 10)}T00:00:00.000Z` };
+      const id = JSON.stringify([day.hour, day.org, day.purpose, day.department, day.category]);
+      const d = days.get(id);
+      if (d) (d.count += b.count), (d.denied += b.denied), (d.cache_hits += b.cache_hits);
+      else days.set(id, day);
+    }
+    for (const [table, rows] of [['audit_rollup', buckets], ['audit_rollup_day', days]] as const) {
+      await trx
+        .insertInto(table)
+        .values([...rows.values()])
+        .onConflict((oc) =>
+          oc.columns(['hour', 'org', 'purpose', 'department', 'category']).doUpdateSet({
+            count: sql`${sql.table(table)}.count + excluded.count`,
+            denied: sql`${sql.table(table)}.denied + excluded.denied`,
+            cache_hits: sql`${sql.table(table)}.cache_hits + excluded.cache_hits`,
+          }),
+        )
+        .execute();
+    }
   }
 
   /** The findings of the whole windows the `fresh` records fall in. */

@@ -14,7 +14,8 @@ import type { LazyAuditStore } from './store';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NOTE_MAX = 2000;
 const HOUR_MS = 3_600_000;
-const DEFAULT_OVERVIEW_MS = 7 * 24 * HOUR_MS;
+const DAY_MS = 24 * HOUR_MS;
+const DEFAULT_OVERVIEW_MS = 7 * DAY_MS;
 
 /** The rollup column each grouping reads; DEPARTMENT splits the comma-joined department set. */
 const GROUP_KEYS = {
@@ -23,6 +24,7 @@ const GROUP_KEYS = {
   PURPOSE: sql`purpose`,
   DEPARTMENT: sql`unnest(string_to_array(department, ','))`,
   HOUR: sql`to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00:00"Z"')`,
+  DAY: sql`to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
 } as const;
 type GroupBy = keyof typeof GROUP_KEYS;
 
@@ -56,6 +58,20 @@ function toFinding(row: FindingRow) {
 const hourFloor = (iso: string) => new Date(Math.floor(Date.parse(iso) / HOUR_MS) * HOUR_MS).toISOString();
 const hourCeil = (iso: string) => new Date(Math.ceil(Date.parse(iso) / HOUR_MS) * HOUR_MS).toISOString();
 
+/**
+ * The rollup rows of [from, to) with their group key: whole UTC days from the daily rollup, the
+ * hours at either end (and every hour, for HOUR) from the hourly one.
+ */
+function rollupRows(groupBy: GroupBy, from: string, to: string) {
+  const key = GROUP_KEYS[groupBy];
+  const hours = (a: string, b: string) => sql`SELECT ${key} AS key, count, denied, cache_hits FROM audit_rollup WHERE hour >= ${a} AND hour < ${b}`;
+  const firstDay = new Date(Math.ceil(Date.parse(from) / DAY_MS) * DAY_MS).toISOString();
+  const lastDay = new Date(Math.floor(Date.parse(to) / DAY_MS) * DAY_MS).toISOString();
+  if (groupBy === 'HOUR' || firstDay >= lastDay) return hours(from, to);
+  return sql`${hours(from, firstDay)} UNION ALL ${hours(lastDay, to)}
+    UNION ALL SELECT ${key} AS key, count, denied, cache_hits FROM audit_rollup_day WHERE hour >= ${firstDay} AND hour < ${lastDay}`;
+}
+
 /** Resolvers for findings, rules and the overview; merged with `auditResolvers`. */
 export function insightResolvers(lazy: Pick<LazyAuditStore, 'get'>, evaluator: InsightEvaluator, settings: RuleSettings) {
   const open = () => openStoreOrUnavailable(lazy);
@@ -84,11 +100,10 @@ export function insightResolvers(lazy: Pick<LazyAuditStore, 'get'>, evaluator: I
         const to = hourCeil(range.to ?? new Date().toISOString());
         const from = hourFloor(range.from ?? new Date(Date.parse(to) - DEFAULT_OVERVIEW_MS).toISOString());
         const store = await open();
-        const key = GROUP_KEYS[args.groupBy];
-        const order = args.groupBy === 'HOUR' ? sql`key` : sql`count DESC, key`;
+        const order = args.groupBy === 'HOUR' || args.groupBy === 'DAY' ? sql`key` : sql`count DESC, key`;
         const { rows } = await sql<{ key: string; count: string; denied: string; cache_hits: string }>`
           SELECT key, sum(count) AS count, sum(denied) AS denied, sum(cache_hits) AS cache_hits
-          FROM (SELECT ${key} AS key, count, denied, cache_hits FROM audit_rollup WHERE hour >= ${from} AND hour < ${to}) AS r
+          FROM (${rollupRows(args.groupBy, from, to)}) AS r
           GROUP BY key ORDER BY ${order}`.execute(store.db);
         const cursor = await store.db.selectFrom('audit_insight_cursor').select('seq').where('name', '=', 'rules').executeTakeFirst();
         return {

@@ -29,6 +29,9 @@ export interface AuditRollupRow {
   cache_hits: number;
 }
 
+/** The same per UTC day (`hour` = the day's midnight): a year's overview reads 365 rows a key, not 8,760. */
+export type AuditRollupDayRow = AuditRollupRow;
+
 export interface AuditFindingRow {
   /** Paging order. */
   n: Generated<number>;
@@ -53,6 +56,7 @@ export interface AuditFindingRow {
 export interface InsightDB {
   audit_insight_cursor: InsightCursorRow;
   audit_rollup: AuditRollupRow;
+  audit_rollup_day: AuditRollupDayRow;
   audit_finding: AuditFindingRow;
 }
 
@@ -64,18 +68,20 @@ export const insightMigration: Migration = {
       .addColumn('name', 'text', (c) => c.primaryKey())
       .addColumn('seq', 'bigint', (c) => c.notNull())
       .execute();
-    await db.schema
-      .createTable('audit_rollup')
-      .addColumn('hour', 'timestamptz', (c) => c.notNull())
-      .addColumn('org', 'text', (c) => c.notNull())
-      .addColumn('purpose', 'text', (c) => c.notNull())
-      .addColumn('department', 'text', (c) => c.notNull())
-      .addColumn('category', 'text', (c) => c.notNull())
-      .addColumn('count', 'bigint', (c) => c.notNull())
-      .addColumn('denied', 'bigint', (c) => c.notNull())
-      .addColumn('cache_hits', 'bigint', (c) => c.notNull())
-      .addPrimaryKeyConstraint('audit_rollup_pk', ['hour', 'org', 'purpose', 'department', 'category'])
-      .execute();
+    for (const table of ['audit_rollup', 'audit_rollup_day']) {
+      await db.schema
+        .createTable(table)
+        .addColumn('hour', 'timestamptz', (c) => c.notNull())
+        .addColumn('org', 'text', (c) => c.notNull())
+        .addColumn('purpose', 'text', (c) => c.notNull())
+        .addColumn('department', 'text', (c) => c.notNull())
+        .addColumn('category', 'text', (c) => c.notNull())
+        .addColumn('count', 'bigint', (c) => c.notNull())
+        .addColumn('denied', 'bigint', (c) => c.notNull())
+        .addColumn('cache_hits', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint(`${table}_pk`, ['hour', 'org', 'purpose', 'department', 'category'])
+        .execute();
+    }
     await db.schema
       .createTable('audit_finding')
       .addColumn('n', 'bigserial', (c) => c.primaryKey())
