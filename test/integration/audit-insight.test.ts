@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../../lib/config';
 import { departmentMap, departmentsOf } from '../../gateway/src/audit/departments';
+import { localTime } from '../../gateway/src/audit/rules';
 import { categoryOf, DENIED_OUTCOMES, InsightEvaluator, ruleSettings } from '../../gateway/src/audit/evaluator';
 import { insightResolvers } from '../../gateway/src/audit/insight-api';
 import type { AuditEntry } from '../../gateway/src/audit/record';
@@ -132,5 +133,15 @@ describe('audit rules and overview on PGlite', () => {
     const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM audit_rollup`.execute(store.db);
     // Several records per row even in this spread-out traffic; at a steady rate a row holds many more.
     expect(Number(rows[0].n)).toBeLessThan(all.length / 2);
+  });
+
+  it('reads the working calendar from configuration and refuses a malformed one', () => {
+    const custom = ruleSettings(loadConfig({ AUDIT_RULE_WORK_HOURS: '07:30-19:00', AUDIT_RULE_WORK_DAYS: '6,1,2', AUDIT_RULE_TIME_ZONE: 'Asia/Urumqi' }));
+    expect(custom).toMatchObject({ workHours: { startMinute: 450, endMinute: 1140 }, workDays: [1, 2, 6], timeZone: 'Asia/Urumqi' });
+    expect(() => loadConfig({ AUDIT_RULE_WORK_HOURS: '18:00-08:00' })).toThrow(/AUDIT_RULE_WORK_HOURS/);
+    expect(() => loadConfig({ AUDIT_RULE_WORK_DAYS: '0,8' })).toThrow(/AUDIT_RULE_WORK_DAYS/);
+    expect(() => loadConfig({ AUDIT_RULE_TIME_ZONE: 'Mars/Olympus' })).toThrow(/AUDIT_RULE_TIME_ZONE/);
+    // 2026-11-28 is a Saturday; 23:30 UTC on the 27th is already Saturday 07:30 in Shanghai.
+    expect(localTime(new Date('2026-11-27T23:30:00Z'), 'Asia/Shanghai')).toEqual({ day: '2026-11-28', weekday: 6, minute: 450 });
   });
 });
