@@ -143,6 +143,12 @@ const baseSchema = z.object({
       }
       return [...new Set(days)].sort();
     }),
+  /** `volume-spike` fires when a requester's requests in one day exceed this many times their mean over their active days of the baseline... @default 5 */
+  AUDIT_RULE_SPIKE_FACTOR: z.coerce.number().min(1).default(5),
+  /** ...and are at least this many... @default 30 */
+  AUDIT_RULE_SPIKE_MIN: z.coerce.number().int().min(1).default(30),
+  /** ...the baseline being the previous this-many days, of which at least 3 had requests. @default 14 */
+  AUDIT_RULE_BASELINE_DAYS: z.coerce.number().int().min(1).max(90).default(14),
   /** IANA time zone of the working calendar and of the rules' days. @default Asia/Shanghai */
   AUDIT_RULE_TIME_ZONE: z
     .string()

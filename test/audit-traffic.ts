@@ -1,7 +1,8 @@
 /**
  * Synthetic audit traffic for the rules' tests: a working week of ordinary record reads by clerks
  * of three organisations, with planted misuse — a bulk lookup, a case number reused across many
- * subjects, a read at 3 a.m., a clerk reading a neighbour's records — at chosen times.
+ * subjects, a read at 3 a.m., a clerk reading a neighbour's records, a clerk's sudden burst — at
+ * chosen times.
  */
 import { randomUUID } from 'node:crypto';
 import type { AuditEntry, AuditOutcome } from '../gateway/src/audit/record';
@@ -68,7 +69,7 @@ export function entry(o: TrafficOptions): AuditEntry {
  * and 17:00, one subject a request, a case number per two requests; some denied; auditors reading
  * the log. Then the planted misuse. Sorted by time, as the gateway writes them.
  */
-export function weekOfTraffic(): { ordinary: AuditEntry[]; planted: Record<'bulk' | 'caseReuse' | 'offHours' | 'neighbour', AuditEntry[]> } {
+export function weekOfTraffic(): { ordinary: AuditEntry[]; planted: Record<'bulk' | 'caseReuse' | 'offHours' | 'neighbour' | 'spike', AuditEntry[]> } {
   const ordinary: AuditEntry[] = [];
   let n = 0;
   for (let day = 23; day <= 27; day++) {
@@ -105,5 +106,10 @@ export function weekOfTraffic(): { ordinary: AuditEntry[]; planted: Record<'bulk
   );
   const offHours = [entry({ at: shanghai('2026-11-26T03:10:00'), sub: 'clerk-night', subjects: [ordinarySubject(9999)] })];
   const neighbour = [entry({ at: shanghai('2026-11-24T15:00:00'), sub: NEIGHBOUR_CLERK, org: ORGS[2], subjects: [NEIGHBOUR] })];
-  return { ordinary, planted: { bulk, caseReuse, offHours, neighbour } };
+  // Five requests a day Monday to Thursday, forty on Friday: fewer subjects than a bulk lookup, but eight times the usual.
+  const quiet = [23, 24, 25, 26].flatMap((day) => Array.from({ length: 5 }, (_, i) => entry({ at: shanghai(`2026-11-${day}T10:0${i}:00`), sub: 'clerk-spike', subjects: [makeIdNumber('110102', '1970-02-02', day * 10 + i)] })));
+  const burst = Array.from({ length: 40 }, (_, i) => entry({ at: shanghai(`2026-11-27T13:${String(i + 10).padStart(2, '0')}:00`), sub: 'clerk-spike', subjects: [makeIdNumber('110102', '1971-03-03', i)] }));
+  ordinary.push(...quiet);
+  ordinary.sort((a, b) => a.time.localeCompare(b.time));
+  return { ordinary, planted: { bulk, caseReuse, offHours, neighbour, spike: burst } };
 }

@@ -56,7 +56,7 @@ describe('audit rules and overview on PGlite', () => {
   it('flags each planted misuse once, under its rule, and nothing in the ordinary traffic', async () => {
     const found = await findings();
     expect(found.map((f) => `${f.rule} ${f.window}`).sort()).toEqual(
-      [`bulk-subjects clerk-bulk/2026-11-25`, `case-reuse case:${REUSED_CASE}`, `off-hours clerk-night/2026-11-26`, `same-county ${NEIGHBOUR_CLERK}/2026-11-24`].sort(),
+      [`bulk-subjects clerk-bulk/2026-11-25`, `case-reuse case:${REUSED_CASE}`, `off-hours clerk-night/2026-11-26`, `same-county ${NEIGHBOUR_CLERK}/2026-11-24`, 'volume-spike clerk-spike/2026-11-27'].sort(),
     );
     const store = await lazy.get();
     const seqsOf = async (ids: string[]) => (await store.db.selectFrom('audit_record').select('seq').where('id', 'in', ids).orderBy('seq').execute()).map((r) => Number(r.seq));
@@ -69,6 +69,7 @@ describe('audit rules and overview on PGlite', () => {
     expect(reuse.subjects).toHaveLength(25);
     expect(found.find((f) => f.rule === 'off-hours')!.recordSeqs).toEqual(await seqsOf(planted.offHours.map((e) => e.id)));
     expect(found.find((f) => f.rule === 'same-county')!.subjects).toEqual([NEIGHBOUR]);
+    expect(found.find((f) => f.rule === 'volume-spike')!.recordSeqs).toEqual(await seqsOf(planted.spike.map((e) => e.id)));
     expect(await metrics.getSingleMetricAsString('audit_findings_total')).toContain('audit_findings_total{rule="bulk-subjects",severity="HIGH"} 1');
   });
 
@@ -76,7 +77,7 @@ describe('audit rules and overview on PGlite', () => {
     const report = await evaluator.evaluatePeriod('2026-11-22T16:00:00.000Z', '2026-11-27T16:00:00.000Z');
     expect(report.created).toBe(0);
     expect(report.records).toBe(all.filter((e) => e.subjects.length > 0).length);
-    expect(await findings()).toHaveLength(4);
+    expect(await findings()).toHaveLength(5);
     // A stricter period sees the case reuse only partly (windows are clipped): no finding for it.
     const monday = await evaluator.evaluatePeriod('2026-11-22T16:00:00.000Z', '2026-11-23T16:00:00.000Z');
     expect(monday).toMatchObject({ created: 0, findings: 0 });

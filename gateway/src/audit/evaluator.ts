@@ -74,6 +74,9 @@ export function ruleSettings(config: Config): RuleSettings {
     workHours: config.AUDIT_RULE_WORK_HOURS,
     workDays: config.AUDIT_RULE_WORK_DAYS,
     timeZone: config.AUDIT_RULE_TIME_ZONE,
+    spikeFactor: config.AUDIT_RULE_SPIKE_FACTOR,
+    spikeMin: config.AUDIT_RULE_SPIKE_MIN,
+    baselineDays: config.AUDIT_RULE_BASELINE_DAYS,
   };
 }
 
@@ -145,7 +148,14 @@ export class InsightEvaluator {
         .where(sql<boolean>`cardinality(subjects) > 0`)
         .execute();
       const records = rows.map(ruleRecord);
-      const findings = RULES.flatMap((rule) => rule.evaluate(records, this.options.settings));
+      const { baselineDays } = this.options.settings;
+      // The baseline of the period's first days lies before it; findings are kept for the period's days only.
+      const start = Date.parse(from);
+      const subs = [...new Set(records.map((r) => r.sub))];
+      const before = subs.length === 0 ? [] : (await this.recordsOf(trx, subs, start - (baselineDays + 1) * DAY_MS, start)).map(ruleRecord);
+      const findings = RULES.flatMap((rule) =>
+        rule.scope === 'requester-history' ? rule.evaluate([...before, ...records], this.options.settings).filter((c) => c.time.getTime() >= start) : rule.evaluate(records, this.options.settings),
+      );
       return { records: rows.length, findings: await this.save(trx, findings, created), created: 0 };
     });
     for (const c of created) this.findingsTotal.inc({ rule: c.rule, severity: c.severity });
@@ -199,18 +209,24 @@ export class InsightEvaluator {
     for (const c of cases) touched.add(`case:${c}`);
     const subs = [...new Set(withSubjects.map((r) => r.sub))];
     const times = withSubjects.map((r) => r.time.getTime());
-    // A day either side covers any time zone's local day around the fresh records.
-    const days = await trx
+    // A day either side covers any time zone's local day around the fresh records; before them, the baseline.
+    const history = (await this.recordsOf(trx, subs, Math.min(...times) - (settings.baselineDays + 1) * DAY_MS, Math.max(...times) + DAY_MS)).map(ruleRecord);
+    const earliest = Math.min(...times) - DAY_MS;
+    const byCase = cases.length === 0 ? [] : await trx.selectFrom('audit_record').select(COLUMNS).where('case_number', 'in', cases).execute();
+    const context = { 'requester-day': history.filter((r) => r.time.getTime() >= earliest), 'requester-history': history, case: byCase.map(ruleRecord) };
+    return RULES.flatMap((rule) => rule.evaluate(context[rule.scope], settings)).filter((c) => touched.has(c.windowKey));
+  }
+
+  /** The requests naming subjects of `subs` in [from, to) (epoch ms). */
+  private recordsOf(trx: Transaction<AuditDB>, subs: string[], from: number, to: number) {
+    return trx
       .selectFrom('audit_record')
       .select(COLUMNS)
       .where('sub', 'in', subs)
-      .where('time', '>=', new Date(Math.min(...times) - DAY_MS).toISOString() as never)
-      .where('time', '<', new Date(Math.max(...times) + DAY_MS).toISOString() as never)
+      .where('time', '>=', new Date(from).toISOString() as never)
+      .where('time', '<', new Date(to).toISOString() as never)
       .where(sql<boolean>`cardinality(subjects) > 0`)
       .execute();
-    const byCase = cases.length === 0 ? [] : await trx.selectFrom('audit_record').select(COLUMNS).where('case_number', 'in', cases).execute();
-    const context = { 'requester-day': days.map(ruleRecord), case: byCase.map(ruleRecord) };
-    return RULES.flatMap((rule) => rule.evaluate(context[rule.scope], settings)).filter((c) => touched.has(c.windowKey));
   }
 
   /** Inserts new findings, widens existing ones; pushes the newly created onto `created`. Returns how many were written. */

@@ -26,6 +26,9 @@ export interface RuleSettings {
   /** ISO weekdays, 1 = Monday. */
   workDays: readonly number[];
   timeZone: string;
+  spikeFactor: number;
+  spikeMin: number;
+  baselineDays: number;
 }
 
 /** A window that broke a rule; stored as a finding, unique per (rule, windowKey). */
@@ -41,8 +44,8 @@ export interface Candidate {
   detail: string;
 }
 
-/** How a rule groups records: per requester and local day, or per case number. */
-export type RuleScope = 'requester-day' | 'case';
+/** How a rule groups records: per requester and local day, per case number, or per requester day with the days before it. */
+export type RuleScope = 'requester-day' | 'case' | 'requester-history';
 
 export interface Rule {
   id: string;
@@ -169,5 +172,34 @@ const sameCounty: Rule = {
   },
 };
 
+/** Fewest days with requests a baseline needs: a new requester has none to compare with. */
+const BASELINE_ACTIVE_DAYS = 3;
+const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000;
+
+const volumeSpike: Rule = {
+  id: 'volume-spike',
+  severity: 'MEDIUM',
+  scope: 'requester-history',
+  description: (s) =>
+    `A requester's requests in one day were more than ${s.spikeFactor} times their mean over the days they made requests in the previous ${s.baselineDays} days (at least ${BASELINE_ACTIVE_DAYS} such days), and at least ${s.spikeMin}.`,
+  evaluate(records, s) {
+    const out: Candidate[] = [];
+    for (const [sub, mine] of groupBy(records, (r) => r.sub)) {
+      const days = groupBy(mine, (r) => localTime(r.time, s.timeZone).day);
+      for (const [day, group] of days) {
+        if (group.length < s.spikeMin) continue;
+        const n = dayNumber(day);
+        const before = [...days].filter(([d]) => dayNumber(d) < n && dayNumber(d) >= n - s.baselineDays).map(([, g]) => g.length);
+        if (before.length < BASELINE_ACTIVE_DAYS) continue;
+        const mean = before.reduce((a, b) => a + b, 0) / before.length;
+        if (group.length > s.spikeFactor * mean) {
+          out.push(candidate(this, `${sub}/${day}`, group, group.flatMap((r) => r.subjects), `${group.length} requests against a mean of ${mean.toFixed(1)} over ${before.length} active day(s) of the previous ${s.baselineDays}`));
+        }
+      }
+    }
+    return out;
+  },
+};
+
 /** Every rule, in the order findings are listed in the documentation. */
-export const RULES: readonly Rule[] = [bulkSubjects, caseReuse, offHours, sameCounty];
+export const RULES: readonly Rule[] = [bulkSubjects, caseReuse, offHours, sameCounty, volumeSpike];
