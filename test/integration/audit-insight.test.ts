@@ -146,3 +146,22 @@ describe('audit rules and overview on PGlite', () => {
     expect(localTime(new Date('2026-11-27T23:30:00Z'), 'Asia/Shanghai')).toEqual({ day: '2026-11-28', weekday: 6, minute: 450 });
   });
 });
+
+describe('on-demand evaluation over one day', () => {
+  it('compares the day with the baseline before the period (volume-spike)', async () => {
+    const lazy = new LazyAuditStore(undefined, 'memory');
+    const writer = new AuditWriter({ store: lazy, signer: loadCheckpointSigner({ dataDir: 'memory', logger: silentLogger }), logger: silentLogger, batchMs: 0, batchMax: 500, checkpointRecords: 10_000, checkpointSeconds: 600, writeTimeoutMs: 30_000 });
+    try {
+      const { ordinary, planted } = weekOfTraffic();
+      for (const e of [...ordinary.filter((x) => x.principal.sub === 'clerk-spike'), ...planted.spike]) await writer.append(e);
+      const evaluator = new InsightEvaluator({ store: lazy, settings, departments, batch: 100, logger: silentLogger });
+      // Friday (Shanghai) only: its 40 requests, against Monday to Thursday read from before the period.
+      expect(await evaluator.evaluatePeriod('2026-11-26T16:00:00.000Z', '2026-11-27T16:00:00.000Z')).toMatchObject({ records: 40, created: 1 });
+      // Thursday only: five requests, nothing to flag.
+      expect(await evaluator.evaluatePeriod('2026-11-25T16:00:00.000Z', '2026-11-26T16:00:00.000Z')).toMatchObject({ records: 5, created: 0 });
+    } finally {
+      await writer.close();
+      await lazy.close();
+    }
+  }, 60_000);
+});
