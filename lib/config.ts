@@ -144,6 +144,59 @@ const baseSchema = z.object({
   ACCESS_HISTORY_HIDDEN_PURPOSES: list(''),
   /** Days a hidden access stays hidden; 0 shows it at once. @default 180 */
   ACCESS_HISTORY_DELAY_DAYS: z.coerce.number().int().min(0).max(36500).default(180),
+  // Rules over the audit log (gateway/src/audit/rules.ts): thresholds and the working calendar.
+  /** The gateway evaluates the rules and updates the overview rollup over new records this often; 0 = never (on demand only). @default 10 */
+  AUDIT_RULES_INTERVAL_SECONDS: z.coerce.number().min(0).default(10),
+  /** Most new records one evaluation takes; the rest wait for the next. @default 5000 */
+  AUDIT_RULES_BATCH: z.coerce.number().int().min(1).max(100_000).default(5000),
+  /** `bulk-subjects` fires when one requester's records name more than this many distinct subjects in one local day. @default 50 */
+  AUDIT_RULE_BULK_SUBJECTS: z.coerce.number().int().min(1).default(50),
+  /** `case-reuse` fires when one case number is declared for more than this many distinct subjects. @default 20 */
+  AUDIT_RULE_CASE_SUBJECTS: z.coerce.number().int().min(1).default(20),
+  /** Working hours, local time, `HH:MM-HH:MM` (end exclusive); `off-hours` flags record reads outside them. @default 08:00-18:00 */
+  AUDIT_RULE_WORK_HOURS: z
+    .string()
+    .default('08:00-18:00')
+    .transform((v, ctx) => {
+      const m = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(v.trim());
+      const start = m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
+      const end = m ? Number(m[3]) * 60 + Number(m[4]) : NaN;
+      if (!(start >= 0 && end <= 24 * 60 && start < end)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be HH:MM-HH:MM with the start before the end, e.g. 08:00-18:00' });
+        return z.NEVER;
+      }
+      return { startMinute: start, endMinute: end };
+    }),
+  /** Working days, ISO weekday numbers (1 = Monday … 7 = Sunday), comma-separated. @default 1,2,3,4,5 */
+  AUDIT_RULE_WORK_DAYS: z
+    .string()
+    .default('1,2,3,4,5')
+    .transform((v, ctx) => {
+      const days = v.split(',').map((d) => Number(d.trim()));
+      if (days.some((d) => !Number.isInteger(d) || d < 1 || d > 7)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'must be ISO weekday numbers 1-7, e.g. 1,2,3,4,5' });
+        return z.NEVER;
+      }
+      return [...new Set(days)].sort();
+    }),
+  /** `volume-spike` fires when a requester's requests in one day exceed this many times their mean over their active days of the baseline... @default 5 */
+  AUDIT_RULE_SPIKE_FACTOR: z.coerce.number().min(1).default(5),
+  /** ...and are at least this many... @default 30 */
+  AUDIT_RULE_SPIKE_MIN: z.coerce.number().int().min(1).default(30),
+  /** ...the baseline being the previous this-many days, of which at least 3 had requests. @default 14 */
+  AUDIT_RULE_BASELINE_DAYS: z.coerce.number().int().min(1).max(90).default(14),
+  /** IANA time zone of the working calendar and of the rules' days. @default Asia/Shanghai */
+  AUDIT_RULE_TIME_ZONE: z
+    .string()
+    .default('Asia/Shanghai')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Asia/Shanghai'),
   REDIS_URL: optionalUrl,
   /** Response cache on or off; off serves every query uncached (the benchmark's "caching off"); APQ and invalidation stay on. @default true */
   CACHE_ENABLED: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),

@@ -5,8 +5,10 @@
  *   verify --file export.jsonl [--key public.pem]      an export file, offline
  *   export --from ISO --to ISO [--out file]            JSON lines: records + checkpoints + public keys
  *   checkpoint                                         sign the chain head now
+ *   findings --from ISO --to ISO                       run the rules over the period, list its findings
  *
- * Exit 0 = intact; 1 = the first bad record is printed (seq and why); 2 = usage or connection error.
+ * Exit 0 = intact (no findings); 1 = the first bad record is printed (seq and why), or findings
+ * were listed; 2 = usage or connection error.
  * With the embedded store, stop the gateway first: PGlite serves one process at a time.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
@@ -17,6 +19,8 @@ import { dbTimeouts, loadConfig, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { exportRange, verifyFile } from '../gateway/src/audit/export';
 import { loadCheckpointSigner } from '../gateway/src/audit/signing';
+import { departmentMap } from '../gateway/src/audit/departments';
+import { InsightEvaluator, ruleSettings } from '../gateway/src/audit/evaluator';
 import { openAuditStore, type AuditStore } from '../gateway/src/audit/store';
 import { verifyStore, type VerifyReport } from '../gateway/src/audit/verify';
 import { AuditWriter } from '../gateway/src/audit/writer';
@@ -24,7 +28,8 @@ import { AuditWriter } from '../gateway/src/audit/writer';
 const USAGE = `Usage: npm run audit -- verify [--from ISO] [--to ISO] [--archived-through SEQ] [--key public.pem]
        npm run audit -- verify --file export.jsonl [--key public.pem]
        npm run audit -- export --from ISO --to ISO [--out file]
-       npm run audit -- checkpoint`;
+       npm run audit -- checkpoint
+       npm run audit -- findings --from ISO --to ISO`;
 
 class UsageError extends Error {}
 
@@ -97,8 +102,8 @@ async function main(argv: string[]): Promise<number> {
     if (from || to) throw new UsageError('--from/--to apply to the store; an export file is verified whole');
     return print(await verifyFile(values.file, pinned), `export ${values.file}`);
   }
-  if (command !== 'verify' && command !== 'export' && command !== 'checkpoint') throw new UsageError(command ? `Unknown command "${command}"` : 'Which command?');
-  if (command === 'export' && (!from || !to)) throw new UsageError('export needs --from and --to');
+  if (!['verify', 'export', 'checkpoint', 'findings'].includes(command)) throw new UsageError(command ? `Unknown command "${command}"` : 'Which command?');
+  if ((command === 'export' || command === 'findings') && (!from || !to)) throw new UsageError(`${command} needs --from and --to`);
 
   const config = loadConfig();
   const store = await openAuditStore(config.AUDIT_DB_URL, config.DATA_DIR, { timeouts: dbTimeouts(config) });
@@ -112,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(seq === null ? 'the chain head is already signed' : `signed checkpoint at seq ${seq}`);
       return 0;
     }
+    if (command === 'findings') return await findings(config, store, from!, to!);
     const out = values.out ? createWriteStream(values.out) : process.stdout;
     const header = await exportRange(store, out, { from, to, checkpoint });
     if (values.out) {
@@ -124,6 +130,20 @@ async function main(argv: string[]): Promise<number> {
     await writer?.close();
     await store.close();
   }
+}
+
+/** Runs the rules over [from, to) (findings are stored as the gateway's are) and prints the period's findings. */
+async function findings(config: Config, store: AuditStore, from: string, to: string): Promise<number> {
+  const logger = createLogger('silent', 'audit');
+  const evaluator = new InsightEvaluator({ store: { get: async () => store }, settings: ruleSettings(config), departments: departmentMap(readFileSync(config.SUPERGRAPH_PATH, 'utf8')), batch: config.AUDIT_RULES_BATCH, logger });
+  const report = await evaluator.evaluatePeriod(from, to);
+  const rows = await store.db.selectFrom('audit_finding').selectAll().where('time', '>=', from as never).where('time', '<', to as never).orderBy('time').execute();
+  for (const f of rows) {
+    const state = f.acknowledged ? `acknowledged by ${f.ack_by}` : 'open';
+    console.log(`${new Date(f.time).toISOString()}  ${f.severity.padEnd(6)} ${f.rule.padEnd(13)} ${f.sub} (${f.org ?? 'no organisation'}) ${f.window_key}: ${f.detail}; records ${f.record_seqs.slice(0, 10).join(',')}${f.record_seqs.length > 10 ? ',…' : ''} [${state}]`);
+  }
+  console.error(`${report.records} record(s) read, ${report.created} new finding(s); ${rows.length} finding(s) in the period`);
+  return rows.length > 0 ? 1 : 0;
 }
 
 main(process.argv.slice(2)).then(

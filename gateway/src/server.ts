@@ -84,7 +84,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = createMetricsRegistry();
   // Holds every response until its audit record is committed (fail closed: 503 AUDIT_UNAVAILABLE).
   // Its database also holds the cache's durable invalidation log.
-  const audit = createAudit({ config, logger });
+  const audit = createAudit({ config, logger, metrics, supergraphSdl });
   const cache = await createGatewayCache(config, logger, metrics, async () => (await audit.store.get()).db);
   const observed = requestMetrics(metrics);
   const limits = limitsFromConfig(config);
@@ -174,7 +174,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }),
     httpErrorHandler(limits.http),
   );
-  await audit.mount(app, { identify, requestId: requestIdOf, supergraphSdl });
+  await audit.mount(app, { identify, requestId: requestIdOf });
 
   return {
     app,

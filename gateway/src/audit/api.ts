@@ -20,7 +20,8 @@ export const auditTypeDefs = readFileSync(path.join(__dirname, 'schema.graphql')
 
 /** The scope that opens the audit log. */
 export const AUDIT_SCOPE = 'audit:read';
-const MAX_PAGE = 100;
+/** Most items one page holds. */
+export const MAX_PAGE = 100;
 
 interface AuditFilter {
   subject?: string | null;
@@ -67,14 +68,15 @@ const SafeInt = new GraphQLScalarType({
 });
 
 /** A date-time argument as ISO-8601 UTC, or BAD_USER_INPUT naming it. */
-function instant(name: string, value: string | null | undefined): string | undefined {
+export function instant(name: string, value: string | null | undefined): string | undefined {
   if (value == null) return undefined;
   const t = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? Date.parse(value) : NaN;
   if (Number.isNaN(t)) throw badInput(name, `${name} must be an ISO-8601 date-time such as 2026-05-01T08:00:00Z, not ${JSON.stringify(value)}.`);
   return new Date(t).toISOString();
 }
 
-function timeRange(from?: string | null, to?: string | null, prefix = ''): { from?: string; to?: string } {
+/** A [from, to) pair of date-time arguments, checked and normalised to UTC. */
+export function timeRange(from?: string | null, to?: string | null, prefix = ''): { from?: string; to?: string } {
   const range = { from: instant(`${prefix}from`, from), to: instant(`${prefix}to`, to) };
   if (range.from && range.to && range.from >= range.to) throw badInput(`${prefix}to`, `${prefix}to must be later than ${prefix}from.`);
   return range;
@@ -90,7 +92,7 @@ interface RecordRow {
 }
 
 /** A stored row as the API shows it: the hashed body, plus its place in the chain. */
-function toRecord(row: RecordRow) {
+export function toRecord(row: RecordRow) {
   const record = JSON.parse(row.body) as AuditRecord;
   return {
     ...record,
@@ -124,10 +126,18 @@ async function search(store: AuditStore, filter: AuditFilter, first: number, aft
 }
 
 /** The store, or AUDIT_UNAVAILABLE (503) while it is down. */
-export function openAuditStoreOr503(lazy: LazyAuditStore): Promise<AuditStore> {
+export function openAuditStoreOr503(lazy: Pick<LazyAuditStore, 'get'>): Promise<AuditStore> {
   return lazy.get().catch(() => {
     throw codedError(ErrorCode.AUDIT_UNAVAILABLE, 'The audit store is unreachable; try again shortly.', { http: { status: 503 } });
   });
+}
+
+/** Checks `first` (1..MAX_PAGE) and `after` (a seq-like cursor); returns them as numbers. */
+export function pageArgs(first: number | null | undefined, after: string | null | undefined): { first: number; after?: number } {
+  const n = first ?? 20;
+  if (n < 1 || n > MAX_PAGE) throw badInput('first', `first must be between 1 and ${MAX_PAGE}, not ${n}.`);
+  if (after != null && !/^\d{1,15}$/.test(after)) throw badInput('after', 'after must be a cursor returned as pageInfo.endCursor.');
+  return { first: n, after: after == null ? undefined : Number(after) };
 }
 
 /** Resolvers over the lazily opened store; a store that is down is AUDIT_UNAVAILABLE. */
@@ -138,9 +148,7 @@ export function auditResolvers(lazy: LazyAuditStore) {
     Query: {
       async auditRecords(_: unknown, args: { filter?: AuditFilter | null; first?: number | null; after?: string | null }) {
         const filter = args.filter ?? {};
-        const first = args.first ?? 20;
-        if (first < 1 || first > MAX_PAGE) throw badInput('first', `first must be between 1 and ${MAX_PAGE}, not ${first}.`);
-        if (args.after != null && !/^\d{1,15}$/.test(args.after)) throw badInput('after', 'after must be a cursor returned as pageInfo.endCursor.');
+        const { first, after } = pageArgs(args.first, args.after);
         const problem = filter.subject ? idNumberProblem(filter.subject) : null;
         if (problem) throw badInput('filter.subject', `filter.subject ${problem}.`);
         if (filter.outcome && !AUDIT_OUTCOMES.includes(filter.outcome as never)) throw badInput('filter.outcome', 'unknown outcome');
@@ -148,7 +156,7 @@ export function auditResolvers(lazy: LazyAuditStore) {
         for (const key of ['actor', 'org', 'purpose'] as const) {
           if (filter[key]?.includes('\u0000')) throw badInput(`filter.${key}`, `filter.${key} cannot contain NUL; records store U+FFFD in its place.`);
         }
-        return search(await open(), filter, first, args.after == null ? undefined : Number(args.after));
+        return search(await open(), filter, first, after);
       },
       async auditRecord(_: unknown, { id }: { id: string }) {
         if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) throw badInput('id', 'id must be a record id (a UUID).');

@@ -4,10 +4,12 @@
  * /audit/graphql (api.ts), the citizens' access history at /me/graphql (../access-history) and
  * the store check /readyz calls.
  */
+import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Express, RequestHandler } from 'express';
 import { ApolloServer, type ApolloServerOptionsWithTypeDefs, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
+import type { Registry } from 'prom-client';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { dbTimeouts, type Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
@@ -23,7 +25,10 @@ import {
   requireSelfCaller,
 } from '../access-history';
 import { auditResolvers, auditTypeDefs, requireAuditScope } from './api';
+import { departmentMap } from './departments';
 import type { AuditedContext } from './entry';
+import { InsightEvaluator, ruleSettings } from './evaluator';
+import { insightResolvers } from './insight-api';
 import { auditPlugin } from './plugin';
 import type { AuditEntry } from './record';
 import { auditRefusals, auditStateOf } from './refusals';
@@ -35,6 +40,10 @@ import { AuditWriter } from './writer';
 export interface AuditOptions {
   config: Config;
   logger: Logger;
+  /** Where the rules' metrics (`audit_findings_total`) go; the gateway's /metrics registry. */
+  metrics?: Registry;
+  /** The supergraph, to tell which department a returned field belongs to; read from SUPERGRAPH_PATH when omitted. */
+  supergraphSdl?: string;
 }
 
 export interface AuditMountOptions {
@@ -46,8 +55,6 @@ export interface AuditMountOptions {
   path?: string;
   /** Where the citizens' access history is served. @default /me/graphql */
   mePath?: string;
-  /** The served supergraph: its join directives name the department owning each field. */
-  supergraphSdl: string;
 }
 
 export interface Audit {
@@ -64,12 +71,14 @@ export interface Audit {
   readiness(): Promise<AuditReadiness>;
   /** The audit store (opened lazily), which also holds the cache's durable invalidation log. */
   store: LazyAuditStore;
+  /** The rules and the overview's rollup (evaluated every AUDIT_RULES_INTERVAL_SECONDS, and on demand). */
+  insight: InsightEvaluator;
   /** Writes what is queued, signs the tail, stops the auditors' API, closes the store. */
   close(): Promise<void>;
 }
 
 /** Sets up the audit store (opened lazily: the gateway starts even while it is down), writer and plugin. */
-export function createAudit({ config, logger }: AuditOptions): Audit {
+export function createAudit({ config, logger, metrics, supergraphSdl }: AuditOptions): Audit {
   const store = new LazyAuditStore(config.AUDIT_DB_URL, config.DATA_DIR, undefined, {
     timeouts: dbTimeouts(config),
     onConnectionError: (err) => logger.warn({ err }, 'audit store connection lost; the next commit reconnects'),
@@ -88,6 +97,25 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
   // Open (and migrate) now rather than on the first request; a failure is retried on use.
   store.get().catch((err) => logger.warn({ err }, 'audit store unreachable; record reads are refused until it is back'));
   const servers: Array<ApolloServer<AuditedContext>> = [];
+  const supergraph = supergraphSdl ?? readFileSync(config.SUPERGRAPH_PATH, 'utf8');
+  const settings = ruleSettings(config);
+  const insight = new InsightEvaluator({
+    store,
+    settings,
+    departments: departmentMap(supergraph),
+    batch: config.AUDIT_RULES_BATCH,
+    logger,
+    metrics,
+  });
+  let evaluating: Promise<unknown> | undefined;
+  const evaluate = () => {
+    evaluating ??= insight
+      .tick()
+      .catch((err) => logger.warn({ err }, 'audit rules not evaluated; the next tick retries'))
+      .finally(() => (evaluating = undefined));
+  };
+  const ruleTimer = config.AUDIT_RULES_INTERVAL_SECONDS > 0 ? setInterval(evaluate, config.AUDIT_RULES_INTERVAL_SECONDS * 1000) : undefined;
+  ruleTimer?.unref();
 
   const refusals = (endpoint: AuditEntry['endpoint'], options: Pick<AuditMountOptions, 'identify' | 'requestId'>) =>
     auditRefusals({ writer, endpoint, logger, ...options });
@@ -131,29 +159,33 @@ export function createAudit({ config, logger }: AuditOptions): Audit {
   return {
     plugin: auditPlugin({ writer, logger }),
     refusals: (options) => refusals('graphql', options),
-    async mount(app, { identify, requestId, path = '/audit/graphql', mePath = '/me/graphql', supergraphSdl }) {
+    async mount(app, { identify, requestId, path = '/audit/graphql', mePath = '/me/graphql' }) {
       const policy = accessHistoryPolicy(config);
       // Authentication first, then the endpoint's access rule; the audit plugin sees every outcome.
       await serve(app, path, 'audit', { identify, requestId }, {
         typeDefs: [auditTypeDefs, accessPolicyTypeDefs],
-        resolvers: [auditResolvers(store), accessPolicyResolvers(policy)],
+        resolvers: [auditResolvers(store), insightResolvers(store, insight, settings), accessPolicyResolvers(policy)],
         rule: requireAuditScope,
       });
       await serve(app, mePath, 'me', { identify, requestId }, {
         typeDefs: accessHistoryTypeDefs,
-        resolvers: accessHistoryResolvers({ store, policy, owners: coordinateOwners(supergraphSdl) }),
+        resolvers: accessHistoryResolvers({ store, policy, owners: coordinateOwners(supergraph) }),
         rule: requireSelfCaller,
       });
     },
     readiness: () => checkAuditReadiness({ store, writer, stalledAfterMs: config.AUDIT_STALLED_AFTER_MS, timeoutMs: config.READYZ_TIMEOUT_MS }),
     store,
+    insight,
     async close() {
+      clearInterval(ruleTimer);
+      await evaluating;
       await Promise.all(servers.map((server) => server.stop()));
       await writer.close();
       await store.close();
     },
   };
 }
+
 
 export { auditPlugin, type AuditPluginOptions } from './plugin';
 export { auditStateOf, type AuditState } from './refusals';

@@ -18,7 +18,8 @@ export interface AuditEntry {
   requestId: string;
   /** `graphql` (record reads), `audit` (auditors reading this log) or `me` (citizens reading their access history). */
   endpoint: 'graphql' | 'audit' | 'me';
-  principal: { authenticated: boolean; sub: string; name: string | null; org: string | null; scopes: string[] };
+  /** `category`: the requester category claim, once tokens carry one; absent otherwise (the overview counts it `unknown`). */
+  principal: { authenticated: boolean; sub: string; name: string | null; org: string | null; scopes: string[]; category?: string };
   clientAddress: string;
   purpose: string | null;
   caseNumber: string | null;

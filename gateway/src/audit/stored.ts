@@ -126,6 +126,8 @@ export function storedEntry(entry: AuditEntry): AuditEntry {
       name: c.line('principal.name', principal.name),
       org: c.line('principal.org', principal.org),
       scopes: c.lines('principal.scopes', principal.scopes),
+      // Absent stays absent, so records without a category keep the shape (and hash) they had.
+      ...(principal.category === undefined ? {} : { category: c.line('principal.category', principal.category) }),
     },
     clientAddress: c.line('clientAddress', entry.clientAddress),
     purpose: c.line('purpose', entry.purpose),

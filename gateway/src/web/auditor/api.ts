@@ -5,6 +5,7 @@
  */
 
 import type { VerifyReport } from '../../audit/verify';
+import type { Bucket, Finding } from './insight';
 
 /** Search fields, as the audit API's `AuditFilter` takes them (empty ones are left out). */
 export interface Filter {
@@ -98,6 +99,19 @@ export class AuditApi {
     }
     if (body.errors?.length) throw new AuditApiError(body.errors.map((e) => e.message).join(' '), body.errors[0].extensions?.code);
     return body.data as T;
+  }
+
+  /** Accesses in [from, to) grouped by `groupBy` (see the audit API's auditOverview). */
+  async overview(groupBy: string, from: string, to: string): Promise<Bucket[]> {
+    const query = 'query AuditOverview($from: String, $to: String, $groupBy: AuditGroupBy!) { auditOverview(from: $from, to: $to, groupBy: $groupBy) { buckets { key count denied } } }';
+    return (await this.call<{ auditOverview: { buckets: Bucket[] } }>(query, { from, to, groupBy })).auditOverview.buckets;
+  }
+
+  /** The newest open findings. */
+  async findings(first = 20): Promise<Finding[]> {
+    const query = `query AuditFindings($first: Int) { auditFindings(filter: { acknowledged: false }, first: $first) {
+      edges { node { id rule severity time window requester { sub org } subjects recordSeqs detail acknowledged records(first: 50) { ${SUMMARY} } } } } }`;
+    return (await this.call<{ auditFindings: { edges: Array<{ node: Finding }> } }>(query, { first })).auditFindings.edges.map((e) => e.node);
   }
 
   /** One page of records matching `filter`, newest first. */

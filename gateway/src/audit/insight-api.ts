@@ -1,0 +1,149 @@
+/**
+ * The auditors' API over the rules and the overview (schema.graphql): findings, their
+ * acknowledgement, on-demand evaluation, and accesses grouped from the hourly rollup.
+ */
+import { sql } from 'kysely';
+import { badInput, codedError, ErrorCode } from '../../../lib/errors';
+import { openAuditStoreOr503, pageArgs, timeRange, toRecord } from './api';
+import type { AuditedContext } from './entry';
+import type { InsightEvaluator } from './evaluator';
+import type { AuditFindingRow } from './insight-store';
+import { RULES, type RuleSettings } from './rules';
+import type { LazyAuditStore } from './store';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NOTE_MAX = 2000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const DEFAULT_OVERVIEW_MS = 7 * DAY_MS;
+
+/** The rollup column each grouping reads; DEPARTMENT splits the comma-joined department set. */
+const GROUP_KEYS = {
+  ORGANISATION: sql`org`,
+  CATEGORY: sql`category`,
+  PURPOSE: sql`purpose`,
+  DEPARTMENT: sql`unnest(string_to_array(department, ','))`,
+  HOUR: sql`to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00:00"Z"')`,
+  DAY: sql`to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+} as const;
+type GroupBy = keyof typeof GROUP_KEYS;
+
+interface FindingFilter {
+  from?: string | null;
+  to?: string | null;
+  rule?: string | null;
+  severity?: string | null;
+  acknowledged?: boolean | null;
+}
+
+type FindingRow = Omit<AuditFindingRow, 'n' | 'time' | 'ack_time' | 'record_seqs'> & { n: number | string; time: Date; ack_time: Date | null; record_seqs: Array<number | string> };
+
+function toFinding(row: FindingRow) {
+  return {
+    id: row.id,
+    rule: row.rule,
+    severity: row.severity,
+    window: row.window_key,
+    time: new Date(row.time).toISOString(),
+    requester: { sub: row.sub, org: row.org },
+    subjects: row.subjects,
+    recordSeqs: row.record_seqs.map(Number),
+    detail: row.detail,
+    acknowledged: row.acknowledged,
+    acknowledgement: row.acknowledged ? { note: row.ack_note ?? '', by: row.ack_by ?? '', time: row.ack_time ? new Date(row.ack_time).toISOString() : '' } : null,
+  };
+}
+
+/** Hour floor (from) and ceiling (to) of an instant: the rollup holds whole hours. */
+const hourFloor = (iso: string) => new Date(Math.floor(Date.parse(iso) / HOUR_MS) * HOUR_MS).toISOString();
+const hourCeil = (iso: string) => new Date(Math.ceil(Date.parse(iso) / HOUR_MS) * HOUR_MS).toISOString();
+
+/**
+ * The rollup rows of [from, to) with their group key: whole UTC days from the daily rollup, the
+ * hours at either end (and every hour, for HOUR) from the hourly one.
+ */
+function rollupRows(groupBy: GroupBy, from: string, to: string) {
+  const key = GROUP_KEYS[groupBy];
+  const hours = (a: string, b: string) => sql`SELECT ${key} AS key, count, denied, cache_hits FROM audit_rollup WHERE hour >= ${a} AND hour < ${b}`;
+  const firstDay = new Date(Math.ceil(Date.parse(from) / DAY_MS) * DAY_MS).toISOString();
+  const lastDay = new Date(Math.floor(Date.parse(to) / DAY_MS) * DAY_MS).toISOString();
+  if (groupBy === 'HOUR' || firstDay >= lastDay) return hours(from, to);
+  return sql`${hours(from, firstDay)} UNION ALL ${hours(lastDay, to)}
+    UNION ALL SELECT ${key} AS key, count, denied, cache_hits FROM audit_rollup_day WHERE hour >= ${firstDay} AND hour < ${lastDay}`;
+}
+
+/** Resolvers for findings, rules and the overview; merged with `auditResolvers`. */
+export function insightResolvers(lazy: Pick<LazyAuditStore, 'get'>, evaluator: InsightEvaluator, settings: RuleSettings) {
+  const open = () => openAuditStoreOr503(lazy);
+  return {
+    Query: {
+      async auditFindings(_: unknown, args: { filter?: FindingFilter | null; first?: number | null; after?: string | null }) {
+        const filter = args.filter ?? {};
+        const { first, after } = pageArgs(args.first, args.after);
+        const { from, to } = timeRange(filter.from, filter.to, 'filter.');
+        let q = (await open()).db.selectFrom('audit_finding').selectAll();
+        if (filter.rule) q = q.where('rule', '=', filter.rule);
+        if (filter.severity) q = q.where('severity', '=', filter.severity);
+        if (filter.acknowledged != null) q = q.where('acknowledged', '=', filter.acknowledged);
+        if (from) q = q.where('time', '>=', from as never);
+        if (to) q = q.where('time', '<', to as never);
+        if (after !== undefined) q = q.where('n', '<', after);
+        const rows = (await q.orderBy('n', 'desc').limit(first + 1).execute()) as unknown as FindingRow[];
+        const page = rows.slice(0, first);
+        return {
+          edges: page.map((row) => ({ cursor: String(row.n), node: toFinding(row) })),
+          pageInfo: { hasNextPage: rows.length > first, endCursor: page.length ? String(page[page.length - 1].n) : null },
+        };
+      },
+      async auditOverview(_: unknown, args: { from?: string | null; to?: string | null; groupBy: GroupBy }) {
+        const range = timeRange(args.from, args.to);
+        const to = hourCeil(range.to ?? new Date().toISOString());
+        const from = hourFloor(range.from ?? new Date(Date.parse(to) - DEFAULT_OVERVIEW_MS).toISOString());
+        const store = await open();
+        const order = args.groupBy === 'HOUR' || args.groupBy === 'DAY' ? sql`key` : sql`count DESC, key`;
+        const { rows } = await sql<{ key: string; count: string; denied: string; cache_hits: string }>`
+          SELECT key, sum(count) AS count, sum(denied) AS denied, sum(cache_hits) AS cache_hits
+          FROM (${rollupRows(args.groupBy, from, to)}) AS r
+          GROUP BY key ORDER BY ${order}`.execute(store.db);
+        const cursor = await store.db.selectFrom('audit_insight_cursor').select('seq').where('name', '=', 'rules').executeTakeFirst();
+        return {
+          from,
+          to,
+          buckets: rows.map((r) => ({ key: r.key, count: Number(r.count), denied: Number(r.denied), cacheHits: Number(r.cache_hits) })),
+          evaluatedThroughSeq: Number(cursor?.seq ?? 0),
+        };
+      },
+      auditRules: () => RULES.map((rule) => ({ id: rule.id, severity: rule.severity, description: rule.description(settings) })),
+    },
+    Mutation: {
+      async acknowledgeAuditFinding(_: unknown, { id, note }: { id: string; note: string }, { principal }: AuditedContext) {
+        if (!UUID.test(id)) throw badInput('id', 'id must be a finding id (a UUID).');
+        const text = note.trim();
+        if (!text || text.length > NOTE_MAX || text.includes('\u0000')) throw badInput('note', `note must say what was found: 1 to ${NOTE_MAX} characters, no NUL.`);
+        const row = await (await open()).db
+          .updateTable('audit_finding')
+          .set({ acknowledged: true, ack_note: text, ack_by: principal.sub, ack_time: new Date().toISOString() })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) throw codedError(ErrorCode.BAD_USER_INPUT, `No finding has the id ${id}.`, { argumentName: 'id' });
+        return toFinding(row as unknown as FindingRow);
+      },
+      async evaluateAuditRules(_: unknown, args: { from: string; to: string }) {
+        const { from, to } = timeRange(args.from, args.to);
+        if (!from || !to) throw badInput('to', 'from and to are both needed.');
+        await open();
+        return evaluator.evaluatePeriod(from, to);
+      },
+    },
+    AuditFinding: {
+      async records(finding: { recordSeqs: number[] }, args: { first?: number | null }) {
+        const { first } = pageArgs(args.first, null);
+        const seqs = finding.recordSeqs.slice(0, first);
+        if (seqs.length === 0) return [];
+        const rows = await (await open()).db.selectFrom('audit_record').select(['seq', 'body', 'prev_hash', 'hash']).where('seq', 'in', seqs).orderBy('seq').execute();
+        return rows.map(toRecord);
+      },
+    },
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * Rules over the audit log and the overview, on the embedded store: a week of ordinary traffic with
+ * planted misuse; each rule fires on its plant and on nothing else, whether evaluated continuously
+ * (small ticks) or on demand; the overview's buckets match counts computed from the records.
+ */
+import { readFileSync } from 'node:fs';
+import { sql } from 'kysely';
+import { Registry } from 'prom-client';
+import { loadConfig } from '../../lib/config';
+import { departmentMap, departmentsOf } from '../../gateway/src/audit/departments';
+import { localTime } from '../../gateway/src/audit/rules';
+import { categoryOf, DENIED_OUTCOMES, InsightEvaluator, ruleSettings } from '../../gateway/src/audit/evaluator';
+import { insightResolvers } from '../../gateway/src/audit/insight-api';
+import type { AuditEntry } from '../../gateway/src/audit/record';
+import { loadCheckpointSigner } from '../../gateway/src/audit/signing';
+import { LazyAuditStore } from '../../gateway/src/audit/store';
+import { AuditWriter } from '../../gateway/src/audit/writer';
+import { silentLogger } from '../helpers';
+import { NEIGHBOUR, NEIGHBOUR_CLERK, REUSED_CASE, weekOfTraffic } from '../audit-traffic';
+
+const settings = ruleSettings(loadConfig({}));
+const departments = departmentMap(readFileSync('schema/supergraph.graphql', 'utf8'));
+
+describe('audit rules and overview on PGlite', () => {
+  const lazy = new LazyAuditStore(undefined, 'memory');
+  const writer = new AuditWriter({
+    store: lazy,
+    signer: loadCheckpointSigner({ dataDir: 'memory', logger: silentLogger }),
+    logger: silentLogger,
+    batchMs: 0,
+    batchMax: 500,
+    checkpointRecords: 10_000,
+    checkpointSeconds: 600,
+    writeTimeoutMs: 30_000,
+  });
+  const metrics = new Registry();
+  // Small ticks: windows are re-evaluated as their records arrive, as in a running gateway.
+  const evaluator = new InsightEvaluator({ store: lazy, settings, departments, batch: 97, logger: silentLogger, metrics });
+  const api = insightResolvers(lazy, evaluator, settings);
+  const { ordinary, planted } = weekOfTraffic();
+  const all: AuditEntry[] = [...ordinary, ...Object.values(planted).flat()].sort((a, b) => a.time.localeCompare(b.time));
+
+  beforeAll(async () => {
+    for (let i = 0; i < all.length; i += 400) await Promise.all(all.slice(i, i + 400).map((e) => writer.append(e)));
+    let report;
+    do report = await evaluator.tick();
+    while (report && report.records > 0);
+  }, 120_000);
+  afterAll(async () => {
+    await writer.close();
+    await lazy.close();
+  });
+
+  const findings = async (filter = {}) => (await api.Query.auditFindings(null, { filter, first: 100 })).edges.map((e) => e.node);
+
+  it('flags each planted misuse once, under its rule, and nothing in the ordinary traffic', async () => {
+    const found = await findings();
+    expect(found.map((f) => `${f.rule} ${f.window}`).sort()).toEqual(
+      [`bulk-subjects clerk-bulk/2026-11-25`, `case-reuse case:${REUSED_CASE}`, `off-hours clerk-night/2026-11-26`, `same-county ${NEIGHBOUR_CLERK}/2026-11-24`, 'volume-spike clerk-spike/2026-11-27'].sort(),
+    );
+    const store = await lazy.get();
+    const seqsOf = async (ids: string[]) => (await store.db.selectFrom('audit_record').select('seq').where('id', 'in', ids).orderBy('seq').execute()).map((r) => Number(r.seq));
+    const bulk = found.find((f) => f.rule === 'bulk-subjects')!;
+    expect(bulk).toMatchObject({ severity: 'HIGH', requester: { sub: 'clerk-bulk' }, acknowledged: false });
+    expect(bulk.subjects).toHaveLength(60);
+    expect(bulk.recordSeqs).toEqual(await seqsOf(planted.bulk.map((e) => e.id)));
+    const reuse = found.find((f) => f.rule === 'case-reuse')!;
+    expect(reuse.recordSeqs).toEqual(await seqsOf(planted.caseReuse.map((e) => e.id)));
+    expect(reuse.subjects).toHaveLength(25);
+    expect(found.find((f) => f.rule === 'off-hours')!.recordSeqs).toEqual(await seqsOf(planted.offHours.map((e) => e.id)));
+    expect(found.find((f) => f.rule === 'same-county')!.subjects).toEqual([NEIGHBOUR]);
+    expect(found.find((f) => f.rule === 'volume-spike')!.recordSeqs).toEqual(await seqsOf(planted.spike.map((e) => e.id)));
+    expect(await metrics.getSingleMetricAsString('audit_findings_total')).toContain('audit_findings_total{rule="bulk-subjects",severity="HIGH"} 1');
+  });
+
+  it('finds the same on demand over the week, without duplicating findings', async () => {
+    const report = await evaluator.evaluatePeriod('2026-11-22T16:00:00.000Z', '2026-11-27T16:00:00.000Z');
+    expect(report.created).toBe(0);
+    expect(report.records).toBe(all.filter((e) => e.subjects.length > 0).length);
+    expect(await findings()).toHaveLength(5);
+    // A stricter period sees the case reuse only partly (windows are clipped): no finding for it.
+    const monday = await evaluator.evaluatePeriod('2026-11-22T16:00:00.000Z', '2026-11-23T16:00:00.000Z');
+    expect(monday).toMatchObject({ created: 0, findings: 0 });
+  });
+
+  it('filters findings and records acknowledgements with their note', async () => {
+    expect((await findings({ rule: 'off-hours' })).map((f) => f.window)).toEqual(['clerk-night/2026-11-26']);
+    expect(await findings({ severity: 'HIGH' })).toHaveLength(1);
+    const [offHours] = await findings({ rule: 'off-hours' });
+    const principal = { authenticated: true, sub: 'auditor-7', scopes: ['audit:read'] };
+    const acked = await api.Mutation.acknowledgeAuditFinding(null, { id: offHours.id, note: '值班民警处理紧急寻亲，已核实' }, { principal } as never);
+    expect(acked).toMatchObject({ acknowledged: true, acknowledgement: { note: '值班民警处理紧急寻亲，已核实', by: 'auditor-7' } });
+    expect((await findings({ acknowledged: false })).map((f) => f.rule)).not.toContain('off-hours');
+    // Re-evaluating an unchanged window keeps the acknowledgement.
+    await evaluator.evaluatePeriod('2026-11-25T16:00:00.000Z', '2026-11-26T16:00:00.000Z');
+    expect((await findings({ rule: 'off-hours' }))[0].acknowledged).toBe(true);
+    await expect(api.Mutation.acknowledgeAuditFinding(null, { id: offHours.id, note: '  ' }, { principal } as never)).rejects.toThrow(/note/);
+    const records = await api.AuditFinding.records({ recordSeqs: offHours.recordSeqs }, { first: 10 });
+    expect(records.map((r) => r.id)).toEqual(planted.offHours.map((e) => e.id));
+  });
+
+  it('answers the overview from the rollup with the counts the records give', async () => {
+    const expected = (key: (e: AuditEntry) => string[]) => {
+      const out = new Map<string, { count: number; denied: number }>();
+      for (const e of all)
+        for (const k of key(e)) {
+          const b = out.get(k) ?? { count: 0, denied: 0 };
+          b.count += 1;
+          if (DENIED_OUTCOMES.includes(e.outcome)) b.denied += 1;
+          out.set(k, b);
+        }
+      return Object.fromEntries([...out].sort(([a], [b]) => a.localeCompare(b)));
+    };
+    const overview = async (groupBy: string) => {
+      const { buckets } = await api.Query.auditOverview(null, { from: '2026-11-20T00:00:00Z', to: '2026-12-01T00:00:00Z', groupBy: groupBy as never });
+      return Object.fromEntries(buckets.map((b) => [b.key, { count: b.count, denied: b.denied }]).sort(([a], [b]) => String(a).localeCompare(String(b))));
+    };
+    expect(await overview('ORGANISATION')).toEqual(expected((e) => [e.principal.org ?? 'none']));
+    expect(await overview('PURPOSE')).toEqual(expected((e) => [e.purpose ?? 'none']));
+    expect(await overview('CATEGORY')).toEqual(expected((e) => [categoryOf(e.principal)]));
+    expect(await overview('CATEGORY')).toHaveProperty('government');
+    expect(await overview('DEPARTMENT')).toEqual(expected((e) => departmentsOf(departments, e.fieldsReturned).split(',')));
+    expect(Object.keys(await overview('DEPARTMENT'))).toEqual(['marriage', 'medical-insurance', 'none', 'real-estate', 'social-security']);
+    expect(await overview('HOUR')).toEqual(expected((e) => [`${e.time.slice(0, 13)}:00:00Z`]));
+    expect(await overview('DAY')).toEqual(expected((e) => [e.time.slice(0, 10)]));
+    // Whole days from the daily rollup, the hours at either end from the hourly one.
+    const within = (e: AuditEntry) => e.time >= '2026-11-24T05:00:00.000Z' && e.time < '2026-11-26T07:00:00.000Z';
+    const partial = await api.Query.auditOverview(null, { from: '2026-11-24T05:00:00Z', to: '2026-11-26T07:00:00Z', groupBy: 'ORGANISATION' });
+    const byOrg = expected((e) => (within(e) ? [e.principal.org ?? 'none'] : []));
+    expect(Object.fromEntries(partial.buckets.map((b) => [b.key, { count: b.count, denied: b.denied }]))).toEqual(byOrg);
+    // The requested range is widened to whole hours; a range without records has no buckets.
+    expect((await api.Query.auditOverview(null, { from: '2026-10-01T00:00:00Z', to: '2026-10-02T00:00:00Z', groupBy: 'HOUR' })).buckets).toEqual([]);
+    const store = await lazy.get();
+    const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM audit_rollup`.execute(store.db);
+    // Several records per row even in this spread-out traffic; at a steady rate a row holds many more.
+    expect(Number(rows[0].n)).toBeLessThan(all.length / 2);
+  });
+
+  it('reads the working calendar from configuration and refuses a malformed one', () => {
+    const custom = ruleSettings(loadConfig({ AUDIT_RULE_WORK_HOURS: '07:30-19:00', AUDIT_RULE_WORK_DAYS: '6,1,2', AUDIT_RULE_TIME_ZONE: 'Asia/Urumqi' }));
+    expect(custom).toMatchObject({ workHours: { startMinute: 450, endMinute: 1140 }, workDays: [1, 2, 6], timeZone: 'Asia/Urumqi' });
+    expect(() => loadConfig({ AUDIT_RULE_WORK_HOURS: '18:00-08:00' })).toThrow(/AUDIT_RULE_WORK_HOURS/);
+    expect(() => loadConfig({ AUDIT_RULE_WORK_DAYS: '0,8' })).toThrow(/AUDIT_RULE_WORK_DAYS/);
+    expect(() => loadConfig({ AUDIT_RULE_TIME_ZONE: 'Mars/Olympus' })).toThrow(/AUDIT_RULE_TIME_ZONE/);
+    // 2026-11-28 is a Saturday; 23:30 UTC on the 27th is already Saturday 07:30 in Shanghai.
+    expect(localTime(new Date('2026-11-27T23:30:00Z'), 'Asia/Shanghai')).toEqual({ day: '2026-11-28', weekday: 6, minute: 450 });
+  });
+});
+
+describe('on-demand evaluation over one day', () => {
+  it('compares the day with the baseline before the period (volume-spike)', async () => {
+    const lazy = new LazyAuditStore(undefined, 'memory');
+    const writer = new AuditWriter({ store: lazy, signer: loadCheckpointSigner({ dataDir: 'memory', logger: silentLogger }), logger: silentLogger, batchMs: 0, batchMax: 500, checkpointRecords: 10_000, checkpointSeconds: 600, writeTimeoutMs: 30_000 });
+    try {
+      const { ordinary, planted } = weekOfTraffic();
+      for (const e of [...ordinary.filter((x) => x.principal.sub === 'clerk-spike'), ...planted.spike]) await writer.append(e);
+      const evaluator = new InsightEvaluator({ store: lazy, settings, departments, batch: 100, logger: silentLogger });
+      // Friday (Shanghai) only: its 40 requests, against Monday to Thursday read from before the period.
+      expect(await evaluator.evaluatePeriod('2026-11-26T16:00:00.000Z', '2026-11-27T16:00:00.000Z')).toMatchObject({ records: 40, created: 1 });
+      // Thursday only: five requests, nothing to flag.
+      expect(await evaluator.evaluatePeriod('2026-11-25T16:00:00.000Z', '2026-11-26T16:00:00.000Z')).toMatchObject({ records: 5, created: 0 });
+    } finally {
+      await writer.close();
+      await lazy.close();
+    }
+  }, 60_000);
+});
