@@ -12,7 +12,7 @@ import { sql } from 'kysely';
 import { DB_TIMEOUT_DEFAULTS, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { dropDatabase } from '../lib/db';
-import { departmentMap } from '../gateway/src/audit/departments';
+import { coordinateOwners } from '../gateway/src/audit/departments';
 import { InsightEvaluator, ruleSettings } from '../gateway/src/audit/evaluator';
 import { insightResolvers } from '../gateway/src/audit/insight-api';
 import { openAuditStore } from '../gateway/src/audit/store';
@@ -40,7 +40,7 @@ async function main() {
     const { rows } = await sql<{ n: string; total: string }>`SELECT count(*) AS n, sum(count) AS total FROM audit_rollup`.execute(store.db);
     console.log(`rollup: ${rows[0].n} rows standing for ${rows[0].total} records, filled in ${((Date.now() - fill) / 1000).toFixed(1)} s`);
     const config = loadConfig({});
-    const evaluator = new InsightEvaluator({ store: { get: async () => store }, settings: ruleSettings(config), departments: departmentMap(readFileSync(config.SUPERGRAPH_PATH, 'utf8')), batch: 1, logger: createLogger('silent', 'bench') });
+    const evaluator = new InsightEvaluator({ store: { get: async () => store }, settings: ruleSettings(config), departments: coordinateOwners(readFileSync(config.SUPERGRAPH_PATH, 'utf8')), batch: 1, logger: createLogger('silent', 'bench') });
     const api = insightResolvers({ get: async () => store }, evaluator, ruleSettings(config));
     for (const [label, from, to] of [
       ['year', '2025-12-01T00:00:00Z', '2026-12-01T00:00:00Z'],

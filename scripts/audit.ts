@@ -19,7 +19,7 @@ import { dbTimeouts, loadConfig, type Config } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { exportRange, verifyFile } from '../gateway/src/audit/export';
 import { loadCheckpointSigner } from '../gateway/src/audit/signing';
-import { departmentMap } from '../gateway/src/audit/departments';
+import { coordinateOwners } from '../gateway/src/audit/departments';
 import { InsightEvaluator, ruleSettings } from '../gateway/src/audit/evaluator';
 import { openAuditStore, type AuditStore } from '../gateway/src/audit/store';
 import { verifyStore, type VerifyReport } from '../gateway/src/audit/verify';
@@ -135,7 +135,7 @@ async function main(argv: string[]): Promise<number> {
 /** Runs the rules over [from, to) (findings are stored as the gateway's are) and prints the period's findings. */
 async function findings(config: Config, store: AuditStore, from: string, to: string): Promise<number> {
   const logger = createLogger('silent', 'audit');
-  const evaluator = new InsightEvaluator({ store: { get: async () => store }, settings: ruleSettings(config), departments: departmentMap(readFileSync(config.SUPERGRAPH_PATH, 'utf8')), batch: config.AUDIT_RULES_BATCH, logger });
+  const evaluator = new InsightEvaluator({ store: { get: async () => store }, settings: ruleSettings(config), departments: coordinateOwners(readFileSync(config.SUPERGRAPH_PATH, 'utf8')), batch: config.AUDIT_RULES_BATCH, logger });
   const report = await evaluator.evaluatePeriod(from, to);
   const rows = await store.db.selectFrom('audit_finding').selectAll().where('time', '>=', from as never).where('time', '<', to as never).orderBy('time').execute();
   for (const f of rows) {

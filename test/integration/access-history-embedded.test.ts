@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../lib/config';
-import { accessHistoryPolicy, accessHistoryResolvers, coordinateOwners } from '../../gateway/src/access-history';
-import { departmentsOf } from '../../gateway/src/access-history/departments';
+import { accessHistoryPolicy, accessHistoryResolvers } from '../../gateway/src/access-history';
+import { coordinateOwners, departmentsOf } from '../../gateway/src/audit/departments';
 import type { AuditEntry } from '../../gateway/src/audit/record';
 import { loadCheckpointSigner } from '../../gateway/src/audit/signing';
 import { LazyAuditStore } from '../../gateway/src/audit/store';

@@ -30,9 +30,9 @@ describe('citizen access history (/me/graphql, PostgreSQL)', () => {
   const citizen = async (sub: string) => ({ authorization: `Bearer ${await clientToken({ sub, scopes: findRole('citizen').scopes, org: '公民' })}` });
   const history = async (sub: string, variables: Record<string, unknown> = {}, url = meUrl) => gql(url, HISTORY, variables, await citizen(sub));
   /** A court's query about `id`, by a named clerk, with a purpose unique to the test. */
-  async function courtQuery(id: string, purpose: string, org = findRole('court').org) {
+  async function courtQuery(id: string, purpose: string, org = findRole('court').org, selection = 'name marriages { date kind }') {
     const token = await clientToken({ ...CLERK, scopes: findRole('court').scopes, org });
-    const res = await gql(fed.url, 'query($id: ID!) { person(idNumber: $id) { name marriages { date kind } } }', { id }, {
+    const res = await gql(fed.url, `query($id: ID!) { person(idNumber: $id) { ${selection} } }`, { id }, {
       authorization: `Bearer ${token}`,
       'x-access-purpose': encodeURIComponent(purpose),
       'x-case-number': encodeURIComponent('(2026)湘0702民初1234号'),
@@ -75,8 +75,9 @@ describe('citizen access history (/me/graphql, PostgreSQL)', () => {
   });
 
   it("never shows another person's history, nor the citizen's own reads", async () => {
+    // His register entry only: a marriage record would be about the wife too (she sees those).
     const purpose = `只查丈夫 ${randomUUID()}`;
-    await courtQuery(DEMO.husband, purpose);
+    await courtQuery(DEMO.husband, purpose, undefined, 'name');
     // The husband reads his own records: not an access by someone else.
     await gql(fed.url, '{ person(idNumber: "430702198503151239") { name } }', {}, { ...(await citizen(DEMO.husband)), 'x-access-purpose': 'self' });
     const wife = await history(DEMO.wife, { first: 100 });
@@ -85,6 +86,13 @@ describe('citizen access history (/me/graphql, PostgreSQL)', () => {
     const husband = await history(DEMO.husband, { first: 100 });
     expect(husband.data.myAccessHistory.edges.map((e: any) => e.node.purpose)).toContain(purpose);
     expect(husband.data.myAccessHistory.edges.map((e: any) => e.node.organisation)).not.toContain('公民');
+  });
+
+  it('shows the spouse an access to a marriage record that names her', async () => {
+    const purpose = `查婚姻记录 ${randomUUID()}`;
+    await courtQuery(DEMO.husband, purpose);
+    const wife = await history(DEMO.wife, { first: 100 });
+    expect(wife.data.myAccessHistory.edges.map((e: any) => e.node.purpose)).toContain(purpose);
   });
 
   it('pages newest first by cursor', async () => {

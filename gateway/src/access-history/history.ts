@@ -11,7 +11,7 @@ import { openAuditStoreOr503 } from '../audit/api';
 import type { AuditedContext } from '../audit/entry';
 import type { AuditRecord } from '../audit/record';
 import type { LazyAuditStore } from '../audit/store';
-import { departmentsOf, type CoordinateOwners } from './departments';
+import { departmentsOf, type CoordinateOwners } from '../audit/departments';
 import { withheld, type AccessHistoryPolicy } from './policy';
 
 /** The scope of a citizen reading their own records; their `sub` is their ID number. */

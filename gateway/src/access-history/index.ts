@@ -21,4 +21,3 @@ export function accessPolicyResolvers(policy: AccessHistoryPolicy) {
 
 export { accessHistoryResolvers, requireSelfCaller, SELF_SCOPE } from './history';
 export { accessHistoryPolicy, type AccessHistoryPolicy } from './policy';
-export { coordinateOwners } from './departments';

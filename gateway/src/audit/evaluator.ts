@@ -11,7 +11,7 @@ import { sql, type Transaction } from 'kysely';
 import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
-import { departmentsOf, type DepartmentMap } from './departments';
+import { departmentsOf, type CoordinateOwners } from './departments';
 import type { AuditEntry } from './record';
 import { RULES, requesterDay, type Candidate, type RuleRecord, type RuleSettings } from './rules';
 import type { AuditDB, LazyAuditStore } from './store';
@@ -19,7 +19,7 @@ import type { AuditDB, LazyAuditStore } from './store';
 export interface EvaluatorOptions {
   store: Pick<LazyAuditStore, 'get'>;
   settings: RuleSettings;
-  departments: DepartmentMap;
+  departments: CoordinateOwners;
   /** Most new records one tick takes (AUDIT_RULES_BATCH). */
   batch: number;
   logger: Logger;
@@ -168,7 +168,7 @@ export class InsightEvaluator {
     for (const row of rows) {
       const record = JSON.parse(row.body) as AuditEntry;
       const hour = new Date(Math.floor(new Date(row.time).getTime() / HOUR_MS) * HOUR_MS).toISOString();
-      const key = { hour, org: row.org ?? 'none', purpose: row.purpose ?? 'none', department: departmentsOf(this.options.departments, record.fieldsReturned ?? []), category: categoryOf(record.principal) };
+      const key = { hour, org: row.org ?? 'none', purpose: row.purpose ?? 'none', department: departmentsOf(this.options.departments, record.fieldsReturned ?? []).join(',') || 'none', category: categoryOf(record.principal) };
       const id = JSON.stringify(key);
       const b = buckets.get(id) ?? { ...key, count: 0, denied: 0, cache_hits: 0 };
       b.count += 1;

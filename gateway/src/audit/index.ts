@@ -21,11 +21,10 @@ import {
   accessHistoryTypeDefs,
   accessPolicyResolvers,
   accessPolicyTypeDefs,
-  coordinateOwners,
   requireSelfCaller,
 } from '../access-history';
 import { auditResolvers, auditTypeDefs, requireAuditScope } from './api';
-import { departmentMap } from './departments';
+import { coordinateOwners } from './departments';
 import type { AuditedContext } from './entry';
 import { InsightEvaluator, ruleSettings } from './evaluator';
 import { insightResolvers } from './insight-api';
@@ -97,12 +96,12 @@ export function createAudit({ config, logger, metrics, supergraphSdl }: AuditOpt
   // Open (and migrate) now rather than on the first request; a failure is retried on use.
   store.get().catch((err) => logger.warn({ err }, 'audit store unreachable; record reads are refused until it is back'));
   const servers: Array<ApolloServer<AuditedContext>> = [];
-  const supergraph = supergraphSdl ?? readFileSync(config.SUPERGRAPH_PATH, 'utf8');
+  const owners = coordinateOwners(supergraphSdl ?? readFileSync(config.SUPERGRAPH_PATH, 'utf8'));
   const settings = ruleSettings(config);
   const insight = new InsightEvaluator({
     store,
     settings,
-    departments: departmentMap(supergraph),
+    departments: owners,
     batch: config.AUDIT_RULES_BATCH,
     logger,
     metrics,
@@ -169,7 +168,7 @@ export function createAudit({ config, logger, metrics, supergraphSdl }: AuditOpt
       });
       await serve(app, mePath, 'me', { identify, requestId }, {
         typeDefs: accessHistoryTypeDefs,
-        resolvers: accessHistoryResolvers({ store, policy, owners: coordinateOwners(supergraph) }),
+        resolvers: accessHistoryResolvers({ store, policy, owners }),
         rule: requireSelfCaller,
       });
     },
