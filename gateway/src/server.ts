@@ -85,7 +85,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Holds every response until its audit record is committed (fail closed: 503 AUDIT_UNAVAILABLE).
   // Its database also holds the cache's durable invalidation log.
   const audit = createAudit({ config, logger, metrics, supergraphSdl });
-  const cache = await createGatewayCache(config, logger, metrics, async () => (await audit.store.get()).db);
+  const cache = await createGatewayCache(config, logger, metrics, async () => (await audit.store.get()).db).catch(async (err) => {
+    await audit.close(); // refused to start (e.g. a Redis Cluster): leave no store or timer behind
+    throw err;
+  });
   const observed = requestMetrics(metrics);
   const limits = limitsFromConfig(config);
 
