@@ -5,6 +5,7 @@
  */
 
 import type { VerifyReport } from '../../audit/verify';
+import { graphqlCall } from '../graphql-client';
 import type { Bucket, Finding } from './insight';
 
 /** Search fields, as the audit API's `AuditFilter` takes them (empty ones are left out). */
@@ -68,16 +69,6 @@ const SUMMARY = 'id seq time endpoint principal { sub name org } purpose caseNum
 const FULL = `${SUMMARY} requestId principal { authenticated scopes } clientAddress operationType documentHash document variables fieldsReturned fieldsDenied cacheHit durationMs httpStatus normalised truncated prevHash hash`;
 const CHAIN = 'ok records firstSeq lastSeq lastHash checkpoints lastCheckpoint { seq time keyId } keyIds anchored problem { seq reason }';
 
-/** A GraphQL error from the audit API, with its code (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, …). */
-export class AuditApiError extends Error {
-  constructor(
-    message: string,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
-
 /** A client for the audit API with one token. */
 export class AuditApi {
   constructor(
@@ -85,20 +76,8 @@ export class AuditApi {
     private readonly token: string,
   ) {}
 
-  private async call<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-    const res = await fetch(this.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${this.token}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    let body: { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
-    try {
-      body = await res.json();
-    } catch {
-      throw new AuditApiError(`The audit API answered HTTP ${res.status} without JSON.`);
-    }
-    if (body.errors?.length) throw new AuditApiError(body.errors.map((e) => e.message).join(' '), body.errors[0].extensions?.code);
-    return body.data as T;
+  private call<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+    return graphqlCall<T>(this.url, this.token, query, variables);
   }
 
   /** Accesses in [from, to) grouped by `groupBy` (see the audit API's auditOverview). */

@@ -5,7 +5,8 @@
  * range as JSON lines. Plain DOM code, bundled by the gateway (../bundle.ts); no external asset.
  */
 import './auditor.css';
-import { AuditApi, AuditApiError, exportLines, type Filter, type RecordSummary } from './api';
+import { statusLine } from '../graphql-client';
+import { AuditApi, exportLines, type Filter, type RecordSummary } from './api';
 import type { AuditorConfig } from './config';
 import { barChart, findingsList, GROUPINGS, type Finding } from './insight';
 import { chainLine, el, OUTCOMES, recordDetail, resultsTable } from './view';
@@ -21,27 +22,11 @@ let shown: RecordSummary[] = [];
 let cursor: string | null = null;
 let filter: Filter = {};
 
-const message = el('div', { id: 'message', role: 'status' });
+const { message, say, run } = statusLine(() => signOut());
 const chain = el('div', { id: 'chain' });
 const results = el('div', { id: 'results' });
 const detail = el('div', { id: 'detail-pane' }, el('p', { className: 'muted' }, '点击一条记录查看详情 Click a record to see it in full.'));
 const more = el('button', { id: 'more', type: 'button', hidden: true, onclick: () => void run(() => search(true)) }, '加载更多 Load more');
-
-function say(text: string, kind: 'info' | 'error' = 'info'): void {
-  message.textContent = text;
-  message.className = kind;
-}
-
-/** Runs an action, showing its error (and going back to the sign-in form when the token is refused). */
-async function run(action: () => Promise<void>): Promise<void> {
-  try {
-    await action();
-  } catch (err) {
-    const code = err instanceof AuditApiError ? err.code : undefined;
-    if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') signOut();
-    say(`${code ? `${code}: ` : ''}${(err as Error).message}`, 'error');
-  }
-}
 
 /** The token's claims, for display only (the gateway verifies it). */
 function claims(token: string): { sub?: string; org?: string; scope?: string; exp?: number } {

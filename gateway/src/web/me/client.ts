@@ -7,6 +7,7 @@
 import '../auditor/auditor.css';
 import './me.css';
 import { el, localTime } from '../auditor/view';
+import { graphqlCall, statusLine } from '../graphql-client';
 import type { MeConfig } from './config';
 
 const config = JSON.parse(document.getElementById('page-config')!.textContent!) as MeConfig;
@@ -40,52 +41,17 @@ const QUERY = `query MyAccessHistory($first: Int, $after: String) {
   }
 }`;
 
-class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
-
 let token: string | null = null;
 let shown: Access[] = [];
 let cursor: string | null = null;
 
-const message = el('div', { id: 'message', role: 'status' });
+const { message, say, run } = statusLine(() => signOut());
 const results = el('div', { id: 'results' });
 const more = el('button', { id: 'more', type: 'button', hidden: true, onclick: () => void run(() => load(true)) }, '加载更多 Load more');
 
-function say(text: string, kind: 'info' | 'error' = 'info'): void {
-  message.textContent = text;
-  message.className = kind;
-}
-
-async function run(action: () => Promise<void>): Promise<void> {
-  try {
-    await action();
-  } catch (err) {
-    const code = err instanceof ApiError ? err.code : undefined;
-    if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') signOut();
-    say(`${code ? `${code}: ` : ''}${(err as Error).message}`, 'error');
-  }
-}
-
 async function call(variables: Record<string, unknown>) {
-  const res = await fetch(config.apiUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: QUERY, variables }),
-  });
-  let body: { data?: { myAccessHistory: { edges: Array<{ node: Access }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }; errors?: Array<{ message: string; extensions?: { code?: string } }> };
-  try {
-    body = await res.json();
-  } catch {
-    throw new ApiError(`The server answered HTTP ${res.status} without JSON.`);
-  }
-  if (body.errors?.length) throw new ApiError(body.errors.map((e) => e.message).join(' '), body.errors[0].extensions?.code);
-  return body.data!.myAccessHistory;
+  type History = { myAccessHistory: { edges: Array<{ node: Access }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+  return (await graphqlCall<History>(config.apiUrl, token, QUERY, variables)).myAccessHistory;
 }
 
 /** The token's `sub` (the citizen's ID number), for display only: the gateway verifies the token. */
