@@ -12,15 +12,16 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway } from '@apollo/gateway';
-import { authenticationPlugin, identityResolver, type Identity } from './auth/identity';
-import { authorizingGateway, scopesIn, type Denial } from './authz/gateway';
+import type { GatewayContext } from './context';
+import { authenticationPlugin, identityResolver } from './auth/identity';
+import { authorizingGateway, scopesIn } from './authz/gateway';
 import { readPolicies } from './authz/policies';
 import { SignedDataSource } from './fetch/signed-data-source';
-import { auditStateOf, createAudit, type AuditState } from './audit';
+import { auditStateOf, createAudit } from './audit';
 import { createGatewayCache } from './cache';
 import { createMetricsRegistry, metricsHandler } from './metrics/registry';
 import { httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, subgraphFetcher } from './limits';
-import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, requestMetrics, type AccessRecord } from './observability';
+import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, requestMetrics } from './observability';
 import { mountWebPages } from './web';
 import { createTrustedOperations } from './operations';
 import { createRateLimits } from './ratelimit';
@@ -28,32 +29,6 @@ import { readinessHandler, subgraphCheck, type ReadinessCheck } from './health/r
 import { envPrefix, KNOWN_SCOPES, type Config } from '../../lib/config';
 import { createHttpServer } from '../../lib/http-server';
 import type { Logger } from '../../lib/logger';
-
-/** Per-request state every gateway plugin and data source reads. */
-export interface GatewayContext extends Identity {
-  requestId: string;
-  /** The client's network address (the audit record's "client address"). */
-  clientAddress: string;
-  logger: Logger;
-  /** Internal tokens already signed for this request, by subgraph. */
-  internalTokens: Map<string, Promise<string>>;
-  /** ID numbers whose records the subgraphs returned for this request (for the audit record). */
-  subjects: Set<string>;
-  /** Fields removed by authorization (set once the operation is authorized). */
-  denied?: Denial[];
-  /** Whether the response came from the response cache (then `subjects` are those of the request that filled it). */
-  cacheHit?: boolean;
-  /** Entities the query plan fetched by key, as cache tags (`Person:<idNumber>`); collected on a response-cache miss. */
-  entityKeys?: Set<string>;
-  /** What this request's access-log line will say (gateway/src/observability). */
-  access?: AccessRecord;
-  /** Whether the audit plugin recorded the request (else the refusal middleware does). */
-  auditState?: AuditState;
-  /** The client system the request names; set by the trusted-operations plugin (gateway/src/operations). */
-  client?: string;
-  /** The trusted operation the request ran, when it matched one. */
-  operationId?: string;
-}
 
 export interface GatewayOptions {
   config: Config;

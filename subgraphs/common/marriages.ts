@@ -7,7 +7,7 @@
  * count by birthday: men 22, women 20 (婚姻法 1980 Art. 6; 民法典 Art. 1047). A marriage that
  * would fall after `LATEST_DATE` has not happened yet, so no date piles up on the cap.
  */
-import type { MarriageEvent, Person } from './population';
+import type { MarriageEvent, Person } from './persons';
 import { between, LATEST_DATE, type Random } from './random';
 
 const DAY = 86_400_000;

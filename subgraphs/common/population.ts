@@ -6,30 +6,10 @@
 import { DEMO } from '../../lib/demo';
 import { makeIdNumber } from '../../lib/id-number';
 import { marriageHistory } from './marriages';
+import type { MarriageEvent, Person } from './persons';
 import { addDays, between, pick, prng, type Random } from './random';
 
-export interface Person {
-  idNumber: string;
-  name: string;
-  sex: 'MALE' | 'FEMALE';
-  birthDate: string;
-  phone: string;
-  address: string;
-}
-
-export type MarriageKind = 'MARRIAGE' | 'DIVORCE' | 'REISSUE' | 'ANNULMENT';
-
-/** One marriage registration event between a husband and a wife (indices into `persons`). */
-export interface MarriageEvent {
-  /** Sequential number, stable for a given population; used to build certificate and archival codes. */
-  seq: number;
-  kind: MarriageKind;
-  date: string;
-  husband: number;
-  wife: number;
-  /** Registration office county code (4307xx). */
-  region: string;
-}
+export type { MarriageEvent, MarriageKind, Person } from './persons';
 
 export interface Population {
   persons: Person[];

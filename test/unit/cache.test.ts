@@ -8,7 +8,7 @@ import { entryBytes, MemoryStore } from '../../gateway/src/cache/memory-store';
 import { cacheMetrics } from '../../gateway/src/cache/metrics';
 import { ResponseCache } from '../../gateway/src/cache/response-cache';
 import type { CacheStore } from '../../gateway/src/cache/store';
-import type { GatewayContext } from '../../gateway/src/server';
+import type { GatewayContext } from '../../gateway/src/context';
 import { silentLogger } from '../helpers';
 
 const HUSBAND = '430702198503151239';

@@ -8,7 +8,7 @@ import type { ApolloGateway } from '@apollo/gateway';
 import type { GatewayExecutor, GatewayInterface, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { GraphQLError, print, type DocumentNode } from 'graphql';
 import { POLICIES, policyCheck } from '../../../lib/access-policy';
-import type { GatewayContext } from '../server';
+import type { GatewayContext } from '../context';
 import { maskIdNumbers, mentionsIdDerivedFields, suppliedArguments, withMaskingKeys } from '../masking/id-numbers';
 
 /** The `@policy` names the gateway implements (lib/access-policy.ts, shared with the subgraphs). */

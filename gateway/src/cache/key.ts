@@ -19,7 +19,7 @@ import { printSchema, type GraphQLSchema } from 'graphql';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { isValidIdNumber } from '../../../lib/id-number';
 import { suppliedArguments } from '../masking/id-numbers';
-import type { GatewayContext } from '../server';
+import type { GatewayContext } from '../context';
 import { personTag } from './store';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -25,7 +25,7 @@
 import { GraphQLError } from 'graphql';
 import type { GatewayExecutor, GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { ErrorCode } from '../../../lib/errors';
-import type { GatewayContext } from '../server';
+import type { GatewayContext } from '../context';
 import type { Cache } from './cache';
 import { responseKey, responseTags } from './key';
 import type { CacheMetrics } from './metrics';

@@ -9,7 +9,7 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { signInternalToken } from '../../../lib/tokens';
 import { noteEntityKeys } from '../cache/key';
 import { personReferencesFallback } from './person-fallback';
-import type { GatewayContext } from '../server';
+import type { GatewayContext } from '../context';
 
 export interface SignedDataSourceOptions {
   /** Subgraph name: the token's audience. */

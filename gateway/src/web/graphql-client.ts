@@ -3,8 +3,6 @@
  * What the gateway's pages (audit page, citizens' page) share in the browser: one GraphQL call
  * with a token, its errors with their codes, and the status line that shows them.
  */
-import { el } from './auditor/view';
-
 /** A GraphQL error from one of the gateway's APIs, with its code (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, …). */
 export class ApiError extends Error {
   constructor(
@@ -37,7 +35,9 @@ export async function graphqlCall<T>(url: string, token: string | null, query: s
  * calling `signOut` when the token is refused (back to the sign-in form).
  */
 export function statusLine(signOut: () => void) {
-  const message = el('div', { id: 'message', role: 'status' });
+  const message = document.createElement('div');
+  message.id = 'message';
+  message.setAttribute('role', 'status');
   const say = (text: string, kind: 'info' | 'error' = 'info'): void => {
     message.textContent = text;
     message.className = kind;

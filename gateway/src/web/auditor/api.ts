@@ -6,7 +6,6 @@
 
 import type { VerifyReport } from '../../audit/verify';
 import { graphqlCall } from '../graphql-client';
-import type { Bucket, Finding } from './insight';
 
 /** Search fields, as the audit API's `AuditFilter` takes them (empty ones are left out). */
 export interface Filter {
@@ -58,6 +57,29 @@ export interface FullRecord extends RecordSummary {
 
 /** What `auditChainStatus` answers: the server's verify report, as JSON. */
 export type ChainStatus = VerifyReport;
+
+/** One bar of the overview (`auditOverview`). */
+export interface Bucket {
+  key: string;
+  count: number;
+  denied: number;
+}
+
+/** A finding of the rules (`auditFindings`), with the records that triggered it. */
+export interface Finding {
+  id: string;
+  rule: string;
+  severity: string;
+  time: string;
+  window: string;
+  requester: { sub: string; org: string | null };
+  subjects: string[];
+  recordSeqs: number[];
+  detail: string;
+  acknowledged: boolean;
+  /** The first 50 triggering records. */
+  records: RecordSummary[];
+}
 
 export interface Page<T> {
   records: T[];

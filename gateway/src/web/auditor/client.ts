@@ -6,9 +6,9 @@
  */
 import './auditor.css';
 import { statusLine } from '../graphql-client';
-import { AuditApi, exportLines, type Filter, type RecordSummary } from './api';
+import { AuditApi, exportLines, type Filter, type Finding, type RecordSummary } from './api';
 import type { AuditorConfig } from './config';
-import { barChart, findingsList, GROUPINGS, type Finding } from './insight';
+import { barChart, findingsList, GROUPINGS } from './insight';
 import { chainLine, el, OUTCOMES, recordDetail, resultsTable } from './view';
 
 const config = JSON.parse(document.getElementById('page-config')!.textContent!) as AuditorConfig;

@@ -4,29 +4,8 @@
  * bars (nothing loaded from outside; geometry in attributes, so the page keeps its CSP), and the
  * rules' findings. Clicking a bar narrows the record search to it.
  */
-import type { RecordSummary } from './api';
+import type { Bucket, Finding } from './api';
 import { el } from './view';
-
-export interface Bucket {
-  key: string;
-  count: number;
-  denied: number;
-}
-
-export interface Finding {
-  id: string;
-  rule: string;
-  severity: string;
-  time: string;
-  window: string;
-  requester: { sub: string; org: string | null };
-  subjects: string[];
-  recordSeqs: number[];
-  detail: string;
-  acknowledged: boolean;
-  /** The first 50 triggering records. */
-  records: RecordSummary[];
-}
 
 /** Groupings the page offers, with their labels; DEPARTMENT and CATEGORY have no record filter. */
 export const GROUPINGS: Record<string, string> = {
