@@ -107,9 +107,13 @@ describe('audit rules in two gateway replicas (PostgreSQL)', () => {
   }, 60_000);
 
   it('rolls every record up exactly once while both replicas evaluate', async () => {
-    const overview = await gql(auditUrl(fed.url), '{ auditOverview(from: "2020-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z", groupBy: ORGANISATION) { buckets { key count denied } evaluatedThroughSeq } }', {}, auditor);
-    const court = overview.data.auditOverview.buckets.find((b: { key: string }) => b.key === '常德市武陵区人民法院');
-    expect(court.count).toBe(8);
+    // The evaluator rolls records up every interval: wait until the court's 8 are in, then none more.
+    const courtBucket = async () => {
+      const overview = await gql(auditUrl(fed.url), '{ auditOverview(from: "2020-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z", groupBy: ORGANISATION) { buckets { key count denied } evaluatedThroughSeq } }', {}, auditor);
+      return overview.data.auditOverview.buckets.find((b: { key: string }) => b.key === '常德市武陵区人民法院') as { count: number } | undefined;
+    };
+    const court = await waitFor(courtBucket, (b) => (b?.count ?? 0) >= 8);
+    expect(court!.count).toBe(8);
     // One snapshot: the rollup's total against the evaluator's position (seqs are gap-free from 1).
     const consistent = await waitFor(
       async () => (await db.query(`SELECT (SELECT sum(count) FROM audit_rollup)::int AS total, (SELECT seq FROM audit_insight_cursor)::int AS seq, (SELECT max(seq) FROM audit_record)::int AS head`)).rows[0],
