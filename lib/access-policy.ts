@@ -5,6 +5,7 @@
  * the same rules on every field they serve (defence in depth: a gateway bug alone leaks nothing).
  */
 import type { InternalClaims } from './tokens';
+import { loadAccessPolicy, type AccessPolicy, type LegalBasis, type LegalFacts } from './legal-basis';
 
 /** What one schema element (a type or a `Type.field`) requires of the caller. */
 export interface Requirement {
@@ -36,15 +37,56 @@ export function isSatisfied(req: Requirement | undefined, principal: Principal, 
 }
 
 /** What a policy is decided on: the principal and what the request declared (the internal token's claims). */
-export type PolicyFacts = Pick<InternalClaims, 'principal' | 'purpose' | 'caseNumber'>;
+export type PolicyFacts = Pick<InternalClaims, 'principal' | 'purpose' | 'evidence' | 'grant'>;
 
-/** The `@policy` names this project implements. An unknown name is never satisfied (fail closed). */
-export const POLICIES: Record<string, (facts: PolicyFacts) => boolean> = {
-  /** An `X-Access-Purpose` header states why the records are read (PIPL Art. 6). */
-  purpose_declared: (facts) => Boolean(facts.purpose),
-  /** An `X-Case-Number` names the case; a citizen reading their own records (scope self) needs none. */
-  case_number: (facts) => Boolean(facts.caseNumber) || facts.principal.scopes.includes('self'),
+/** What the rules are asked, from a request's principal and its declared legal basis. */
+export function policyFacts(principal: InternalClaims['principal'], basis: LegalBasis): PolicyFacts {
+  return {
+    principal,
+    purpose: basis.purpose,
+    evidence: [...new Set(basis.evidence.map((e) => e.kind))].sort(),
+    grant: basis.grant && { id: basis.grant.id, fields: basis.grant.fields, subjects: basis.grant.subjects },
+  };
+}
+
+/** The one `@policy` name this project implements: the access rules of policies/ decide the field. */
+export const LEGAL_BASIS = 'legal_basis';
+
+/** The engine's view of `facts`. */
+export const legalFacts = (facts: PolicyFacts): LegalFacts => ({
+  category: facts.principal.category,
+  organisation: facts.principal.org,
+  purpose: facts.purpose,
+  evidence: facts.evidence ?? [],
+  grant: facts.grant,
+});
+
+/** Decides one `@policy` name on one coordinate for `facts`; unknown names are refused (fail closed). */
+export const policyCheck = (policy: AccessPolicy, facts: PolicyFacts) => {
+  const engineFacts = legalFacts(facts);
+  return (name: string, coordinate: string): boolean => name === LEGAL_BASIS && policy.decide(engineFacts, coordinate).allowed;
 };
 
-/** Decides one `@policy` name for `facts`; unknown names are refused. */
-export const policyCheck = (facts: PolicyFacts) => (name: string): boolean => POLICIES[name]?.(facts) ?? false;
+const loaded = new Map<string, AccessPolicy>();
+
+/** The access rules of `dir`, loaded and validated once per process. */
+export function accessPolicyOf(dir: string): AccessPolicy {
+  let policy = loaded.get(dir);
+  if (!policy) loaded.set(dir, (policy = loadAccessPolicy(dir)));
+  return policy;
+}
+
+/** Whether the caller is a citizen reading as themselves (category citizen, or the `self` scope). */
+export const isCitizen = (principal: Pick<InternalClaims['principal'], 'scopes' | 'category'>): boolean =>
+  principal.category === 'citizen' || principal.scopes.includes('self');
+
+/**
+ * The persons whose records the caller may see (the row-level rule), or undefined when the rules
+ * leave the rows open: a citizen sees records about themselves, an approval (grant) the records
+ * about the subjects it names, an agent only what an approval names.
+ */
+export function permittedSubjects(facts: Pick<InternalClaims, 'principal' | 'grant'>): ReadonlySet<string> | undefined {
+  const own = isCitizen(facts.principal);
+  if (!own && !facts.grant && facts.principal.category !== 'agent') return undefined;
+  return new Set([...(own ? [facts.principal.sub] : []), ...(facts.grant?.subjects ?? [])]);
+}

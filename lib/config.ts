@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CATEGORIES, DEFAULT_POLICY_DIR, isCategory } from './legal-basis/catalogue';
 
 /** The four departments, each served by one subgraph; the order is the port order. */
 export const DEPARTMENTS = ['social-security', 'real-estate', 'marriage', 'medical-insurance'] as const;
@@ -9,7 +10,7 @@ export function envPrefix(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 }
 
-/** The scopes of the contract (README, "Access control"); a token with any other scope is refused. */
+/** The scopes of the contract (README, "Access control"); a token's other scopes (`openid`, …) are ignored. */
 export const KNOWN_SCOPES = [
   'social-security:read',
   'real-estate:read',
@@ -19,6 +20,8 @@ export const KNOWN_SCOPES = [
   'pii:unmasked',
   'audit:read',
   'self',
+  // Approving, refusing and revoking access requests (an archive supervisor).
+  'access:approve',
   // Record corrections (one scope per department); a correction drops the cached answers it changes.
   'social-security:write',
   'real-estate:write',
@@ -269,6 +272,28 @@ const baseSchema = z.object({
     .string()
     .optional()
     .transform((v) => (v ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)),
+  /** Claims (comma-separated, dot paths allowed) holding the token's scopes: a space-separated string or an array. @default scope,scp */
+  JWT_SCOPE_CLAIMS: z.string().default('scope,scp').transform((v) => v.split(',').map((c) => c.trim()).filter(Boolean)),
+  /** Claim (dot path) holding the requester category, or a value mapped to one through JWT_CATEGORY_MAP. @default category */
+  JWT_CATEGORY_CLAIM: z.string().default('category'),
+  /** Claim (dot path, e.g. `realm_access.roles`) holding identity-provider roles that JWT_CATEGORY_MAP maps to a category. @default unset */
+  JWT_ROLES_CLAIM: optionalUrl,
+  /** JSON object mapping claim or role values to requester categories, e.g. `{"org_court":"court"}`. @default {} */
+  JWT_CATEGORY_MAP: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        const map = JSON.parse(v || '{}');
+        if (typeof map !== 'object' || map === null || Array.isArray(map) || Object.values(map).some((c) => !isCategory(c))) throw new Error(`values must be one of ${CATEGORIES.join(', ')}`);
+        return map as Record<string, string>;
+      } catch (err) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `JWT_CATEGORY_MAP: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    }),
+  /** Folder holding the access rules: purposes.yaml, rules.cedar and schema.cedarschema. @default policies/ */
+  ACCESS_POLICY_DIR: z.string().default(DEFAULT_POLICY_DIR),
   /** HS256 secret the gateway signs per-request internal tokens with; subgraphs verify them. */
   INTERNAL_TOKEN_SECRET: optionalUrl,
   /** `filter`: unauthorized fields come back null with an error; `reject`: the whole request is refused. */

@@ -1,10 +1,12 @@
 /**
- * Identity tokens. Client JWTs (Authorization: Bearer) carry `sub`, `name`, `org` and a
- * space-separated `scope`; the gateway turns one into a `Principal`. Internal tokens are what the
+ * Identity tokens. Client JWTs (Authorization: Bearer) carry `sub`, `name`, `org`, scopes (`scope`
+ * space-separated or `scp` as an array, by configuration) and the requester category (claim
+ * `category`, or identity-provider roles mapped to one); the gateway turns one into a `Principal`. Internal tokens are what the
  * gateway signs for each subgraph request: short-lived, audience = the subgraph's name, carrying
  * the principal and the declared purpose, so subgraphs trust nobody but the gateway.
  */
 import { readFileSync } from 'node:fs';
+import { isCategory, type Category } from './legal-basis/catalogue';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, SignJWT, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 
 /** Who is calling. `authenticated: false` is the anonymous caller (no Authorization header). */
@@ -13,8 +15,8 @@ export interface Principal {
   sub: string;
   name?: string;
   org?: string;
-  /** The `category` claim: the kind of caller (court, bureau…), which rate-limit rules may match. */
-  category?: string;
+  /** The requester category (court, lawyer, citizen…; lib/legal-basis), which the access rules decide on. */
+  category?: Category;
   /** The client system, from the claim named by `clientClaim` (TRUSTED_OPERATIONS_CLIENT_CLAIM). */
   client?: string;
   scopes: string[];
@@ -25,8 +27,13 @@ export const ANONYMOUS: Principal = Object.freeze({ authenticated: false, sub: '
 /** The principal plus what the request declared, as subgraphs receive it. */
 export interface InternalClaims {
   principal: Principal;
+  /** The declared purpose code. */
   purpose?: string;
   caseNumber?: string;
+  /** Evidence kinds presented (each checked against its form by the gateway). */
+  evidence?: string[];
+  /** The approval the request presented: the fields and subjects it covers. */
+  grant?: { id: string; fields: string[]; subjects: string[] };
   requestId: string;
 }
 
@@ -45,6 +52,33 @@ export interface ClientTokenVerifierOptions {
   clockSkewSeconds: number;
   /** Claim naming the client system (`Principal.client`); unset = none is read. */
   clientClaim?: string;
+  /** Claims holding scopes (a space-separated string or an array). @default ['scope', 'scp'] */
+  scopeClaims?: readonly string[];
+  /** Claim holding the category or a value `categoryMap` maps to one. @default category */
+  categoryClaim?: string;
+  /** Claim holding identity-provider roles that `categoryMap` maps to a category. */
+  rolesClaim?: string;
+  /** Claim or role value → category. */
+  categoryMap?: Readonly<Record<string, string>>;
+}
+
+/** The value at a dot path of the payload (`realm_access.roles`); a claim named with dots wins. */
+function claimAt(payload: Record<string, unknown>, claim: string): unknown {
+  if (claim in payload) return payload[claim];
+  return claim.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), payload);
+}
+
+const strings = (value: unknown): string[] =>
+  typeof value === 'string' ? value.split(/\s+/).filter(Boolean) : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+
+/** The category a token states: its category claim's value, or the first claim/role value the map turns into one. */
+function categoryOf(payload: Record<string, unknown>, options: ClientTokenVerifierOptions): Category | undefined {
+  const values = [...strings(claimAt(payload, options.categoryClaim ?? 'category')), ...(options.rolesClaim ? strings(claimAt(payload, options.rolesClaim)) : [])];
+  for (const v of values) {
+    const category = options.categoryMap?.[v] ?? v;
+    if (isCategory(category)) return category;
+  }
+  return undefined;
 }
 
 /** Thrown for a token that is malformed, expired, wrongly signed or for another audience. */
@@ -69,15 +103,14 @@ export function clientTokenVerifier(options: ClientTokenVerifierOptions): (token
       });
       const lifetimeProblem = tokenLifetimeProblem(payload.exp!, payload.iat, options);
       if (lifetimeProblem) throw new InvalidTokenError(lifetimeProblem);
-      const scope = typeof payload.scope === 'string' ? payload.scope : '';
       return {
         authenticated: true,
         sub: payload.sub!,
         name: typeof payload.name === 'string' ? payload.name : undefined,
         org: typeof payload.org === 'string' ? payload.org : undefined,
-        category: typeof payload.category === 'string' ? payload.category : undefined,
+        category: categoryOf(payload, options),
         client: options.clientClaim && typeof payload[options.clientClaim] === 'string' ? (payload[options.clientClaim] as string) : undefined,
-        scopes: [...new Set(scope.split(/\s+/).filter(Boolean))],
+        scopes: [...new Set((options.scopeClaims ?? ['scope', 'scp']).flatMap((c) => strings(claimAt(payload, c))))],
       };
     } catch (err) {
       if (err instanceof InvalidTokenError) throw err;
@@ -122,7 +155,7 @@ export function signClientToken(
 
 /** Signs the internal token for one subgraph request. */
 export function signInternalToken(claims: InternalClaims, audience: string, secret: string, ttlSeconds: number): Promise<string> {
-  return new SignJWT({ p: claims.principal, pur: claims.purpose, cn: claims.caseNumber, rid: claims.requestId })
+  return new SignJWT({ p: claims.principal, pur: claims.purpose, cn: claims.caseNumber, ev: claims.evidence, gr: claims.grant, rid: claims.requestId })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(INTERNAL_ISSUER)
     .setAudience(audience)
@@ -137,7 +170,14 @@ export async function verifyInternalToken(token: string, audience: string, secre
     const { payload } = await jwtVerify(token, encoder.encode(secret), { issuer: INTERNAL_ISSUER, audience, algorithms: ['HS256'], requiredClaims: ['exp'] });
     const p = payload.p as Principal;
     if (!p || typeof p.sub !== 'string' || !Array.isArray(p.scopes)) throw new Error('no principal');
-    return { principal: p, purpose: payload.pur as string | undefined, caseNumber: payload.cn as string | undefined, requestId: String(payload.rid ?? '') };
+    return {
+      principal: p,
+      purpose: payload.pur as string | undefined,
+      caseNumber: payload.cn as string | undefined,
+      evidence: payload.ev as string[] | undefined,
+      grant: payload.gr as InternalClaims['grant'],
+      requestId: String(payload.rid ?? ''),
+    };
   } catch (err) {
     throw new InvalidTokenError(`Invalid internal token: ${(err as Error).message}`);
   }

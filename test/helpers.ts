@@ -24,6 +24,7 @@ export const ARCHIVIST: Principal = {
   sub: 'archivist-001',
   name: '档案员',
   org: '常德市档案馆',
+  category: 'archive',
   scopes: ['social-security:read', 'real-estate:read', 'marriage:read', 'medical-insurance:read', 'medical:sensitive', 'pii:unmasked'],
 };
 
@@ -34,24 +35,31 @@ export function clientToken(claims: { sub?: string; scopes: string[]; org?: stri
 }
 
 /**
- * Request headers for a role of lib/roles.ts: its token, its declared purpose and, unless
- * `caseNumber: null`, a case number. `scopes` and `sub` override the role's.
+ * Request headers for a role of lib/roles.ts: its token (with its category), its declared purpose
+ * and its typical evidence. `scopes`, `sub`, `category`, `purpose` and `evidence` override the
+ * role's (`null` = none); `caseNumber` sends X-Case-Number (`null` = drop the role's case number).
  */
-export async function roleHeaders(roleKey: string, options: { sub?: string; scopes?: string[]; caseNumber?: string | null; purpose?: string | null } = {}): Promise<Record<string, string>> {
+export async function roleHeaders(
+  roleKey: string,
+  options: { sub?: string; scopes?: string[]; category?: string | null; caseNumber?: string | null; purpose?: string | null; evidence?: string[] | null; grant?: string } = {},
+): Promise<Record<string, string>> {
   const role = findRole(roleKey);
-  const token = await clientToken({ sub: options.sub ?? `${role.key}-001`, scopes: options.scopes ?? role.scopes, org: role.org });
+  const category = options.category === undefined ? role.category : (options.category ?? undefined);
+  const token = await clientToken({ sub: options.sub ?? `${role.key}-001`, scopes: options.scopes ?? role.scopes, org: role.org, category });
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
   const purpose = options.purpose === undefined ? role.purpose : options.purpose;
   if (purpose) headers['x-access-purpose'] = encodeURIComponent(purpose);
-  const caseNumber = options.caseNumber === undefined ? '(2026)湘0702民初1234号' : options.caseNumber;
-  if (caseNumber) headers['x-case-number'] = encodeURIComponent(caseNumber);
+  let evidence = options.evidence === undefined ? role.evidence : (options.evidence ?? []);
+  if (options.caseNumber !== undefined) evidence = evidence.filter((e) => !e.startsWith('case-number='));
+  if (evidence.length) headers['x-evidence'] = encodeURIComponent(evidence.join('; '));
+  if (options.caseNumber) headers['x-case-number'] = encodeURIComponent(options.caseNumber);
+  if (options.grant) headers['x-access-grant'] = options.grant;
   return headers;
 }
 
-/** Headers the gateway would send to subgraph `audience` on behalf of `principal`. */
+/** Headers the gateway would send to subgraph `audience` on behalf of `principal` (an archivist managing the archive by default). */
 export async function internalHeaders(audience: string, principal: Principal = ARCHIVIST): Promise<Record<string, string>> {
-  // What the gateway passes on when the caller declared a purpose and a case number (subgraphs check the policies too).
-  const token = await signInternalToken({ principal, purpose: 'test', caseNumber: 'test', requestId: 'test' }, audience, INTERNAL_SECRET, 60);
+  const token = await signInternalToken({ principal, purpose: 'archive-management', requestId: 'test' }, audience, INTERNAL_SECRET, 60);
   return { authorization: `Bearer ${token}` };
 }
 

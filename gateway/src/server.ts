@@ -15,7 +15,8 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { GatewayContext } from './context';
 import { authenticationPlugin, identityResolver } from './auth/identity';
 import { authorizingGateway, scopesIn } from './authz/gateway';
-import { readPolicies } from './authz/policies';
+import { assertRulesCoverSchema, readPolicies } from './authz/policies';
+import { accessPolicyOf } from '../../lib/access-policy';
 import { SignedDataSource } from './fetch/signed-data-source';
 import { auditStateOf, createAudit } from './audit';
 import { createGatewayCache } from './cache';
@@ -69,6 +70,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   // @apollo/gateway refuses the access-control directives: read them, strip them, enforce them here.
   const { gatewaySdl, policies } = readPolicies(supergraphSdl);
+  // The access rules (policies/): validated when loaded, and checked against the supergraph.
+  const accessPolicy = accessPolicyOf(config.ACCESS_POLICY_DIR);
+  assertRulesCoverSchema(policies, accessPolicy.catalogue);
   // Where each subgraph is actually called (readiness checks the same addresses).
   const subgraphUrls = new Map<string, string>();
   const gateway = new ApolloGateway({
@@ -87,7 +91,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   });
 
-  const identify = identityResolver(config, new Set([...KNOWN_SCOPES, ...scopesIn(policies)]));
+  const identify = identityResolver(config, new Set([...KNOWN_SCOPES, ...scopesIn(policies)]), { catalogue: accessPolicy.catalogue });
   const app = express();
   const httpServer = createHttpServer(app);
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
@@ -99,7 +103,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const rateLimits = await createRateLimits(config, logger, metrics);
   plugins.push(operations.plugin, ...(rateLimits ? [rateLimits.plugin] : []), audit.plugin);
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: authorizingGateway(gateway, { policies, mode: config.AUTHZ_MODE, responseCache: cache.responses }),
+    gateway: authorizingGateway(gateway, { policies, accessPolicy, mode: config.AUTHZ_MODE, responseCache: cache.responses }),
     plugins,
     persistedQueries: { cache: cache.persistedQueries, ttl: config.CACHE_APQ_TTL_SECONDS },
     introspection: !production,

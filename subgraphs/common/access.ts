@@ -1,7 +1,8 @@
 /**
  * What every subgraph enforces itself, with the claims from the gateway's internal token:
- * - row level: a `self` caller (a citizen) sees only records whose subjects include their own
- *   `sub`, however the record was reached (root field, spouse, co-owner), and corrects nothing;
+ * - row level: a citizen sees only records whose subjects include their own `sub`, a request under
+ *   an approval only records about the persons it names (lib/access-policy `permittedSubjects`),
+ *   however the record was reached (root field, spouse, co-owner); a citizen corrects nothing;
  * - masking: `@sensitive(as: …)` fields are masked unless the caller holds `pii:unmasked`;
  * - subjects: every Person whose records were returned is noted for the audit log and the
  *   gateway's cache tags, including the other persons a record is about (a spouse, co-holders);
@@ -13,6 +14,8 @@ import { defaultFieldResolver, getDirectiveValues, isObjectType, GraphQLDirectiv
 import { codedError, ErrorCode } from '../../lib/errors';
 import { mask, SENSITIVE_KINDS, type SensitiveKind } from '../../lib/mask';
 import type { InternalClaims } from '../../lib/tokens';
+import { isCitizen, permittedSubjects } from '../../lib/access-policy';
+import type { AccessPolicy } from '../../lib/legal-basis';
 import { assertCovered, fieldRequirements } from './requirements';
 
 export const accessTypeDefs = readFileSync(path.join(__dirname, 'access.graphql'), 'utf8');
@@ -35,16 +38,23 @@ export interface AccessContext {
  */
 export type RecordSubjects<C extends AccessContext = any> = Record<string, (record: any, ctx: C) => readonly string[] | Promise<readonly string[]>>;
 
-export const isSelfCaller = (claims: InternalClaims) => claims.principal.scopes.includes('self');
+export const isSelfCaller = (claims: InternalClaims) => isCitizen(claims.principal);
 export const canSeeUnmasked = (claims: InternalClaims) => claims.principal.scopes.includes('pii:unmasked');
 
-const NOT_YOURS = 'A citizen (scope self) may read only their own records; this record belongs to someone else or does not exist.';
+const NOT_YOURS = 'This record is about no person you may read (a citizen reads only their own records, an approval only the persons it names), or it does not exist.';
+
+/** The persons the caller is limited to, per request (undefined = not limited). */
+const permitted = new WeakMap<InternalClaims, ReadonlySet<string> | undefined>();
+function permittedOf(claims: InternalClaims): ReadonlySet<string> | undefined {
+  if (!permitted.has(claims)) permitted.set(claims, permittedSubjects(claims));
+  return permitted.get(claims);
+}
 
 /** The FORBIDDEN a `self` caller gets for anyone else's records (and for records that do not exist). */
 export const notYours = () => codedError(ErrorCode.FORBIDDEN, NOT_YOURS);
 
 /** Whether the row-level rule lets the caller see records about `idNumber`. */
-export const subjectAllowed = (ctx: AccessContext, idNumber: string) => !isSelfCaller(ctx.claims) || idNumber === ctx.claims.principal.sub;
+export const subjectAllowed = (ctx: AccessContext, idNumber: string) => permittedOf(ctx.claims)?.has(idNumber) ?? true;
 
 /** Throws FORBIDDEN when a `self` caller asks for someone else's records. */
 export function assertSubjectAllowed(ctx: AccessContext, idNumber: string): void {
@@ -57,7 +67,8 @@ export function assertSubjectAllowed(ctx: AccessContext, idNumber: string): void
  * yours" answer alike). The subjects are reported for the audit log and the cache's tags.
  */
 export function admitRecord(ctx: AccessContext, subjects: readonly string[]): void {
-  if (isSelfCaller(ctx.claims) && !subjects.includes(ctx.claims.principal.sub)) throw notYours();
+  const allowed = permittedOf(ctx.claims);
+  if (allowed && !subjects.some((s) => allowed.has(s))) throw notYours();
   for (const s of subjects) ctx.subjects.add(s);
 }
 
@@ -76,7 +87,7 @@ function judgeRecord(ctx: AccessContext, record: object, subjectsOf: RecordSubje
  * subject; fields of a record type in `recordSubjects` check the rule against the record's
  * subjects and note them; mutation fields refuse `self` callers; `@sensitive` fields are masked.
  */
-export function applyAccessRules(schema: GraphQLSchema, recordSubjects: RecordSubjects = {}): GraphQLSchema {
+export function applyAccessRules(schema: GraphQLSchema, policy: AccessPolicy, recordSubjects: RecordSubjects = {}): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     const subjectsOf = recordSubjects[type.name];
@@ -94,14 +105,14 @@ export function applyAccessRules(schema: GraphQLSchema, recordSubjects: RecordSu
       if (!guarded && !kind && !subjectsOf) {
         // Most fields need only the scope check: kept synchronous, so a leaf stays a plain value.
         field.resolve = (source, args, ctx: AccessContext, info) => {
-          assertCovered(ctx.claims, requirements, coordinate);
+          assertCovered(ctx.claims, requirements, coordinate, policy);
           if (correction && isSelfCaller(ctx.claims)) throw codedError(ErrorCode.FORBIDDEN, 'A citizen (scope self) cannot correct archived records; ask the department that keeps them.');
           return resolve(source, args, ctx, info);
         };
         continue;
       }
       field.resolve = async (source, args, ctx: AccessContext, info) => {
-        assertCovered(ctx.claims, requirements, coordinate);
+        assertCovered(ctx.claims, requirements, coordinate, policy);
         if (guarded) assertSubjectAllowed(ctx, source.idNumber);
         if (subjectsOf) await judgeRecord(ctx, source, subjectsOf);
         const value = await resolve(source, args, ctx, info);

@@ -8,6 +8,7 @@ import { getDirectiveValues, getNamedType, type GraphQLField, type GraphQLObject
 import { isSatisfied, policyCheck, type Principal, type Requirement } from '../../lib/access-policy';
 import { codedError, ErrorCode } from '../../lib/errors';
 import type { InternalClaims } from '../../lib/tokens';
+import type { AccessPolicy } from '../../lib/legal-basis';
 
 type Node = { astNode?: unknown; extensionASTNodes?: readonly unknown[] };
 
@@ -40,9 +41,9 @@ const principalOf = (claims: InternalClaims): Principal => {
   return p;
 };
 
-/** Throws FORBIDDEN unless the internal token's claims meet every requirement of `coordinate`. */
-export function assertCovered(claims: InternalClaims, requirements: readonly Requirement[], coordinate: string): void {
-  const check = policyCheck(claims);
-  if (requirements.every((r) => isSatisfied(r, principalOf(claims), check))) return;
+/** Throws FORBIDDEN unless the internal token's claims meet every requirement of `coordinate` under `policy`'s rules. */
+export function assertCovered(claims: InternalClaims, requirements: readonly Requirement[], coordinate: string, policy: AccessPolicy): void {
+  const check = policyCheck(policy, claims);
+  if (requirements.every((r) => isSatisfied(r, principalOf(claims), (name) => check(name, coordinate)))) return;
   throw codedError(ErrorCode.FORBIDDEN, `The gateway's token for this request does not cover ${coordinate}; the gateway should not have asked for it.`);
 }

@@ -52,7 +52,7 @@ export async function runSubgraph(name: string, config: Config, logger: Logger, 
   if (await seedIfEmpty(def, store, population ?? (() => generatePopulation(config.SEED_PERSONS)))) {
     log.info({ persons: config.SEED_PERSONS, ms: Date.now() - started }, 'seeded demo data');
   }
-  const sub = await createSubgraphServer(def, { store, logger: log, internalSecret: config.INTERNAL_TOKEN_SECRET });
+  const sub = await createSubgraphServer(def, { store, logger: log, internalSecret: config.INTERNAL_TOKEN_SECRET, policyDir: config.ACCESS_POLICY_DIR });
   const server = await sub.listen(config.subgraphs[def.name].port, config.HOST);
   log.info({ url: server.url, store: store.dialect }, 'subgraph ready');
   return {

@@ -20,6 +20,8 @@ import { codedError, ErrorCode } from '../../lib/errors';
 import { createHttpServer } from '../../lib/http-server';
 import type { Logger } from '../../lib/logger';
 import { verifyInternalToken, InvalidTokenError } from '../../lib/tokens';
+import { accessPolicyOf } from '../../lib/access-policy';
+import { DEFAULT_POLICY_DIR } from '../../lib/legal-basis';
 import { accessTypeDefs, applyAccessRules, type AccessContext, type RecordSubjects } from './access';
 import { archivalTypeDefs } from './archival';
 import type { Correction } from './corrections';
@@ -61,9 +63,10 @@ export function fullTypeDefs(def: SubgraphDefinition): DocumentNode {
   return parse(`${def.typeDefs}\n${archivalTypeDefs}\n${accessTypeDefs}\n${cacheControlTypeDefs}`);
 }
 
-/** The subgraph's executable schema. */
-export function buildSchema(def: SubgraphDefinition): GraphQLSchema {
-  return applyAccessRules(buildSubgraphSchema([{ typeDefs: fullTypeDefs(def), resolvers: def.resolvers as GraphQLResolverMap<unknown> }]), def.recordSubjects);
+/** The subgraph's executable schema, enforcing the access rules of `policyDir`. */
+export function buildSchema(def: SubgraphDefinition, policyDir: string = DEFAULT_POLICY_DIR): GraphQLSchema {
+  const schema = buildSubgraphSchema([{ typeDefs: fullTypeDefs(def), resolvers: def.resolvers as GraphQLResolverMap<unknown> }]);
+  return applyAccessRules(schema, accessPolicyOf(policyDir), def.recordSubjects);
 }
 
 /** A department's SDL: the `schema.graphql` beside its index.ts. */
@@ -82,6 +85,8 @@ export interface SubgraphServerOptions<DB> {
   logger: Logger;
   /** Secret the gateway signs internal tokens with; requests without a valid one get 401. */
   internalSecret: string;
+  /** The access rules' folder (ACCESS_POLICY_DIR): the same rules as the gateway's. @default policies/ */
+  policyDir?: string;
 }
 
 export interface RunningServer {
@@ -153,7 +158,7 @@ const reportSubjects: ApolloServerPlugin<SubgraphContext> = {
 /** Builds (but does not start listening) a department's subgraph server. */
 export async function createSubgraphServer<DB, L>(def: SubgraphDefinition<DB, L>, options: SubgraphServerOptions<DB>): Promise<SubgraphServer> {
   const { store, logger, internalSecret } = options;
-  const schema = buildSchema(def);
+  const schema = buildSchema(def, options.policyDir);
   const app = express();
   const httpServer = createHttpServer(app);
   const plugins: ApolloServerPlugin<SubgraphContext>[] = [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled(), reportSubjects];

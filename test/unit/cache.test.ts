@@ -17,7 +17,7 @@ const WIFE = '430702198706222420';
 const schema = buildSchema('type Query { person(idNumber: ID!): Person } type Mutation { fix(idNumber: ID!): Person } type Person { idNumber: ID! name: String }');
 
 function context(scopes: string[], sub = 'tester'): GatewayContext {
-  return { principal: { authenticated: true, sub, scopes }, subjects: new Set(), logger: silentLogger } as unknown as GatewayContext;
+  return { principal: { authenticated: true, sub, scopes }, basis: { evidence: [] }, subjects: new Set(), logger: silentLogger } as unknown as GatewayContext;
 }
 
 /** Just enough of a gateway request context for the cache; `maxAge` is what the subgraphs would allow. */
@@ -89,7 +89,8 @@ describe('cache key', () => {
     expect(key(context(['a']))).not.toBe(key(context(['a', 'pii:unmasked'])));
     expect(key(context(['self'], HUSBAND))).not.toBe(key(context(['self'], WIFE)));
     expect(key(context(['a']), { id: HUSBAND })).not.toBe(key(context(['a']), { id: WIFE }));
-    expect(authorizationFingerprint(context(['self'], HUSBAND).principal).self).toBe(HUSBAND);
+    expect(authorizationFingerprint({ principal: context(['self'], HUSBAND).principal }).subjects).toEqual([HUSBAND]);
+    expect(authorizationFingerprint({ principal: context(['a'], HUSBAND).principal, grant: { id: 'G', fields: [], subjects: [WIFE] } }).subjects).toEqual([WIFE]);
     expect(canonicalJson({ b: 1, a: { d: 2, c: [3] } })).toBe('{"a":{"c":[3],"d":2},"b":1}');
   });
 

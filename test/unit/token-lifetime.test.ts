@@ -2,6 +2,7 @@
  * Client-token times the gateway refuses: a lifetime beyond JWT_MAX_LIFETIME_SECONDS (a token
  * valid for 900 years) and an `iat` in the future beyond JWT_CLOCK_SKEW_SECONDS.
  */
+import { loadCatalogue } from '../../lib/legal-basis';
 import { SignJWT } from 'jose';
 import { KNOWN_SCOPES, loadConfig } from '../../lib/config';
 import { identityResolver } from '../../gateway/src/auth/identity';
@@ -22,7 +23,7 @@ function token(secret: string, times: { iat?: number; exp: number; nbf?: number 
 
 describe('client token lifetime and clock skew', () => {
   const config = loadConfig({ NODE_ENV: 'test' });
-  const identify = identityResolver(config, new Set(KNOWN_SCOPES));
+  const identify = identityResolver(config, new Set(KNOWN_SCOPES), { catalogue: loadCatalogue() });
   const outcome = async (jwt: string) => {
     const identity = await identify({ authorization: `Bearer ${jwt}` });
     return identity.authError ? identity.authError.message : `ok ${identity.principal.sub}`;
@@ -55,7 +56,7 @@ describe('client token lifetime and clock skew', () => {
   });
 
   it('follows the configuration', async () => {
-    const strict = identityResolver(loadConfig({ NODE_ENV: 'test', JWT_MAX_LIFETIME_SECONDS: '600', JWT_CLOCK_SKEW_SECONDS: '0' }), new Set(KNOWN_SCOPES));
+    const strict = identityResolver(loadConfig({ NODE_ENV: 'test', JWT_MAX_LIFETIME_SECONDS: '600', JWT_CLOCK_SKEW_SECONDS: '0' }), new Set(KNOWN_SCOPES), { catalogue: loadCatalogue() });
     const refused = async (jwt: string) => (await strict({ authorization: `Bearer ${jwt}` })).authError?.message;
     expect(await refused(await token(secret, { iat: now(), exp: now() + 3600 }))).toMatch(/600 s/);
     expect(await refused(await token(secret, { iat: now() + 5, exp: now() + 300 }))).toMatch(/issued in the future/);

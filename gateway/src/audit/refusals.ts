@@ -52,7 +52,7 @@ export function auditRefusals(options: AuditRefusalsOptions): RequestHandler {
 }
 
 async function record(options: AuditRefusalsOptions, req: Request, res: Response, chunk: unknown, started: { id: string; at: Date; ms: number }): Promise<void> {
-  const identity = await options.identify(req.headers).catch((): Identity => ({ principal: ANONYMOUS }));
+  const identity = await options.identify(req.headers).catch((): Identity => ({ principal: ANONYMOUS, basis: { evidence: [] } }));
   const { principal } = identity;
   // The parsed body, when body parsing got that far (a token-limit or variable-depth refusal).
   const request = (req.method === 'GET' ? req.query : req.body) as Record<string, unknown> | undefined;

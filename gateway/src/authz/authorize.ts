@@ -26,6 +26,7 @@ import {
 } from 'graphql';
 import { isSatisfied, type Principal, type Requirement } from '../../../lib/access-policy';
 import type { PolicyIndex } from './policies';
+import type { Decision } from '../../../lib/legal-basis';
 
 export { isSatisfied, type Principal };
 
@@ -39,6 +40,8 @@ export interface Denial {
   types: string[];
   /** Set when selected under a narrowing type condition: the concrete types it applies to. */
   onTypes?: string[];
+  /** Set when the access rules withheld the field: why, and what would release it (`extensions` of its error). */
+  why?: Pick<Decision, 'reason' | 'purposes' | 'missingEvidence' | 'rules'>;
 }
 
 export interface AuthorizeArgs {
@@ -48,8 +51,8 @@ export interface AuthorizeArgs {
   schema: GraphQLSchema;
   policies: PolicyIndex;
   principal: Principal;
-  /** Decides one `@policy` name for this request; called at most once per name per operation. */
-  policyCheck: (name: string) => boolean;
+  /** Decides one `@policy` name on one schema element (`Type.field` or a type name) for this request; called at most once per pair per operation. */
+  policyCheck: (name: string, element: string) => boolean;
   /** Request variables; used only to tell statically skipped selections (`@skip`/`@include`). */
   variables?: Record<string, unknown>;
 }
@@ -77,7 +80,8 @@ interface Position { path: string[]; types: string[] }
 interface Walk {
   schema: GraphQLSchema;
   policies: PolicyIndex;
-  allows: (req: Requirement | undefined) => boolean;
+  /** Whether the caller meets `req`, the requirement of schema element `element`. */
+  allows: (req: Requirement | undefined, element: string) => boolean;
   /** Coerced variables; empty when unknown, so only literal `if:` arguments are decided. */
   vars: Record<string, unknown>;
   denied: Denial[];
@@ -135,13 +139,14 @@ function fieldAllowed(walk: Walk, scope: GraphQLCompositeType, name: string, onT
   const check = (typeName: string): boolean => {
     const type = walk.schema.getType(typeName) as GraphQLCompositeType;
     const def = 'getFields' in type ? type.getFields()[name] : undefined;
-    return !!def && walk.allows(walk.policies.fields.get(`${typeName}.${name}`)) && walk.allows(walk.policies.types.get(getNamedType(def.type).name));
+    const returnType = getNamedType(def?.type)?.name;
+    return !!def && !!returnType && walk.allows(walk.policies.fields.get(`${typeName}.${name}`), `${typeName}.${name}`) && walk.allows(walk.policies.types.get(returnType), returnType);
   };
   if (!check(scope.name)) return false;
   if (!isAbstractType(scope)) return true;
   // A plain field on an interface may resolve on any implementation; Router denies it when they differ.
   return concreteTypes(walk, scope).filter((t) => !onTypes || onTypes.includes(t))
-    .every((t) => walk.allows(walk.policies.types.get(t)) && check(t));
+    .every((t) => walk.allows(walk.policies.types.get(t), t) && check(t));
 }
 
 function pruneField(walk: Walk, sel: FieldNode, scope: GraphQLCompositeType, pos: Position, inherited: boolean, onTypes?: string[]): FieldNode | null {
@@ -186,8 +191,8 @@ function pruneSelection(walk: Walk, sel: SelectionNode, scope: GraphQLCompositeT
     // those types, not by the interface's requirement (composition ANDs every implementation's onto it).
     const redundant = within.every((t) => condTypes.includes(t));
     conditionAllowed = redundant
-      ? possible.every((t) => walk.allows(walk.policies.types.get(t)))
-      : walk.allows(walk.policies.types.get(cond.name));
+      ? possible.every((t) => walk.allows(walk.policies.types.get(t), t))
+      : walk.allows(walk.policies.types.get(cond.name), cond.name);
   }
   const denied = inherited || !conditionAllowed;
   const inner = pruneSet(walk, sel.selectionSet, cond, pos, denied, narrowed);
@@ -235,17 +240,20 @@ export function authorizeOperation(args: AuthorizeArgs): AuthorizeResult {
   const root = schema.getRootType(op.operation);
   if (!root) throw new TypeError(`The schema has no ${op.operation} type`);
   const decided = new Map<string, boolean>();
-  const memoCheck = (name: string) => decided.get(name) ?? decided.set(name, policyCheck(name) === true).get(name)!;
+  const memoCheck = (element: string) => (name: string) => {
+    const key = `${name}\u0000${element}`;
+    return decided.get(key) ?? decided.set(key, policyCheck(name, element) === true).get(key)!;
+  };
   const coerced = args.variables === undefined ? undefined : getVariableValues(schema, op.variableDefinitions ?? [], args.variables);
   const walk: Walk = {
     schema, policies, denied: [], changed: false,
-    allows: (req) => isSatisfied(req, principal, memoCheck),
+    allows: (req, element) => isSatisfied(req, principal, memoCheck(element)),
     vars: (coerced && 'coerced' in coerced && coerced.coerced) || {},
   };
   const fragments = new Map(document.definitions
     .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
   const body = inline(op.selectionSet, fragments);
-  const rootDenied = !walk.allows(policies.types.get(root.name));
+  const rootDenied = !walk.allows(policies.types.get(root.name), root.name);
   const selections = pruneSet(walk, body, root, { path: [], types: [] }, rootDenied);
   if (walk.denied.length === 0 && !walk.changed) return { document, denied: [], empty: false };
   const empty = selections.length === 0;

@@ -11,7 +11,9 @@ export const UNAUTHORIZED_MESSAGE = 'Unauthorized field or type';
 
 /**
  * One `{ message: 'Unauthorized field or type', path, extensions: { code:
- * 'UNAUTHORIZED_FIELD_OR_TYPE' } }` error per distinct denied path. Paths carry no list indices
+ * 'UNAUTHORIZED_FIELD_OR_TYPE' } }` error per distinct denied path; when the access rules withheld
+ * it, `extensions` also say why (`reason`: PURPOSE_NOT_COVERED, EVIDENCE_REQUIRED, GRANT_REQUIRED…),
+ * which `purposes` would release it, which `evidence` kinds are missing and the refusing `rules`. Paths carry no list indices
  * (a denial under a list covers every item), as Router reports them too.
  */
 export function deniedErrors(denied: readonly Denial[]): GraphQLError[] {
@@ -20,7 +22,13 @@ export function deniedErrors(denied: readonly Denial[]): GraphQLError[] {
     const key = JSON.stringify(d.path);
     if (seen.has(key)) return [];
     seen.add(key);
-    return [new GraphQLError(UNAUTHORIZED_MESSAGE, { path: d.path, extensions: { code: ErrorCode.UNAUTHORIZED_FIELD_OR_TYPE } })];
+    const why = d.why && {
+      reason: d.why.reason,
+      ...(d.why.purposes?.length ? { purposes: d.why.purposes } : {}),
+      ...(d.why.missingEvidence?.length ? { evidence: d.why.missingEvidence } : {}),
+      ...(d.why.rules.length ? { rules: d.why.rules } : {}),
+    };
+    return [new GraphQLError(UNAUTHORIZED_MESSAGE, { path: d.path, extensions: { code: ErrorCode.UNAUTHORIZED_FIELD_OR_TYPE, ...why } })];
   });
 }
 

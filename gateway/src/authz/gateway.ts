@@ -7,12 +7,11 @@ import { createHash } from 'node:crypto';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { GatewayExecutor, GatewayInterface, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { GraphQLError, print, type DocumentNode } from 'graphql';
-import { POLICIES, policyCheck } from '../../../lib/access-policy';
+import { LEGAL_BASIS, legalFacts, policyCheck, policyFacts, type PolicyFacts } from '../../../lib/access-policy';
+import type { AccessPolicy } from '../../../lib/legal-basis';
 import type { GatewayContext } from '../context';
 import { maskIdNumbers, mentionsIdDerivedFields, suppliedArguments, withMaskingKeys } from '../masking/id-numbers';
 
-/** The `@policy` names the gateway implements (lib/access-policy.ts, shared with the subgraphs). */
-export { POLICIES };
 import { authorizeOperation, type Denial } from './authorize';
 import { deniedErrors, fillDenied } from './errors';
 import type { PolicyIndex } from './policies';
@@ -27,6 +26,8 @@ export interface AuthorizingGatewayOptions {
   mode: AuthzMode;
   /** Response cache, run after authorization (it sees the pruned operation) and before execution. @default none */
   responseCache?: ResponseCache;
+  /** The access rules deciding `@policy(policies: [["legal_basis"]])` fields. */
+  accessPolicy: AccessPolicy;
 }
 
 /** Every scope a supergraph's `@requiresScopes` mentions. */
@@ -45,15 +46,17 @@ export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingG
     if (!rc.operation) return { errors: [unresolvedOperation(rc.request.operationName)] };
     const ctx = rc.context as unknown as GatewayContext;
     const scopes = new Set(ctx.principal.scopes);
+    const facts = policyFacts(ctx.principal, ctx.basis);
     const { document, denied, empty } = authorizeOperation({
       document: rc.document,
       operationName: rc.request.operationName,
       schema: rc.schema,
       policies: options.policies,
       principal: { authenticated: ctx.principal.authenticated, scopes },
-      policyCheck: policyCheck(ctx),
+      policyCheck: policyCheck(options.accessPolicy, facts),
       variables: rc.request.variables,
     });
+    explainDenials(denied, options, facts);
     ctx.denied = denied;
     if (denied.length > 0 && options.mode === 'reject') return { errors: deniedErrors(denied) };
     const masking = !scopes.has('pii:unmasked');
@@ -75,6 +78,17 @@ export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingG
     onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
     stop: () => gateway.stop(),
   };
+}
+
+/** Tells each denial of a rule-governed field why the rules withheld it. */
+function explainDenials(denied: Denial[], options: AuthorizingGatewayOptions, facts: PolicyFacts): void {
+  if (denied.length === 0) return;
+  const engineFacts = legalFacts(facts);
+  for (const d of denied) {
+    if (!options.policies.fields.get(d.coordinate)?.policies.some((group) => group.includes(LEGAL_BASIS))) continue;
+    const decision = options.accessPolicy.decide(engineFacts, d.coordinate);
+    if (!decision.allowed) d.why = decision;
+  }
 }
 
 function unresolvedOperation(name: string | undefined): GraphQLError {

@@ -21,7 +21,8 @@ import {
   type DirectiveNode,
   type DocumentNode,
 } from 'graphql';
-import type { Requirement } from '../../../lib/access-policy';
+import { LEGAL_BASIS, type Requirement } from '../../../lib/access-policy';
+import type { Catalogue } from '../../../lib/legal-basis';
 
 export type { Requirement };
 
@@ -213,4 +214,21 @@ export function readPolicies(supergraphSdl: string): { gatewaySdl: string; polic
     enter: (node) => (dropType(node) ? null : undefined),
   });
   return { gatewaySdl: print(stripped), policies };
+}
+
+/**
+ * Checks that the access rules and the supergraph agree: every coordinate a purpose lists is a
+ * field governed by `@policy(policies: [["legal_basis"]])`, and every governed field is released
+ * by some purpose (else nobody could ever read it). The gateway refuses to start otherwise.
+ */
+export function assertRulesCoverSchema(policies: PolicyIndex, catalogue: Catalogue): void {
+  const governed = new Set([...policies.fields].filter(([, r]) => r.policies.some((g) => g.includes(LEGAL_BASIS))).map(([c]) => c));
+  const listed = new Set(catalogue.departmentOf.keys());
+  const unknown = [...listed].filter((c) => !governed.has(c));
+  const orphaned = [...governed].filter((c) => !listed.has(c));
+  const problems = [
+    ...(unknown.length ? [`purposes.yaml lists fields the supergraph does not govern with @policy(policies: [["${LEGAL_BASIS}"]]): ${unknown.join(', ')}`] : []),
+    ...(orphaned.length ? [`no purpose in purposes.yaml releases ${orphaned.join(', ')}`] : []),
+  ];
+  if (problems.length) throw new Error(`The access rules do not match the supergraph: ${problems.join('; ')}`);
 }

@@ -7,10 +7,11 @@
  * decide with the claims in the internal token (docs/architecture.md, "Inside a subgraph"):
  * - the scopes: today `pii:unmasked` (masking) and `self` (row-level rule) change a subgraph's
  *   answer; all scopes are in, so a subgraph reading another scope later cannot leak;
- * - `sub`, for `self` callers only: the row-level rule and own-record unmasking depend on it,
- *   so two citizens never share an entry while everyone else shares by scopes.
- * The token's other claims (name, org, purpose, case number, request id) reach the subgraphs but
- * change no answer, and the gateway's own ID masking runs after the cache, per request.
+ * - the persons the row-level rule limits the caller to (a citizen's own ID number, a grant's
+ *   subjects): two citizens never share an entry while everyone else shares by scopes.
+ * The category, purpose and evidence decide which fields are released, which the pruned document
+ * already shows; the token's other claims (name, org, request id) change no answer, and the
+ * gateway's own ID masking runs after the cache, per request.
  *
  * Tags: every person the response depends on, so a change to any of them drops the entry.
  */
@@ -21,6 +22,7 @@ import { isValidIdNumber } from '../../../lib/id-number';
 import { suppliedArguments } from '../masking/id-numbers';
 import type { GatewayContext } from '../context';
 import { personTag } from './store';
+import { permittedSubjects, type PolicyFacts } from '../../../lib/access-policy';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -32,9 +34,11 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** The part of the key that stands for who is asking (see the module comment). */
-export function authorizationFingerprint(principal: GatewayContext['principal']): { scopes: string[]; authenticated: boolean; self: string | null } {
+export function authorizationFingerprint(facts: Pick<PolicyFacts, 'principal' | 'grant'>): { scopes: string[]; authenticated: boolean; subjects: string[] | null } {
+  const { principal } = facts;
   const scopes = [...new Set(principal.scopes)].sort();
-  return { scopes, authenticated: principal.authenticated, self: scopes.includes('self') ? principal.sub : null };
+  const subjects = permittedSubjects(facts);
+  return { scopes, authenticated: principal.authenticated, subjects: subjects ? [...subjects].sort() : null };
 }
 
 // Entries of one supergraph never answer another (a rolling deploy shares Redis between both).
@@ -52,7 +56,7 @@ export function responseKey(rc: GatewayGraphQLRequestContext, ctx: GatewayContex
     document: rc.queryHash,
     operationName: rc.request.operationName ?? null,
     variables: rc.request.variables ?? {},
-    caller: authorizationFingerprint(ctx.principal),
+    caller: authorizationFingerprint({ principal: ctx.principal, grant: ctx.basis.grant }),
   };
   return `r:${sha256(canonicalJson(parts))}`;
 }

@@ -7,6 +7,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { signInternalToken } from '../../../lib/tokens';
+import { policyFacts } from '../../../lib/access-policy';
 import { noteEntityKeys } from '../cache/key';
 import { personReferencesFallback } from './person-fallback';
 import type { GatewayContext } from '../context';
@@ -40,7 +41,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     let token = context.internalTokens.get(this.subgraph);
     if (!token) {
       token = signInternalToken(
-        { principal: context.principal, purpose: context.purpose, caseNumber: context.caseNumber, requestId: context.requestId },
+        { ...policyFacts(context.principal, context.basis), caseNumber: context.caseNumber, requestId: context.requestId },
         this.subgraph,
         this.secret,
         this.ttlSeconds,
