@@ -50,7 +50,7 @@ export const ROLES: Role[] = [
     scopes: ['medical-insurance:read', 'medical:sensitive', 'social-security:read'], purpose: 'medical-insurance-supervision', evidence: [] },
   { key: 'archivist', label: 'Archivist of the municipal archive', labelZh: '档案馆档案员', category: 'archive', org: '常德市档案馆',
     // Archivists also correct catalogue errors in the records they arrange (the :write scopes).
-    scopes: [...READ_ALL, 'medical:sensitive', 'pii:unmasked', 'social-security:write', 'real-estate:write', 'marriage:write', 'medical-insurance:write'],
+    scopes: [...READ_ALL, 'pii:unmasked', 'social-security:write', 'real-estate:write', 'marriage:write', 'medical-insurance:write'],
     purpose: 'archive-management', evidence: [] },
   { key: 'approver', label: 'Archive supervisor (approves access requests)', labelZh: '档案馆审批人', category: 'archive', org: '常德市档案馆',
     scopes: [...READ_ALL, 'access:approve'], purpose: 'archive-management', evidence: [] },
