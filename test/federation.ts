@@ -43,7 +43,7 @@ export interface Federation {
 export interface FederationOptions {
   engines?: Record<Department, Engine>;
   population?: Population;
-  /** Extra environment for the gateway's config (e.g. `{ AUTHZ_MODE: 'reject' }`). */
+  /** Extra environment for the gateway's config (e.g. `{ AUTHZ_MODE: 'reject' }`); ACCESS_POLICY_DIR reaches the subgraphs too. */
   env?: Record<string, string>;
 }
 
@@ -53,7 +53,7 @@ export async function startFederation(options: FederationOptions | Record<Depart
   const subgraphs = {} as Record<Department, TestSubgraph<any>>;
   await Promise.all(
     DEPARTMENTS.map(async (name) => {
-      subgraphs[name] = await startTestSubgraph(SUBGRAPHS[name]!, engines[name], population);
+      subgraphs[name] = await startTestSubgraph(SUBGRAPHS[name]!, engines[name], population, env.ACCESS_POLICY_DIR);
     }),
   );
   // The audit store: a throwaway PostgreSQL database beside production engines (PGlite takes seconds

@@ -98,12 +98,12 @@ export interface TestSubgraph<DB> {
   stop(): Promise<void>;
 }
 
-/** Opens a store on `engine`, seeds it with `population`, and serves the subgraph on port 0. */
-export async function startTestSubgraph<DB>(def: SubgraphDefinition<DB>, engine: Engine, population: Population): Promise<TestSubgraph<DB>> {
+/** Opens a store on `engine`, seeds it with `population`, and serves the subgraph on port 0 (under the access rules of `policyDir`). */
+export async function startTestSubgraph<DB>(def: SubgraphDefinition<DB>, engine: Engine, population: Population, policyDir?: string): Promise<TestSubgraph<DB>> {
   const url = testDbUrl(engine, def.name);
   const store = await openTestStore(def, engine, url);
   await def.seed(store, population);
-  const sub = await createSubgraphServer(def, { store, logger: silentLogger, internalSecret: INTERNAL_SECRET });
+  const sub = await createSubgraphServer(def, { store, logger: silentLogger, internalSecret: INTERNAL_SECRET, policyDir });
   const server = await sub.listen(0);
   return {
     store,

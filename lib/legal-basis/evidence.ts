@@ -11,7 +11,7 @@ export interface Evidence {
   reference: string;
 }
 
-const MAX_PIECES = 8;
+const MAX_PIECES = 16;
 
 const badEvidence = (message: string) => codedError(ErrorCode.BAD_USER_INPUT, message, { http: { status: 400 } });
 

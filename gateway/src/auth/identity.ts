@@ -32,16 +32,18 @@ export interface Identity {
 /** Finds an approval by id (gateway/src/access); undefined when there is none. */
 export type GrantLookup = (id: string) => Promise<Grant | undefined>;
 
-const MAX_HEADER_TEXT = 200;
+/** Longest header value accepted as sent (percent-encoded Chinese takes nine characters a character). */
+const MAX_HEADER_TEXT = 400;
+const MAX_EVIDENCE_TEXT = 4000;
 /** Nothing but whitespace, control and format (zero-width) characters: no value at all. */
 const BLANK = /^[\s\p{Cc}\p{Cf}\p{Z}]*$/u;
 
-function headerText(headers: IncomingHttpHeaders, name: string): string | undefined {
+function headerText(headers: IncomingHttpHeaders, name: string, max = MAX_HEADER_TEXT): string | undefined {
   const raw = headers[name];
   const value = (Array.isArray(raw) ? raw[0] : raw)?.trim();
   if (!value) return undefined;
-  if (value.length > MAX_HEADER_TEXT) {
-    throw codedError(ErrorCode.BAD_USER_INPUT, `Header ${name} is longer than ${MAX_HEADER_TEXT} characters.`, { http: { status: 400 } });
+  if (value.length > max) {
+    throw codedError(ErrorCode.BAD_USER_INPUT, `Header ${name} is longer than ${max} characters.`, { http: { status: 400 } });
   }
   // Headers arrive as latin1; clients send UTF-8 (Chinese purposes), percent-encoded or raw.
   const text = /%[0-9A-Fa-f]{2}/.test(value) ? safeDecode(value) : Buffer.from(value, 'latin1').toString('utf8');
@@ -106,7 +108,7 @@ export function identityResolver(config: Config, knownScopes: ReadonlySet<string
     if (purpose !== undefined && !catalogue.purposes.has(purpose)) {
       throw codedError(ErrorCode.BAD_USER_INPUT, `Unknown purpose "${purpose}" in X-Access-Purpose; one of: ${[...catalogue.purposes.keys()].join(', ')} (query accessPurposes for what each releases).`, { http: { status: 400 } });
     }
-    const evidence = parseEvidence(catalogue, headerText(headers, 'x-evidence'), headerText(headers, 'x-case-number'));
+    const evidence = parseEvidence(catalogue, headerText(headers, 'x-evidence', MAX_EVIDENCE_TEXT), headerText(headers, 'x-case-number'));
     const caseNumber = evidence.find((e) => e.kind === 'case-number')?.reference;
     const grantId = headerText(headers, 'x-access-grant');
     let grant: Grant | undefined;
