@@ -161,15 +161,14 @@ export async function credentials() {
   const role = findRole('archivist');
   const defaults = loadConfig({});
   const token = await signClientToken(
-    { sub: 'bench-archivist', name: role.labelZh, org: role.org, scopes: role.scopes },
+    { sub: 'bench-archivist', name: role.labelZh, org: role.org, scopes: role.scopes, category: role.category },
     { secret: JWT_SECRET, issuer: defaults.JWT_ISSUER, audience: defaults.JWT_AUDIENCE, ttl: INTERNAL_TOKEN_TTL_SECONDS },
   );
-  const caseNumber = '(2026)湘0702民初1234号';
-  const clientHeaders = { authorization: `Bearer ${token}`, 'x-access-purpose': encodeURIComponent(role.purpose), 'x-case-number': encodeURIComponent(caseNumber) };
-  const principal: Principal = { authenticated: true, sub: 'bench-archivist', name: role.labelZh, org: role.org, scopes: role.scopes };
+  const clientHeaders = { authorization: `Bearer ${token}`, 'x-access-purpose': encodeURIComponent(role.purpose) };
+  const principal: Principal = { authenticated: true, sub: 'bench-archivist', name: role.labelZh, org: role.org, category: role.category, scopes: role.scopes };
   const internalTokens: Record<string, string> = {};
   for (const name of DEPARTMENTS) {
-    internalTokens[name] = await signInternalToken({ principal, purpose: role.purpose, caseNumber, requestId: 'bench' }, name, INTERNAL_SECRET, INTERNAL_TOKEN_TTL_SECONDS);
+    internalTokens[name] = await signInternalToken({ principal, purpose: role.purpose, evidence: [], requestId: 'bench' }, name, INTERNAL_SECRET, INTERNAL_TOKEN_TTL_SECONDS);
   }
   return { clientHeaders, internalTokens };
 }

@@ -139,8 +139,8 @@ async function main() {
   const archivist = findRole('archivist');
   const token =
     options.token ??
-    (await signClientToken({ sub: 'soak', name: 'soak', org: archivist.org, scopes: archivist.scopes }, { secret: config.JWT_SECRET!, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttl: '2h' }));
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-access-purpose': 'soak-test', 'x-case-number': 'soak' };
+    (await signClientToken({ sub: 'soak', name: 'soak', org: archivist.org, scopes: archivist.scopes, category: archivist.category }, { secret: config.JWT_SECRET!, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttl: '2h' }));
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-access-purpose': archivist.purpose };
   const ids = generatePopulation(options.persons).persons.map((p) => p.idNumber);
   const pick = () => ids[Math.floor(Math.random() * ids.length)];
 

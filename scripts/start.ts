@@ -28,7 +28,7 @@ async function main() {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const archivist = findRole('archivist');
   const token = config.JWT_SECRET
-    ? await signClientToken({ sub: 'archivist-001', name: archivist.labelZh, org: archivist.org, scopes: archivist.scopes }, { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttl: '8h' })
+    ? await signClientToken({ sub: 'archivist-001', name: archivist.labelZh, org: archivist.org, scopes: archivist.scopes, category: archivist.category }, { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttl: '8h' })
     : '<a JWT from your identity provider>';
   console.log(`
   archive-federation is ready in ${seconds}s
@@ -38,9 +38,9 @@ async function main() {
   Audit:     ${running.url.replace(/\/graphql$/, '/audit')}
   Subgraphs: ${subgraphs.map((s) => `${s.name} ${s.server.url}`).join('\n             ')}
 
-  Try the dossier query as an archivist (token valid 8 h; more roles: npm run token -- --role court):
+  Try the dossier query as an archivist (token valid 8 h; other requesters: npm run token -- --category court):
   curl -s ${running.url} -H 'content-type: application/json' \\
-    -H 'authorization: Bearer ${token}' -H 'x-access-purpose: archive-review' -H 'x-case-number: demo' \\
+    -H 'authorization: Bearer ${token}' -H 'x-access-purpose: archive-management' \\
     -d '{"query":"{ person(idNumber: \\"${DEMO.husband}\\") { name maritalStatus marriages { kind date spouse { name realEstate { certificateNumber location } } } realEstate { certificateNumber } socialInsurance { enrolments { type status } } medicalInsurance { enrolments { insuranceType } } } }"}'
 
   Ctrl-C stops everything.

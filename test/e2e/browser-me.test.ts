@@ -16,7 +16,7 @@ import { DEMO } from '../../subgraphs/common/population';
 describe('citizens page /me in a browser (offline)', () => {
   let fed: Federation;
   let browser: Browser;
-  const purpose = `离婚案件财产分割 me-e2e-${Date.now()}`;
+  const purpose = 'litigation';
   const clerk = { sub: 'clerk-li-0007', name: '李书记员' };
 
   beforeAll(async () => {
@@ -30,7 +30,7 @@ describe('citizens page /me in a browser (offline)', () => {
 
   it('the demo citizen signs in and sees the court that looked at his records', async () => {
     const court = findRole('court');
-    const token = await clientToken({ ...clerk, scopes: court.scopes, org: court.org });
+    const token = await clientToken({ ...clerk, scopes: court.scopes, org: court.org, category: court.category });
     const res = await gql(fed.url, 'query($id: ID!) { person(idNumber: $id) { name marriages { date kind } realEstate { certificateNumber } } }', { id: DEMO.husband }, {
       authorization: `Bearer ${token}`,
       'x-access-purpose': encodeURIComponent(purpose),

@@ -86,7 +86,7 @@ describe('npm start (embedded default)', () => {
       `http://127.0.0.1:${BASE}/graphql`,
       `{ person(idNumber: "${DEMO.husband}") { name marriages { spouse { name realEstate { holding } } } socialInsurance { enrolments { type } } medicalInsurance { enrolments { insuranceType } } } }`,
       undefined,
-      { authorization: `Bearer ${token}`, 'x-access-purpose': 'e2e', 'x-case-number': 'e2e' },
+      { authorization: `Bearer ${token}`, 'x-access-purpose': 'archive-management' },
     );
     expect(res.errors).toBeUndefined();
     expect(res.data.person.name).toBe('张建国');

@@ -22,8 +22,11 @@ export interface DevTokenResponse {
   sub: string;
   scopes: string[];
   org: string;
-  /** The role's typical declared purpose, to prefill X-Access-Purpose. */
+  /** The requester category the token carries. */
+  category: string;
+  /** The role's typical declared purpose and evidence, to prefill X-Access-Purpose and X-Evidence. */
   purpose: string;
+  evidence: string[];
   /** Expiry, seconds since the epoch. */
   expiresAt: number;
 }
@@ -67,7 +70,7 @@ export function devTokenHandler(config: Config): RequestHandler {
     }
     // A citizen's `sub` is their own ID number (the row-level rule compares against it).
     let sub = `${role.key}-dev`;
-    if (role.scopes.includes('self')) {
+    if (role.category === 'citizen') {
       sub = typeof req.query.sub === 'string' && req.query.sub ? req.query.sub : DEMO.husband;
       const problem = idNumberProblem(sub);
       if (problem) {
@@ -77,10 +80,10 @@ export function devTokenHandler(config: Config): RequestHandler {
     }
     const expiresAt = Math.floor(Date.now() / 1000) + DEV_TOKEN_TTL_SECONDS;
     const token = await signClientToken(
-      { sub, name: role.labelZh, org: role.org, scopes: role.scopes },
+      { sub, name: role.labelZh, org: role.org, scopes: role.scopes, category: role.category },
       { secret: config.JWT_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttl: DEV_TOKEN_TTL_SECONDS },
     );
-    const body: DevTokenResponse = { token, role: role.key, sub, scopes: role.scopes, org: role.org, purpose: role.purpose, expiresAt };
+    const body: DevTokenResponse = { token, role: role.key, sub, scopes: role.scopes, org: role.org, category: role.category, purpose: role.purpose, evidence: role.evidence, expiresAt };
     res.json(body);
   };
 }

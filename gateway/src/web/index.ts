@@ -16,6 +16,8 @@ import type { RequestHandler } from 'express';
 import type { Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
 import { ROLES } from '../../../lib/roles';
+import { accessPolicyOf } from '../../../lib/access-policy';
+import type { AccessPolicy } from '../../../lib/legal-basis';
 import { assetHandler, lazyBundle, pageHeaders, type LazyBundle } from './bundle';
 import { devTokenHandler } from './dev-token';
 import type { AuditorConfig } from './auditor/config';
@@ -71,6 +73,7 @@ export function mountWebPages(app: express.Express, options: WebPagesOptions): v
         sandboxUrl: graphqlPath,
         roles: ROLES,
         examples: exampleOperations(),
+        ...purposeCatalogue(accessPolicyOf(config.ACCESS_POLICY_DIR)),
       });
     servePage(app, explorerPath, { title: '档案联邦 Explorer', bundle: explorer, config: configOf, logger });
     app.get(tokenUrl, devTokenHandler(config));
@@ -109,4 +112,14 @@ function servePage(app: express.Express, base: string, { title, bundle, config, 
 
 function warm(bundles: LazyBundle[], logger: Logger): void {
   for (const bundle of bundles) bundle.get().catch((err) => logger.warn({ err }, 'browser bundle failed to build; its page answers 503 until it builds'));
+}
+
+/** The catalogue as the explorer shows it. */
+function purposeCatalogue(policy: AccessPolicy): Pick<ExplorerConfig, 'purposes' | 'evidenceKinds'> {
+  return {
+    purposes: [...policy.catalogue.purposes.values()].map((p) => ({
+      code: p.code, name: p.name, nameZh: p.nameZh, fields: Object.values(p.fields).flat(), users: policy.usersOf(p.code),
+    })),
+    evidenceKinds: [...policy.catalogue.evidence.values()].map((e) => ({ kind: e.kind, nameZh: e.nameZh, example: e.example })),
+  };
 }

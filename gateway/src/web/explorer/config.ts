@@ -18,4 +18,18 @@ export interface ExplorerConfig {
   sandboxUrl: string;
   roles: Role[];
   examples: ExampleOperation[];
+  /** The purpose catalogue: what each purpose releases, and who may declare it with what evidence. */
+  purposes: ExplorerPurpose[];
+  /** The evidence kinds and an example of each (`X-Evidence: kind=reference`). */
+  evidenceKinds: Array<{ kind: string; nameZh: string; example: string }>;
+}
+
+export interface ExplorerPurpose {
+  code: string;
+  name: string;
+  nameZh: string;
+  /** Coordinates it releases. */
+  fields: string[];
+  /** Categories that may declare it, the evidence each needs, and whether only with an approval. */
+  users: Array<{ category: string; evidence: string[]; grant: boolean }>;
 }
