@@ -41,9 +41,25 @@ const principalOf = (claims: InternalClaims): Principal => {
   return p;
 };
 
+/** The request's policy decisions, by policy name and coordinate: each decided once per request. */
+const decisions = new WeakMap<InternalClaims, (name: string, coordinate: string) => boolean>();
+function decisionsOf(claims: InternalClaims, policy: AccessPolicy): (name: string, coordinate: string) => boolean {
+  let decide = decisions.get(claims);
+  if (!decide) {
+    const check = policyCheck(policy, claims);
+    const memo = new Map<string, boolean>();
+    decide = (name, coordinate) => {
+      const key = `${name}\u0000${coordinate}`;
+      return memo.get(key) ?? memo.set(key, check(name, coordinate)).get(key)!;
+    };
+    decisions.set(claims, decide);
+  }
+  return decide;
+}
+
 /** Throws FORBIDDEN unless the internal token's claims meet every requirement of `coordinate` under `policy`'s rules. */
 export function assertCovered(claims: InternalClaims, requirements: readonly Requirement[], coordinate: string, policy: AccessPolicy): void {
-  const check = policyCheck(policy, claims);
-  if (requirements.every((r) => isSatisfied(r, principalOf(claims), (name) => check(name, coordinate)))) return;
+  const decide = decisionsOf(claims, policy);
+  if (requirements.every((r) => isSatisfied(r, principalOf(claims), (name) => decide(name, coordinate)))) return;
   throw codedError(ErrorCode.FORBIDDEN, `The gateway's token for this request does not cover ${coordinate}; the gateway should not have asked for it.`);
 }

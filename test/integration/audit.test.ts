@@ -87,8 +87,8 @@ describe('audit log (PostgreSQL)', () => {
     expect(r).toMatchObject({
       endpoint: 'graphql',
       principal: { authenticated: true, sub: 'archivist-001', org: '常德市档案馆' },
-      purpose: '档案整理与开放审核',
-      caseNumber: '(2026)湘0702民初1234号',
+      purpose: 'archive-management',
+      caseNumber: null,
       operationName: 'Marriages',
       operationType: 'query',
       document: query,
@@ -176,7 +176,7 @@ describe('audit log (PostgreSQL)', () => {
         pageInfo { hasNextPage endCursor }
       } }`;
     const since = new Date(Date.now() - 60_000).toISOString();
-    const found = await audited(search, { f: { subject: DEMO.wife, actor: 'archivist-001', purpose: '开放审核', from: since, outcome: 'OK' }, first: 1 }, auditor, auditUrl());
+    const found = await audited(search, { f: { subject: DEMO.wife, actor: 'archivist-001', purpose: 'archive-management', from: since, outcome: 'OK' }, first: 1 }, auditor, auditUrl());
     expect(found.res.errors).toBeUndefined();
     const { edges, pageInfo } = found.res.data.auditRecords;
     expect(edges[0].node).toMatchObject({ id: made.records[0].id, operationName: 'Lookup', principal: { sub: 'archivist-001', org: '常德市档案馆' } });
