@@ -188,6 +188,25 @@ const baseSchema = z.object({
   AUDIT_RULE_SPIKE_MIN: z.coerce.number().int().min(1).default(30),
   /** ...the baseline being the previous this-many days, of which at least 3 had requests. @default 14 */
   AUDIT_RULE_BASELINE_DAYS: z.coerce.number().int().min(1).max(90).default(14),
+  /**
+   * `purpose-not-allowed`: the purposes each organisation may declare, JSON `{ "<org>": ["<purpose code>", …] }`;
+   * an organisation not listed is not judged. @default {}
+   */
+  AUDIT_RULE_ORG_PURPOSES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      try {
+        const map = JSON.parse(v || '{}');
+        if (typeof map !== 'object' || map === null || Array.isArray(map) || !Object.values(map).every((l) => Array.isArray(l) && l.every((p) => typeof p === 'string'))) {
+          throw new Error('expected {"<organisation>": ["<purpose code>", …]}');
+        }
+        return map as Record<string, string[]>;
+      } catch (err) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `AUDIT_RULE_ORG_PURPOSES: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    }),
   /** IANA time zone of the working calendar and of the rules' days. @default Asia/Shanghai */
   AUDIT_RULE_TIME_ZONE: z
     .string()

@@ -52,7 +52,7 @@ interface Row {
   subjects: string[];
 }
 
-const ruleRecord = (r: Row): RuleRecord => ({ seq: Number(r.seq), time: new Date(r.time), sub: r.sub, org: r.org, caseNumber: r.case_number, subjects: r.subjects });
+const ruleRecord = (r: Row): RuleRecord => ({ seq: Number(r.seq), time: new Date(r.time), sub: r.sub, org: r.org, purpose: r.purpose, caseNumber: r.case_number, subjects: r.subjects });
 const COLUMNS = ['seq', 'time', 'sub', 'org', 'purpose', 'case_number', 'outcome', 'subjects'] as const;
 
 /** Requests that count as denied in the overview: refused by access control, or without valid credentials. */
@@ -77,6 +77,7 @@ export function ruleSettings(config: Config): RuleSettings {
     spikeFactor: config.AUDIT_RULE_SPIKE_FACTOR,
     spikeMin: config.AUDIT_RULE_SPIKE_MIN,
     baselineDays: config.AUDIT_RULE_BASELINE_DAYS,
+    orgPurposes: config.AUDIT_RULE_ORG_PURPOSES,
   };
 }
 

@@ -13,6 +13,8 @@ export interface RuleRecord {
   time: Date;
   sub: string;
   org: string | null;
+  /** The declared purpose code. */
+  purpose: string | null;
   caseNumber: string | null;
   subjects: readonly string[];
 }
@@ -29,6 +31,8 @@ export interface RuleSettings {
   spikeFactor: number;
   spikeMin: number;
   baselineDays: number;
+  /** The purposes each organisation may declare; organisations not listed are not judged. */
+  orgPurposes: Readonly<Record<string, readonly string[]>>;
 }
 
 /** A window that broke a rule; stored as a finding, unique per (rule, windowKey). */
@@ -201,5 +205,22 @@ const volumeSpike: Rule = {
   },
 };
 
+const purposeNotAllowed: Rule = {
+  id: 'purpose-not-allowed',
+  severity: 'HIGH',
+  scope: 'requester-day',
+  description: (s) => `A requester declared a purpose outside their organisation's allowed set (${Object.keys(s.orgPurposes).length} organisation(s) configured in AUDIT_RULE_ORG_PURPOSES).`,
+  evaluate(records, s) {
+    const outside = records.filter((r) => {
+      const allowed = r.org ? s.orgPurposes[r.org] : undefined;
+      return allowed !== undefined && r.subjects.length > 0 && !allowed.includes(r.purpose ?? '');
+    });
+    return [...groupBy(outside, (r) => requesterDay(r, s))].map(([key, group]) => {
+      const purposes = [...new Set(group.map((r) => r.purpose ?? 'none'))].sort();
+      return candidate(this, key, group, group.flatMap((r) => r.subjects), `${group.length} request(s) declaring ${purposes.join(', ')}, outside ${group[0].org}'s allowed ${s.orgPurposes[group[0].org!].join(', ')}`);
+    });
+  },
+};
+
 /** Every rule, in the order findings are listed in the documentation. */
-export const RULES: readonly Rule[] = [bulkSubjects, caseReuse, offHours, sameCounty, volumeSpike];
+export const RULES: readonly Rule[] = [bulkSubjects, caseReuse, offHours, sameCounty, volumeSpike, purposeNotAllowed];
