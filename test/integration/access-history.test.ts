@@ -27,14 +27,14 @@ describe('citizen access history (/me/graphql, PostgreSQL)', () => {
   let fed: Federation;
   let db: pg.Pool;
   let meUrl: string;
-  const citizen = async (sub: string) => ({ authorization: `Bearer ${await clientToken({ sub, scopes: findRole('citizen').scopes, org: '公民' })}` });
+  const citizen = async (sub: string) => ({ authorization: `Bearer ${await clientToken({ sub, scopes: findRole('citizen').scopes, org: '公民', category: 'citizen' })}` });
   const history = async (sub: string, variables: Record<string, unknown> = {}, url = meUrl) => gql(url, HISTORY, variables, await citizen(sub));
-  /** A court's query about `id`, by a named clerk, with a purpose unique to the test. */
-  async function courtQuery(id: string, purpose: string, org = findRole('court').org, selection = 'name marriages { date kind }') {
-    const token = await clientToken({ ...CLERK, scopes: findRole('court').scopes, org });
+  /** A court's litigation query about `id`, by a named clerk of `org` (a name unique to the test marks its records). */
+  async function courtQuery(id: string, org: string, selection = 'name marriages { date kind }') {
+    const token = await clientToken({ ...CLERK, scopes: findRole('court').scopes, org, category: 'court' });
     const res = await gql(fed.url, `query($id: ID!) { person(idNumber: $id) { ${selection} } }`, { id }, {
       authorization: `Bearer ${token}`,
-      'x-access-purpose': encodeURIComponent(purpose),
+      'x-access-purpose': 'litigation',
       'x-case-number': encodeURIComponent('(2026)湘0702民初1234号'),
     });
     expect(res.errors).toBeUndefined();
@@ -53,16 +53,16 @@ describe('citizen access history (/me/graphql, PostgreSQL)', () => {
   });
 
   it("shows a court's query in the person's history right after, without the clerk's identity", async () => {
-    const purpose = `离婚案件财产分割 ${randomUUID()}`;
-    await courtQuery(DEMO.husband, purpose);
+    const org = `常德市武陵区人民法院 ${randomUUID()}`;
+    await courtQuery(DEMO.husband, org);
     const res = await history(DEMO.husband, { first: 5 });
     expect(res.status).toBe(200);
     expect(res.errors).toBeUndefined();
     const [latest] = res.data.myAccessHistory.edges;
     expect(latest.node).toMatchObject({
-      organisation: findRole('court').org,
-      category: null,
-      purpose,
+      organisation: org,
+      category: 'court',
+      purpose: 'litigation',
       departments: ['marriage', 'social-security'],
       fields: ['MarriageRecord.date', 'MarriageRecord.kind', 'Person.marriages', 'Person.name', 'Query.person'],
       fromCache: false,
@@ -76,51 +76,50 @@ describe('citizen access history (/me/graphql, PostgreSQL)', () => {
 
   it("never shows another person's history, nor the citizen's own reads", async () => {
     // His register entry only: a marriage record would be about the wife too (she sees those).
-    const purpose = `只查丈夫 ${randomUUID()}`;
-    await courtQuery(DEMO.husband, purpose, undefined, 'name');
+    const org = `只查丈夫 ${randomUUID()}`;
+    await courtQuery(DEMO.husband, org, 'name');
     // The husband reads his own records: not an access by someone else.
-    await gql(fed.url, '{ person(idNumber: "430702198503151239") { name } }', {}, { ...(await citizen(DEMO.husband)), 'x-access-purpose': 'self' });
+    const own = await gql(fed.url, '{ person(idNumber: "430702198503151239") { name } }', {}, { ...(await citizen(DEMO.husband)), 'x-access-purpose': 'own-records' });
+    expect(own.data.person.name).toBe('张建国');
     const wife = await history(DEMO.wife, { first: 100 });
     expect(wife.errors).toBeUndefined();
-    expect(JSON.stringify(wife.data)).not.toContain(purpose);
+    expect(JSON.stringify(wife.data)).not.toContain(org);
     const husband = await history(DEMO.husband, { first: 100 });
-    expect(husband.data.myAccessHistory.edges.map((e: any) => e.node.purpose)).toContain(purpose);
+    expect(husband.data.myAccessHistory.edges.map((e: any) => e.node.organisation)).toContain(org);
     expect(husband.data.myAccessHistory.edges.map((e: any) => e.node.organisation)).not.toContain('公民');
   });
 
   it('shows the spouse an access to a marriage record that names her', async () => {
-    const purpose = `查婚姻记录 ${randomUUID()}`;
-    await courtQuery(DEMO.husband, purpose);
+    const org = `查婚姻记录 ${randomUUID()}`;
+    await courtQuery(DEMO.husband, org);
     const wife = await history(DEMO.wife, { first: 100 });
-    expect(wife.data.myAccessHistory.edges.map((e: any) => e.node.purpose)).toContain(purpose);
+    expect(wife.data.myAccessHistory.edges.map((e: any) => e.node.organisation)).toContain(org);
   });
 
   it('pages newest first by cursor', async () => {
-    const purposes = [1, 2, 3].map((n) => `分页 ${n} ${randomUUID()}`);
-    for (const p of purposes) await courtQuery(DEMO.exWife, p);
+    const orgs = [1, 2, 3].map((n) => `分页 ${n} ${randomUUID()}`);
+    for (const o of orgs) await courtQuery(DEMO.exWife, o);
     const first = await history(DEMO.exWife, { first: 2 });
-    expect(first.data.myAccessHistory.edges.map((e: any) => e.node.purpose)).toEqual([purposes[2], purposes[1]]);
+    expect(first.data.myAccessHistory.edges.map((e: any) => e.node.organisation)).toEqual([orgs[2], orgs[1]]);
     expect(first.data.myAccessHistory.pageInfo.hasNextPage).toBe(true);
     const next = await history(DEMO.exWife, { first: 2, after: first.data.myAccessHistory.pageInfo.endCursor });
-    expect(next.data.myAccessHistory.edges[0].node.purpose).toBe(purposes[0]);
+    expect(next.data.myAccessHistory.edges[0].node.organisation).toBe(orgs[0]);
     const bad = await history(DEMO.exWife, { first: 0 });
     expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('hides an access under the non-disclosure rule until its delay has passed', async () => {
-    const purpose = `刑事侦查 ${randomUUID()}`;
-    await courtQuery(DEMO.husband, purpose, POLICE);
+    await courtQuery(DEMO.husband, POLICE);
     // Default delay (180 days): hidden.
     const hidden = await history(DEMO.husband, { first: 100 });
     expect(hidden.errors).toBeUndefined();
-    expect(JSON.stringify(hidden.data)).not.toContain(purpose);
     expect(JSON.stringify(hidden.data)).not.toContain(POLICE);
     // A replica on the same audit store whose rule has a delay of 0 days: the delay has passed.
     const replica = await startGateway(fed, { AUDIT_DB_URL: AUDIT_URL, ACCESS_HISTORY_HIDDEN_ORGS: POLICE, ACCESS_HISTORY_DELAY_DAYS: '0' });
     try {
       const shown = await history(DEMO.husband, { first: 100 }, replica.url.replace(/\/graphql$/, '/me/graphql'));
-      const node = shown.data.myAccessHistory.edges.find((e: any) => e.node.purpose === purpose)?.node;
-      expect(node).toMatchObject({ organisation: POLICE, purpose });
+      const node = shown.data.myAccessHistory.edges.find((e: any) => e.node.organisation === POLICE)?.node;
+      expect(node).toMatchObject({ organisation: POLICE, purpose: 'litigation' });
     } finally {
       await replica.stop();
     }

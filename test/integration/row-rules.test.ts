@@ -108,7 +108,11 @@ describe('row-level rule and subjects on every root field', () => {
     it('a citizen whose token also carries a write scope cannot correct anyone\'s record', async () => {
       const writer = await roleHeaders('citizen', { sub: DEMO.husband, caseNumber: null, scopes: ['self', 'social-security:read', 'social-security:write'] });
       const res = await gql(fed.url, `mutation { correctPersonName(idNumber: "${DEMO.wife}", name: "冒名") { idNumber } }`, undefined, writer);
-      expect(codes(res)).toEqual(['FORBIDDEN']);
+      expect(codes(res)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']); // no purpose of a citizen's releases a correction
+      // Even with a token the gateway would let through (record-correction, as an archive), a subgraph refuses a citizen.
+      const token = await signInternalToken({ principal: { authenticated: true, sub: DEMO.husband, category: 'archive', scopes: ['self', 'social-security:read', 'social-security:write'] }, purpose: 'record-correction', requestId: 'rr' }, 'social-security', INTERNAL_SECRET, 60);
+      const direct = await gql(fed.subgraphs['social-security'].url, `mutation { correctPersonName(idNumber: "${DEMO.wife}", name: "冒名") { idNumber } }`, undefined, { authorization: `Bearer ${token}` });
+      expect(codes(direct)).toEqual(['FORBIDDEN']);
       const check = await gql(fed.url, `{ person(idNumber: "${DEMO.wife}") { name } }`, undefined, archivist);
       expect(check.data.person.name).not.toBe('冒名');
     });
@@ -183,7 +187,7 @@ describe('row-level rule and subjects on every root field', () => {
     };
 
     it('refuses a field the token\'s scopes do not cover, although the token is validly signed', async () => {
-      const res = await call({ scopes: ['marriage:read'], purpose: 'test' });
+      const res = await call({ scopes: ['marriage:read'], purpose: 'archive-management' });
       expect(res.data?._entities).toEqual([{ idNumber: DEMO.husband, medicalInsurance: null }]);
       expect(codes(res)).toEqual(['FORBIDDEN']);
     });
@@ -194,8 +198,14 @@ describe('row-level rule and subjects on every root field', () => {
       expect(codes(res)).toEqual(['FORBIDDEN']);
     });
 
+    it('refuses a field the declared purpose does not release (minimum necessary, decided by the same rules as the gateway\'s)', async () => {
+      const res = await call({ scopes: ['medical-insurance:read'], purpose: 'litigation' });
+      expect(res.data?._entities[0].medicalInsurance).toBeNull();
+      expect(codes(res)).toEqual(['FORBIDDEN']);
+    });
+
     it('serves it when the token covers it', async () => {
-      const res = await call({ scopes: ['medical-insurance:read'], purpose: 'test' });
+      const res = await call({ scopes: ['medical-insurance:read'], purpose: 'archive-management' });
       expect(res.errors).toBeUndefined();
       expect(res.data?._entities[0].medicalInsurance.personType).toEqual(expect.any(String));
     });

@@ -171,7 +171,7 @@ describe('trusted operations (PostgreSQL, two replicas)', () => {
     const claimed = await startGateway(fed, { ...env, TRUSTED_OPERATIONS_CLIENT_CLAIM: 'client_id', TRUSTED_OPERATIONS_REQUIRE_CLIENT: 'true' });
     try {
       const court = findRole('court');
-      const withClaim = await clientToken({ sub: 'case-system', scopes: court.scopes, org: court.org, extra: { client_id: CLIENT } });
+      const withClaim = await clientToken({ sub: 'case-system', scopes: court.scopes, org: court.org, category: court.category, extra: { client_id: CLIENT } });
       const served = await send(claimed.url, { documentId: MARRIAGES_ID, variables: { id: DEMO.husband } }, { ...(await roleHeaders('court')), authorization: `Bearer ${withClaim}` });
       expect(served.errors).toBeUndefined();
       expect(served.records[0]).toMatchObject({ client: CLIENT, operationId: MARRIAGES_ID });
