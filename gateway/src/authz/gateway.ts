@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { GatewayExecutor, GatewayInterface, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { GraphQLError, print, type DocumentNode } from 'graphql';
+import { GraphQLError, print, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { POLICIES, policyCheck } from '../../../lib/access-policy';
+import { codedError, ErrorCode } from '../../../lib/errors';
 import type { GatewayContext } from '../context';
 import { maskIdNumbers, mentionsIdDerivedFields, suppliedArguments, withMaskingKeys } from '../masking/id-numbers';
 
@@ -22,7 +23,12 @@ import type { ResponseCache } from '../cache/response-cache';
 export type AuthzMode = 'filter' | 'reject';
 
 export interface AuthorizingGatewayOptions {
-  policies: PolicyIndex;
+  /**
+   * The authorization index of a supergraph @apollo/gateway loads, by the SDL it was given
+   * (supergraph/live.ts); asked as each schema is loaded, so a schema is only ever authorized with
+   * its own supergraph's policies. A schema without one refuses every request.
+   */
+  policiesFor: (gatewaySdl: string) => PolicyIndex | undefined;
   /** `filter` (Router's default): remove and null the unauthorized fields; `reject`: refuse the whole request. @default filter */
   mode: AuthzMode;
   /** Response cache, run after authorization (it sees the pruned operation) and before execution. @default none */
@@ -39,17 +45,26 @@ export function scopesIn(policies: PolicyIndex): Set<string> {
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingGatewayOptions): GatewayInterface {
+  // Registered before Apollo Server's listener, so a new schema has its policies before any request sees it.
+  const policiesBySchema = new WeakMap<GraphQLSchema, PolicyIndex>();
+  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+    const policies = options.policiesFor(coreSupergraphSdl);
+    if (policies) policiesBySchema.set(apiSchema, policies);
+  });
   const authorize = (inner: GatewayExecutor): GatewayExecutor => async (rc: GatewayGraphQLRequestContext) => {
     // No operation by that name (or several without a name): answer as graphql-js would, which
     // Apollo Server turns into 400 OPERATION_RESOLUTION_FAILURE.
     if (!rc.operation) return { errors: [unresolvedOperation(rc.request.operationName)] };
+    // The policies of the schema this request was validated against (in flight across a reload: the old one).
+    const policies = policiesBySchema.get(rc.schema);
+    if (!policies) return { errors: [codedError(ErrorCode.INTERNAL_SERVER_ERROR, 'The gateway has no authorization index for its schema; the request is refused.')] };
     const ctx = rc.context as unknown as GatewayContext;
     const scopes = new Set(ctx.principal.scopes);
     const { document, denied, empty } = authorizeOperation({
       document: rc.document,
       operationName: rc.request.operationName,
       schema: rc.schema,
-      policies: options.policies,
+      policies,
       principal: { authenticated: ctx.principal.authenticated, scopes },
       policyCheck: policyCheck(ctx),
       variables: rc.request.variables,
