@@ -14,7 +14,7 @@ import pino from 'pino';
 import { DEPARTMENTS, loadConfig, type Department } from '../../lib/config';
 import { findRole } from '../../lib/roles';
 import { createGateway, type Gateway, type RunningGateway } from '../../gateway/src/server';
-import { supergraphId } from '../../gateway/src/supergraph';
+import { prepareSupergraph, supergraphId } from '../../gateway/src/supergraph';
 import { composeSupergraph } from '../../scripts/supergraph';
 import { SUBGRAPHS } from '../../subgraphs';
 import { fullTypeDefs, type SubgraphDefinition } from '../../subgraphs/common/server';
@@ -178,6 +178,17 @@ describe('live supergraph reload (SUPERGRAPH_PATH)', () => {
     expect(logged('new supergraph not served yet: retrying at the next poll')[0].err.message).toMatch(/civil-affairs \(unreachable\)/);
     expect(gateway.supergraph.current.id).toBe(served);
     expect((await gql(running.url, PROBE, { id: DEMO.husband }, civilClerk)).data.person.civilAffairsOffice).toBeTruthy();
+  });
+
+  it('switches the policies when only they change', async () => {
+    // civilAffairsOffice now also asks for audit:read, which the clerk lacks: the schema is the same, the policies are not.
+    publish(fiveSdl.replace('[["civil-affairs:read"]]', '[["civil-affairs:read", "audit:read"]]'));
+    const res = await until('the field is refused to the clerk', async () => {
+      const r = await gql(running.url, PROBE, { id: DEMO.husband }, civilClerk);
+      return r.data?.person && r.data.person.civilAffairsOffice === null ? r : undefined;
+    });
+    expect(res.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([['UNAUTHORIZED_FIELD_OR_TYPE', ['person', 'civilAffairsOffice']]]);
+    expect(gateway.supergraph.current.gatewaySdl).not.toBe(prepareSupergraph(fiveSdl).gatewaySdl);
   });
 
   it('serves the file again once it is valid, and the removed subgraph is gone from /readyz', async () => {

@@ -52,5 +52,8 @@ export function subgraphsOf(sdl: string): SupergraphSubgraph[] {
  */
 export function prepareSupergraph(sdl: string): PreparedSupergraph {
   const { gatewaySdl, policies } = readPolicies(sdl);
-  return { id: supergraphId(sdl), sdl, gatewaySdl, policies, subgraphs: subgraphsOf(sdl) };
+  const id = supergraphId(sdl);
+  // Marked with the version's id: two versions differing only in policies strip to the same SDL,
+  // which @apollo/gateway would take for no change, and the new policies would never be attached.
+  return { id, sdl, gatewaySdl: `${gatewaySdl}\n# supergraph ${id}\n`, policies, subgraphs: subgraphsOf(sdl) };
 }
