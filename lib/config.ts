@@ -107,6 +107,13 @@ const baseSchema = z.object({
   GATEWAY_PORT: port(4000),
   DATA_DIR: z.string().default('.data'),
   SUPERGRAPH_PATH: z.string().default('schema/supergraph.graphql'),
+  /**
+   * Where the gateway reads its supergraph instead of SUPERGRAPH_PATH: fetched at start and polled
+   * (with If-None-Match) every SUPERGRAPH_POLL_INTERVAL_MS, e.g. a schema registry's URL. @default unset
+   */
+  SUPERGRAPH_URL: optionalUrl,
+  /** How often the gateway checks SUPERGRAPH_PATH (or SUPERGRAPH_URL) for a new supergraph; 0 = read once at start. @default 2000 */
+  SUPERGRAPH_POLL_INTERVAL_MS: z.coerce.number().int().min(0).max(8000).default(2000),
   AUDIT_DB_URL: optionalUrl,
   /** PEM (PKCS#8) Ed25519 key that signs audit checkpoints; unset = generated once under DATA_DIR (development). */
   AUDIT_SIGNING_KEY_FILE: optionalUrl,

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../lib/config';
 import { loadAccessPolicy } from '../lib/legal-basis';
 import { assertRulesCoverSchema, readPolicies } from '../gateway/src/authz/policies';
+import { subgraphsOf } from '../gateway/src/supergraph/prepare';
 
 function main(): void {
   const { positionals, values } = parseArgs({
@@ -28,7 +29,8 @@ function main(): void {
   const policy = loadAccessPolicy(config.ACCESS_POLICY_DIR);
   const [command] = positionals;
   if (command === 'validate') {
-    assertRulesCoverSchema(readPolicies(readFileSync(config.SUPERGRAPH_PATH, 'utf8')).policies, policy.catalogue);
+    const sdl = readFileSync(config.SUPERGRAPH_PATH, 'utf8');
+    assertRulesCoverSchema(readPolicies(sdl).policies, policy.catalogue, subgraphsOf(sdl).map((s) => s.name));
     console.log(`${config.ACCESS_POLICY_DIR}: the rules validate against their schema and cover ${config.SUPERGRAPH_PATH}.`);
     return;
   }

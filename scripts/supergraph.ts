@@ -1,18 +1,33 @@
-/** Composes the supergraph from the subgraph SDLs; shared by `npm run compose` and the staleness test. */
+/** Composes the supergraph from the subgraph SDLs; shared by `npm run compose` and the tests. */
 import { composeServices } from '@apollo/composition';
+import type { DocumentNode } from 'graphql';
 import { loadConfig, DEPARTMENTS } from '../lib/config';
 import { fullTypeDefs } from '../subgraphs/common/server';
 import { SUBGRAPHS } from '../subgraphs';
 
-/** The supergraph SDL for the four departments, with their default local URLs. */
-export function composeSupergraph(): string {
+/** One subgraph to compose: its name, where the gateway calls it, and its complete SDL. */
+export interface ComposedService {
+  name: string;
+  url: string;
+  typeDefs: DocumentNode;
+}
+
+export interface ComposeOptions {
+  /** Each department's URL in the supergraph. @default its default local URL (http://localhost:4001/graphql, …) */
+  urls?: Partial<Record<string, string>>;
+  /** Subgraphs composed beside the departments (a test's extra subgraph). @default none */
+  extra?: ComposedService[];
+}
+
+/** The supergraph SDL for the departments; throws with every composition error listed. */
+export function composeSupergraph(options: ComposeOptions = {}): string {
   const config = loadConfig({});
   const services = DEPARTMENTS.filter((name) => SUBGRAPHS[name]).map((name) => ({
     name,
-    url: config.subgraphs[name].url,
+    url: options.urls?.[name] ?? config.subgraphs[name].url,
     typeDefs: fullTypeDefs(SUBGRAPHS[name]!),
   }));
-  const result = composeServices(services);
+  const result = composeServices([...services, ...(options.extra ?? [])]);
   if (result.errors) {
     throw new Error(`Composition failed:\n${result.errors.map((e) => `- ${e.message}`).join('\n')}`);
   }

@@ -1,11 +1,11 @@
 /**
- * The gateway: Apollo Server + @apollo/gateway on a static supergraph file, behind Express with
- * health endpoints. Features (auth, limits, cache, audit) plug in as Apollo Server plugins.
+ * The gateway: Apollo Server + @apollo/gateway on a supergraph file (reloaded live when it
+ * changes), behind Express with health endpoints. Features (auth, limits, cache, audit) plug in as
+ * Apollo Server plugins.
  */
 import type { AddressInfo } from 'node:net';
 import { setTimeout } from 'node:timers/promises';
-import { readFileSync } from 'node:fs';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -15,7 +15,6 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { GatewayContext } from './context';
 import { authenticationPlugin, identityResolver } from './auth/identity';
 import { authorizingGateway, scopesIn } from './authz/gateway';
-import { assertRulesCoverSchema, readPolicies } from './authz/policies';
 import { accessPolicyOf } from '../../lib/access-policy';
 import { SignedDataSource } from './fetch/signed-data-source';
 import { auditStateOf, createAudit } from './audit';
@@ -27,6 +26,7 @@ import { mountWebPages } from './web';
 import { createTrustedOperations } from './operations';
 import { createRateLimits } from './ratelimit';
 import { readinessHandler, subgraphCheck, type ReadinessCheck } from './health/readiness';
+import { fileSource, LiveSupergraph, prepareSupergraph, subgraphsAnswer, urlSource, type PreparedSupergraph, type SupergraphSubgraph } from './supergraph';
 import { envPrefix, KNOWN_SCOPES, type Config } from '../../lib/config';
 import { createHttpServer } from '../../lib/http-server';
 import type { Logger } from '../../lib/logger';
@@ -34,7 +34,7 @@ import type { Logger } from '../../lib/logger';
 export interface GatewayOptions {
   config: Config;
   logger: Logger;
-  /** Supergraph SDL; read from `config.SUPERGRAPH_PATH` when omitted. */
+  /** Supergraph SDL, served as is (no reload); read from SUPERGRAPH_URL or SUPERGRAPH_PATH, and polled, when omitted. */
   supergraphSdl?: string;
   /** Subgraph URLs by subgraph name, overriding the supergraph's (tests start subgraphs on port 0). */
   subgraphUrls?: Record<string, string>;
@@ -49,18 +49,24 @@ export interface RunningGateway {
 export interface Gateway {
   app: express.Express;
   apollo: ApolloServer<GatewayContext>;
+  /** The supergraph served now, and its reload. */
+  supergraph: LiveSupergraph;
   listen(port: number, host?: string): Promise<RunningGateway>;
 }
 
 /** Builds and starts (loads the supergraph) the gateway, without listening yet. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const { config, logger } = options;
-  const supergraphSdl = options.supergraphSdl ?? readFileSync(config.SUPERGRAPH_PATH, 'utf8');
+  const source = options.supergraphSdl !== undefined ? undefined : config.SUPERGRAPH_URL ? urlSource(config.SUPERGRAPH_URL, config.READYZ_TIMEOUT_MS) : fileSource(config.SUPERGRAPH_PATH);
+  // The access rules (policies/): validated when loaded, and every supergraph checked against them.
+  const accessPolicy = accessPolicyOf(config.ACCESS_POLICY_DIR);
+  // @apollo/gateway refuses the access-control directives: read them, strip them, enforce them here.
+  const initial = prepareSupergraph(options.supergraphSdl ?? (await source!.read())!, accessPolicy.catalogue);
   const production = config.NODE_ENV === 'production';
   const metrics = createMetricsRegistry();
   // Holds every response until its audit record is committed (fail closed: 503 AUDIT_UNAVAILABLE).
   // Its database also holds the cache's durable invalidation log.
-  const audit = createAudit({ config, logger, metrics, supergraphSdl });
+  const audit = createAudit({ config, logger, metrics, supergraphSdl: initial.sdl });
   const cache = await createGatewayCache(config, logger, metrics, async () => (await audit.store.get()).db).catch(async (err) => {
     await audit.close(); // refused to start (e.g. a Redis Cluster): leave no store or timer behind
     throw err;
@@ -68,19 +74,44 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const observed = requestMetrics(metrics);
   const limits = limitsFromConfig(config);
 
-  // @apollo/gateway refuses the access-control directives: read them, strip them, enforce them here.
-  const { gatewaySdl, policies } = readPolicies(supergraphSdl);
-  // The access rules (policies/): validated when loaded, and checked against the supergraph.
-  const accessPolicy = accessPolicyOf(config.ACCESS_POLICY_DIR);
-  assertRulesCoverSchema(policies, accessPolicy.catalogue);
   // Where each subgraph is actually called (readiness checks the same addresses).
-  const subgraphUrls = new Map<string, string>();
+  const urlOf = (name: string, supergraphUrl: string) => options.subgraphUrls?.[name] ?? config.subgraphUrlOverrides[envPrefix(name)] ?? supergraphUrl;
+  const { READYZ_TIMEOUT_MS: timeoutMs, READYZ_CACHE_MS: cacheMs } = config;
+  const checkOf = ({ name, url }: SupergraphSubgraph) => subgraphCheck({ name, url: urlOf(name, url), secret: config.INTERNAL_TOKEN_SECRET, timeoutMs });
+  let accepting = true;
+  // What follows the served supergraph: the scopes a token may carry, /readyz's subgraphs, the audit's field owners.
+  const knownScopes = new Set<string>();
+  let readiness: RequestHandler;
+  const useSupergraph = (served: PreparedSupergraph) => {
+    knownScopes.clear();
+    for (const scope of [...KNOWN_SCOPES, ...scopesIn(served.policies)]) knownScopes.add(scope);
+    const checks: Record<string, ReadinessCheck> = {
+      audit: async () => {
+        const { ready, audit: status, reason } = await audit.readiness();
+        return { ok: ready, status, reason };
+      },
+    };
+    for (const subgraph of served.subgraphs) checks[subgraph.name] = checkOf(subgraph);
+    readiness = readinessHandler({ checks, accepting: () => accepting, timeoutMs, cacheMs, degradable: served.subgraphs.map((s) => s.name) });
+    audit.useSupergraph(served.sdl);
+  };
+  useSupergraph(initial);
+  const supergraph = new LiveSupergraph({
+    initial,
+    source,
+    intervalMs: config.SUPERGRAPH_POLL_INTERVAL_MS,
+    logger,
+    check: subgraphsAnswer(checkOf),
+    catalogue: accessPolicy.catalogue,
+    onServed: useSupergraph,
+  });
   const gateway = new ApolloGateway({
-    supergraphSdl: gatewaySdl,
+    supergraphSdl: supergraph,
+    // Also in production: a reloaded supergraph that does not validate is refused, not served.
+    validateSupergraph: true,
     logger,
     buildService: ({ name, url: supergraphUrl }) => {
-      const url = options.subgraphUrls?.[name] ?? config.subgraphUrlOverrides[envPrefix(name)] ?? supergraphUrl!;
-      subgraphUrls.set(name, url);
+      const url = urlOf(name, supergraphUrl!);
       return new SignedDataSource({
         name,
         url,
@@ -91,7 +122,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   });
 
-  const identify = identityResolver(config, new Set([...KNOWN_SCOPES, ...scopesIn(policies)]), { catalogue: accessPolicy.catalogue });
+  const identify = identityResolver(config, knownScopes, { catalogue: accessPolicy.catalogue });
   const app = express();
   const httpServer = createHttpServer(app);
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
@@ -103,7 +134,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const rateLimits = await createRateLimits(config, logger, metrics);
   plugins.push(operations.plugin, ...(rateLimits ? [rateLimits.plugin] : []), audit.plugin);
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: authorizingGateway(gateway, { policies, accessPolicy, mode: config.AUTHZ_MODE, responseCache: cache.responses }),
+    gateway: authorizingGateway(gateway, { policiesFor: supergraph.policiesFor, accessPolicy, mode: config.AUTHZ_MODE, responseCache: cache.responses }),
     plugins,
     persistedQueries: { cache: cache.persistedQueries, ttl: config.CACHE_APQ_TTL_SECONDS },
     introspection: !production,
@@ -117,21 +148,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
   });
   await apollo.start();
-  let accepting = true;
 
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  const { READYZ_TIMEOUT_MS: timeoutMs, READYZ_CACHE_MS: cacheMs } = config;
-  const readinessChecks: Record<string, ReadinessCheck> = {
-    audit: async () => {
-      const { ready, audit: status, reason } = await audit.readiness();
-      return { ok: ready, status, reason };
-    },
-  };
-  for (const [name, url] of subgraphUrls) readinessChecks[name] = subgraphCheck({ name, url, secret: config.INTERNAL_TOKEN_SECRET, timeoutMs });
-  app.get('/readyz', readinessHandler({ checks: readinessChecks, accepting: () => accepting, timeoutMs, cacheMs, degradable: [...subgraphUrls.keys()] }));
+  app.get('/readyz', (req, res, next) => readiness(req, res, next));
   app.get('/metrics', metricsHandler(metrics));
   // The explorer (/explorer, not in production) and the auditors' page (/audit): no external assets.
   mountWebPages(app, { config, logger });
@@ -161,6 +183,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     app,
     apollo,
+    supergraph,
     listen: (port, host = config.HOST) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);

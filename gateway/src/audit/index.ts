@@ -74,6 +74,11 @@ export interface Audit {
   insight: InsightEvaluator;
   /** Writes what is queued, signs the tail, stops the auditors' API, closes the store. */
   close(): Promise<void>;
+  /**
+   * After a supergraph reload: the departments of the new supergraph's fields. Owners are added,
+   * never dropped, so records of fields an older supergraph served keep their department.
+   */
+  useSupergraph(supergraphSdl: string): void;
 }
 
 /** Sets up the audit store (opened lazily: the gateway starts even while it is down), writer and plugin. */
@@ -96,7 +101,7 @@ export function createAudit({ config, logger, metrics, supergraphSdl }: AuditOpt
   // Open (and migrate) now rather than on the first request; a failure is retried on use.
   store.get().catch((err) => logger.warn({ err }, 'audit store unreachable; record reads are refused until it is back'));
   const servers: Array<ApolloServer<AuditedContext>> = [];
-  const owners = coordinateOwners(supergraphSdl ?? readFileSync(config.SUPERGRAPH_PATH, 'utf8'));
+  const owners = new Map(coordinateOwners(supergraphSdl ?? readFileSync(config.SUPERGRAPH_PATH, 'utf8')));
   const settings = ruleSettings(config);
   const insight = new InsightEvaluator({
     store,
@@ -175,6 +180,9 @@ export function createAudit({ config, logger, metrics, supergraphSdl }: AuditOpt
     readiness: () => checkAuditReadiness({ store, writer, stalledAfterMs: config.AUDIT_STALLED_AFTER_MS, timeoutMs: config.READYZ_TIMEOUT_MS }),
     store,
     insight,
+    useSupergraph(sdl) {
+      for (const [coordinate, departments] of coordinateOwners(sdl)) owners.set(coordinate, departments);
+    },
     async close() {
       clearInterval(ruleTimer);
       await evaluating;

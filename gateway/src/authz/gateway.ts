@@ -6,9 +6,10 @@
 import { createHash } from 'node:crypto';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { GatewayExecutor, GatewayInterface, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { GraphQLError, print, type DocumentNode } from 'graphql';
+import { GraphQLError, print, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { LEGAL_BASIS, legalFacts, policyCheck, policyFacts, type PolicyFacts } from '../../../lib/access-policy';
 import type { AccessPolicy } from '../../../lib/legal-basis';
+import { codedError, ErrorCode } from '../../../lib/errors';
 import type { GatewayContext } from '../context';
 import { maskIdNumbers, mentionsIdDerivedFields, suppliedArguments, withMaskingKeys } from '../masking/id-numbers';
 
@@ -21,7 +22,12 @@ import type { ResponseCache } from '../cache/response-cache';
 export type AuthzMode = 'filter' | 'reject';
 
 export interface AuthorizingGatewayOptions {
-  policies: PolicyIndex;
+  /**
+   * The authorization index of a supergraph @apollo/gateway loads, by the SDL it was given
+   * (supergraph/live.ts); asked as each schema is loaded, so a schema is only ever authorized with
+   * its own supergraph's policies. A schema without one refuses every request.
+   */
+  policiesFor: (gatewaySdl: string) => PolicyIndex | undefined;
   /** `filter` (Router's default): remove and null the unauthorized fields; `reject`: refuse the whole request. @default filter */
   mode: AuthzMode;
   /** Response cache, run after authorization (it sees the pruned operation) and before execution. @default none */
@@ -40,10 +46,19 @@ export function scopesIn(policies: PolicyIndex): Set<string> {
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingGatewayOptions): GatewayInterface {
+  // Registered before Apollo Server's listener, so a new schema has its policies before any request sees it.
+  const policiesBySchema = new WeakMap<GraphQLSchema, PolicyIndex>();
+  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+    const policies = options.policiesFor(coreSupergraphSdl);
+    if (policies) policiesBySchema.set(apiSchema, policies);
+  });
   const authorize = (inner: GatewayExecutor): GatewayExecutor => async (rc: GatewayGraphQLRequestContext) => {
     // No operation by that name (or several without a name): answer as graphql-js would, which
     // Apollo Server turns into 400 OPERATION_RESOLUTION_FAILURE.
     if (!rc.operation) return { errors: [unresolvedOperation(rc.request.operationName)] };
+    // The policies of the schema this request was validated against (in flight across a reload: the old one).
+    const policies = policiesBySchema.get(rc.schema);
+    if (!policies) return { errors: [codedError(ErrorCode.INTERNAL_SERVER_ERROR, 'The gateway has no authorization index for its schema; the request is refused.')] };
     const ctx = rc.context as unknown as GatewayContext;
     const scopes = new Set(ctx.principal.scopes);
     const facts = policyFacts(ctx.principal, ctx.basis);
@@ -51,12 +66,12 @@ export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingG
       document: rc.document,
       operationName: rc.request.operationName,
       schema: rc.schema,
-      policies: options.policies,
+      policies,
       principal: { authenticated: ctx.principal.authenticated, scopes },
       policyCheck: policyCheck(options.accessPolicy, facts),
       variables: rc.request.variables,
     });
-    explainDenials(denied, options, facts);
+    explainDenials(denied, policies, options.accessPolicy, facts);
     ctx.denied = denied;
     if (denied.length > 0 && options.mode === 'reject') return { errors: deniedErrors(denied) };
     const masking = !scopes.has('pii:unmasked');
@@ -81,12 +96,12 @@ export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingG
 }
 
 /** Tells each denial of a rule-governed field why the rules withheld it. */
-function explainDenials(denied: Denial[], options: AuthorizingGatewayOptions, facts: PolicyFacts): void {
+function explainDenials(denied: Denial[], policies: PolicyIndex, accessPolicy: AccessPolicy, facts: PolicyFacts): void {
   if (denied.length === 0) return;
   const engineFacts = legalFacts(facts);
   for (const d of denied) {
-    if (!options.policies.fields.get(d.coordinate)?.policies.some((group) => group.includes(LEGAL_BASIS))) continue;
-    const decision = options.accessPolicy.decide(engineFacts, d.coordinate);
+    if (!policies.fields.get(d.coordinate)?.policies.some((group) => group.includes(LEGAL_BASIS))) continue;
+    const decision = accessPolicy.decide(engineFacts, d.coordinate);
     if (!decision.allowed) d.why = decision;
   }
 }

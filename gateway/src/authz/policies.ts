@@ -217,15 +217,17 @@ export function readPolicies(supergraphSdl: string): { gatewaySdl: string; polic
 }
 
 /**
- * Checks that the access rules and the supergraph agree: every coordinate a purpose lists is a
- * field governed by `@policy(policies: [["legal_basis"]])`, and every governed field is released
- * by some purpose (else nobody could ever read it). The gateway refuses to start otherwise.
+ * Checks that the access rules and the supergraph agree: every coordinate a purpose lists for one
+ * of the supergraph's `departments` is a field governed by `@policy(policies: [["legal_basis"]])`,
+ * and every governed field is released by some purpose (else nobody could ever read it). Fields of
+ * a department the supergraph does not hold yet may be listed ahead of it. The gateway refuses to
+ * start, or to switch to a new supergraph, otherwise.
  */
-export function assertRulesCoverSchema(policies: PolicyIndex, catalogue: Catalogue): void {
+export function assertRulesCoverSchema(policies: PolicyIndex, catalogue: Catalogue, departments: readonly string[]): void {
   const governed = new Set([...policies.fields].filter(([, r]) => r.policies.some((g) => g.includes(LEGAL_BASIS))).map(([c]) => c));
-  const listed = new Set(catalogue.departmentOf.keys());
+  const listed = new Set([...catalogue.departmentOf].filter(([, department]) => departments.includes(department)).map(([c]) => c));
+  const orphaned = [...governed].filter((c) => !catalogue.departmentOf.has(c));
   const unknown = [...listed].filter((c) => !governed.has(c));
-  const orphaned = [...governed].filter((c) => !listed.has(c));
   const problems = [
     ...(unknown.length ? [`purposes.yaml lists fields the supergraph does not govern with @policy(policies: [["${LEGAL_BASIS}"]]): ${unknown.join(', ')}`] : []),
     ...(orphaned.length ? [`no purpose in purposes.yaml releases ${orphaned.join(', ')}`] : []),
