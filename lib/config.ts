@@ -148,7 +148,7 @@ const baseSchema = z.object({
   /** The archive named on every certified extract. @default 常德市档案馆 */
   ARCHIVE_NAME: z.string().min(1).default('常德市档案馆'),
   /** The gateway's public base URL: extracts print `<PUBLIC_URL>/verify/<code>` in their QR code, and `pdfUrl` points under it. @default http://PUBLIC_HOST:GATEWAY_PORT */
-  PUBLIC_URL: z.string().url().optional(),
+  PUBLIC_URL: optionalUrl,
   /** Verification requests (GET /verify/<code>, POST /verify) per client address and minute; 0 = unlimited. @default 30 */
   VERIFY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(30),
   /** Largest PDF that POST /verify accepts, in bytes. @default 5 MiB */

@@ -164,13 +164,10 @@ export const KINDS: Record<ExtractKind, KindDefinition> = {
               ['参保单位', text(si.employer?.name ?? '—')],
             ],
           },
-          ...si.enrolments.map((e: Json) => ({
-            heading: label(INSURANCE_TYPES, e.type),
-            fields: [
-              ['参保状态', label(INSURANCE_STATUS, e.status)],
-              ['首次参保日期', text(e.firstEnrolledOn)],
-            ] as Array<[string, string]>,
-          })),
+          {
+            heading: '参保险种',
+            fields: si.enrolments.map((e: Json) => [label(INSURANCE_TYPES, e.type), `${label(INSURANCE_STATUS, e.status)}，首次参保 ${text(e.firstEnrolledOn)}`] as [string, string]),
+          },
           {
             heading: `缴费月数（最近 ${items.length} 个月的记录）`,
             fields: [

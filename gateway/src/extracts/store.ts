@@ -71,7 +71,7 @@ export const extractsMigration: Migration = {
       .addColumn('key_id', 'text', (c) => c.notNull())
       .addColumn('public_key', 'text', (c) => c.notNull())
       .addColumn('signature', 'text', (c) => c.notNull())
-      .addUniqueConstraint('extract_serial', ['year', 'serial'])
+      .addUniqueConstraint('extract_year_serial', ['year', 'serial'])
       .execute();
     await db.schema
       .createTable('extract_serial')
