@@ -35,6 +35,14 @@ export interface ExtractContent {
   verifyUrl: string;
 }
 
+/** What /verify answers, as JSON or as the page. Never more than the extract's own masked summary. */
+export interface Verification {
+  status: 'valid' | 'revoked' | 'unknown' | 'altered';
+  kind: string | null;
+  issuedAt: string | null;
+  summary: string | null;
+}
+
 /** 16 characters of Crockford base32 in groups of four (80 random bits): unguessable, easy to type. */
 export function newVerificationCode(): string {
   const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -81,7 +89,9 @@ export function extractProblem(row: Pick<ExtractRow, 'content' | 'pdf_sha256' | 
  * many records. Always masked, whoever asks, so it is never more than the extract itself shows.
  */
 export function maskedSummary(content: ExtractContent): string {
-  const name = content.subject.name ? mask.name(content.subject.name.replace(/\*+$/, '')) : '—';
+  const { name: shown } = content.subject;
+  // A name the records query already masked (`张**`) stays as it is.
+  const name = !shown ? '—' : shown.includes('*') ? shown : mask.name(shown);
   const id = mask.idNumber(content.subject.idNumber);
   const records = content.noRecord ? '无记录' : `${content.items.length} 项记录`;
   return `${KINDS[content.kind].title} · ${name} · ${id} · ${records} · ${content.archive} ${content.serial}`;

@@ -15,7 +15,7 @@ import { ANONYMOUS } from '../../../lib/tokens';
 import type { Identity } from '../auth/identity';
 import type { AuditEntry, AuditOutcome, AuditRecord } from '../audit/record';
 import type { Counters } from '../ratelimit/counters';
-import { CODE_PATTERN, maskedSummary, sha256Hex, type ExtractContent } from './content';
+import { CODE_PATTERN, maskedSummary, sha256Hex, type ExtractContent, type Verification } from './content';
 import { statusOf, type ExtractService } from './issue';
 import { findExtract, type FoundExtract } from './store';
 import { CODE_ENTRY } from './template';
@@ -31,14 +31,6 @@ export interface ExtractRoutesOptions {
   counters: Counters;
   maxPdfBytes: number;
   logger: Logger;
-}
-
-/** What /verify answers, as JSON or as the page. Never more than the extract's own masked summary. */
-export interface Verification {
-  status: 'valid' | 'revoked' | 'unknown' | 'altered';
-  kind: string | null;
-  issuedAt: string | null;
-  summary: string | null;
 }
 
 const UNKNOWN: Verification = { status: 'unknown', kind: null, issuedAt: null, summary: null };

@@ -3,7 +3,7 @@
  * English, no script, nothing loaded from elsewhere. It shows what the JSON answer holds, no more.
  */
 import type { Response } from 'express';
-import type { Verification } from './http';
+import type { Verification } from './content';
 import { KINDS, type ExtractKind } from './kinds';
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
