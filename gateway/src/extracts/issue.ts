@@ -59,16 +59,16 @@ export function extractService(options: ExtractServiceOptions) {
     const response = await gateway.executeOperation(
       { query: KINDS[kind].query, variables: { id: idNumber } },
       {
+        // Everything the caller's identity carries (principal, purpose, case number, and whatever
+        // an access policy adds to it), with fresh per-request state for the gateway's pipeline.
         contextValue: {
-          principal: ctx.principal,
-          authError: ctx.authError,
-          purpose: ctx.purpose,
-          caseNumber: ctx.caseNumber,
-          requestId: ctx.requestId,
-          clientAddress: ctx.clientAddress,
+          ...ctx,
           logger: ctx.logger ?? options.logger,
           internalTokens: new Map(),
           subjects: new Set<string>(),
+          denied: undefined,
+          cacheHit: undefined,
+          auditState: undefined,
         },
       },
     );
