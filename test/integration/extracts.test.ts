@@ -151,6 +151,9 @@ describe('certified extracts (/extracts/graphql, /verify; PostgreSQL)', () => {
     expect(other.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     const anonymous = await issue('MARRIAGE_RECORD', DEMO.husband, {});
     expect(anonymous.status).toBe(401);
+    const { 'x-access-purpose': _, ...noPurpose } = await citizen(DEMO.husband);
+    const unstated = await issue('MARRIAGE_RECORD', DEMO.husband, noPurpose);
+    expect(unstated.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'X-Access-Purpose' });
     const bad = await issue('MARRIAGE_RECORD', '430702198503151230', court);
     expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect((await db.query('SELECT count(*)::int AS n FROM extract')).rows[0].n).toBe(before);

@@ -101,6 +101,8 @@ export function extractService(options: ExtractServiceOptions) {
       const problem = idNumberProblem(idNumber);
       if (problem) throw badInput('idNumber', problem);
       if (!ctx.principal.authenticated) throw codedError(ErrorCode.UNAUTHENTICATED, 'Issuing an extract needs a bearer token.', { http: { status: 401 } });
+      // Whatever the access rules ask, an extract states what it was issued for (PIPL Art. 6).
+      if (!ctx.purpose) throw badInput('X-Access-Purpose', 'Declare what the extract is for in the X-Access-Purpose header (e.g. 办理公证, 离婚案件财产分割); it is printed on the extract and audited.');
       const person = await readRecords(kind, idNumber, ctx);
       const issued = new Date();
       const issuedAt = issued.toISOString();
