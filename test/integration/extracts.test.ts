@@ -21,7 +21,7 @@ import { CONTENT_TYPE, newVerificationCode, sha256Hex, signExtract, type Extract
 import { renderExtract } from '../../gateway/src/extracts/template';
 import { clientToken, gql, testDbUrl } from '../helpers';
 import { startFederation, startGateway, type Federation } from '../federation';
-import { SCREENSHOTS } from '../e2e/chromium';
+import { launchChromium, SCREENSHOTS } from '../e2e/chromium';
 
 const AUDIT_URL = testDbUrl('postgres', 'extracts')!;
 const ISSUE = `mutation Issue($kind: ExtractKind!, $id: ID!) { issueExtract(kind: $kind, idNumber: $id) { code serial issuedAt pdfUrl } }`;
@@ -221,6 +221,20 @@ describe('certified extracts (/extracts/graphql, /verify; PostgreSQL)', () => {
       for (const secret of ['张建国', DEMO.husband, '李秀英', '王芳', DEMO.wife, ...marriages.flatMap((m: any) => [m.certificateNumber, m.office])]) {
         expect(text).not.toContain(secret);
       }
+    }
+    // As a person scanning the QR code sees it: in headless Chromium, nothing loaded from elsewhere.
+    const browser = await launchChromium();
+    try {
+      const tab = await browser.newPage();
+      const requests: string[] = [];
+      tab.on('request', (r) => requests.push(new URL(r.url()).host));
+      await tab.goto(`${base}/verify/${code}`);
+      await expect(tab.locator('.status').textContent()).resolves.toContain('真实有效');
+      expect(await tab.locator('body').textContent()).toContain('张**');
+      await tab.screenshot({ path: path.join(SCREENSHOTS, 'verify-valid.png'), fullPage: true });
+      expect(new Set(requests)).toEqual(new Set([new URL(base).host]));
+    } finally {
+      await browser.close();
     }
     expect(await (await verify('AAAA-BBBB-CCCC-DDDD')).json()).toEqual({ status: 'unknown', kind: null, issuedAt: null, summary: null });
     expect((await (await verify('not-a-code')).json()).status).toBe('unknown');

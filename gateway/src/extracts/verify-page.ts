@@ -38,7 +38,7 @@ export function verifyPage(res: Response, result: Verification | undefined, code
     body { font-family: system-ui, "Noto Sans SC", "WenQuanYi Micro Hei", sans-serif; max-width: 44rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
     h1 { font-size: 1.4rem; } .status { font-size: 1.3rem; font-weight: bold; padding: .6rem 1rem; border-radius: .3rem; color: #fff; }
     table { border-collapse: collapse; margin: 1rem 0; } td { padding: .3rem .8rem .3rem 0; vertical-align: top; } td:first-child { color: #555; white-space: nowrap; }
-    code { background: #f3f3f3; padding: .1rem .3rem; } .note { color: #555; font-size: .9rem; }
+    code { background: #f3f3f3; padding: .1rem .3rem; } .note { color: #555; font-size: .9rem; line-height: 1.7; }
   </style>
 </head>
 <body>
