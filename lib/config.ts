@@ -154,6 +154,15 @@ const baseSchema = z.object({
   ACCESS_HISTORY_HIDDEN_PURPOSES: list(''),
   /** Days a hidden access stays hidden; 0 shows it at once. @default 180 */
   ACCESS_HISTORY_DELAY_DAYS: z.coerce.number().int().min(0).max(36500).default(180),
+  // Certified extracts (gateway/src/extracts).
+  /** The archive named on every certified extract. @default 常德市档案馆 */
+  ARCHIVE_NAME: z.string().min(1).default('常德市档案馆'),
+  /** The gateway's public base URL: extracts print `<PUBLIC_URL>/verify/<code>` in their QR code, and `pdfUrl` points under it. @default http://PUBLIC_HOST:GATEWAY_PORT */
+  PUBLIC_URL: optionalUrl,
+  /** Verification requests (GET /verify/<code>, POST /verify) per client address and minute; 0 = unlimited. @default 30 */
+  VERIFY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  /** Largest PDF that POST /verify accepts, in bytes. @default 5 MiB */
+  VERIFY_MAX_PDF_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
   // Rules over the audit log (gateway/src/audit/rules.ts): thresholds and the working calendar.
   /** The gateway evaluates the rules and updates the overview rollup over new records this often; 0 = never (on demand only). @default 10 */
   AUDIT_RULES_INTERVAL_SECONDS: z.coerce.number().min(0).default(10),

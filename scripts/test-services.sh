@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure what the test suite needs is here: PostgreSQL (127.0.0.1:5432, trust), MariaDB
-# (127.0.0.1:3306, root without password), Redis (127.0.0.1:6379), Chromium and kubectl. Run by
+# (127.0.0.1:3306, root without password), Redis (127.0.0.1:6379), Chromium, poppler-utils and kubectl. Run by
 # `npm test` and `.ci/run`. As root on a Debian machine it installs what is missing from Debian's
 # packages and starts what is down; otherwise it stops at once with the one command that would.
 # Set TEST_SERVICES=skip to run the suite against services configured elsewhere (TEST_*_URL).
@@ -12,12 +12,15 @@ mariadb_up() { mysqladmin -h 127.0.0.1 -uroot ping >/dev/null 2>&1; }
 redis_up()   { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
 chromium_ok() { [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; }
 kubectl_ok() { command -v kubectl >/dev/null; }
+# pdftoppm and pdftotext: the extract tests render each certified extract and read its text back.
+poppler_ok() { command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null; }
 
 missing=()
 pg_up || missing+=(postgresql)
 mariadb_up || missing+=(mariadb)
 redis_up || missing+=(redis)
 chromium_ok || missing+=(chromium)
+poppler_ok || missing+=(poppler-utils)
 kubectl_ok || missing+=(kubectl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -35,6 +38,7 @@ command -v pg_ctlcluster >/dev/null || packages+=(postgresql)
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || packages+=(mariadb-server)
 command -v redis-server >/dev/null || packages+=(redis-server)
 chromium_ok || packages+=(chromium)
+poppler_ok || packages+=(poppler-utils)
 # kubectl renders deploy/kubernetes (test/unit/kubernetes.test.ts); Debian's kubernetes-client has
 # kustomize v2, which the manifests keep to. Any newer kubectl already on the machine does too.
 kubectl_ok || packages+=(kubernetes-client)

@@ -25,6 +25,7 @@ import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, reque
 import { mountWebPages } from './web';
 import { createTrustedOperations } from './operations';
 import { createRateLimits } from './ratelimit';
+import { mountExtracts } from './extracts';
 import { readinessHandler, subgraphCheck, type ReadinessCheck } from './health/readiness';
 import { fileSource, LiveSupergraph, prepareSupergraph, subgraphsAnswer, urlSource, type PreparedSupergraph, type SupergraphSubgraph } from './supergraph';
 import { envPrefix, KNOWN_SCOPES, type Config } from '../../lib/config';
@@ -179,6 +180,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     httpErrorHandler(limits.http),
   );
   await audit.mount(app, { identify, requestId: requestIdOf });
+  // Certified extracts (/extracts/graphql, /extracts/<code>.pdf, /verify): records read through `apollo` as the caller.
+  const extracts = await mountExtracts(app, { config, logger, audit, gateway: apollo, identify, requestId: requestIdOf });
 
   return {
     app,
@@ -202,6 +205,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
               await cache.cache.close();
               await operations.close();
               await rateLimits?.close();
+              await extracts.close();
             },
           });
         });

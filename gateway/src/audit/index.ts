@@ -29,9 +29,9 @@ import type { AuditedContext } from './entry';
 import { InsightEvaluator, ruleSettings } from './evaluator';
 import { insightResolvers } from './insight-api';
 import { auditPlugin } from './plugin';
-import type { AuditEntry } from './record';
+import type { AuditEntry, AuditRecord } from './record';
 import { auditRefusals, auditStateOf } from './refusals';
-import { loadCheckpointSigner } from './signing';
+import { loadCheckpointSigner, type CheckpointSigner } from './signing';
 import { checkAuditReadiness, type AuditReadiness } from './readiness';
 import { LazyAuditStore } from './store';
 import { AuditWriter } from './writer';
@@ -56,6 +56,9 @@ export interface AuditMountOptions {
   mePath?: string;
 }
 
+/** One small audited API: its own schema and resolvers, and the plugin holding its access rule. */
+export type AuditedApi = Pick<ApolloServerOptionsWithTypeDefs<AuditedContext>, 'typeDefs' | 'resolvers'> & { rule: ApolloServerPlugin<AuditedContext> };
+
 export interface Audit {
   /** The plugin for the gateway's ApolloServer (records every /graphql request). */
   plugin: ApolloServerPlugin<AuditedContext>;
@@ -68,6 +71,15 @@ export interface Audit {
   mount(app: Express, options: AuditMountOptions): Promise<void>;
   /** For /readyz: whether records can be committed now (store reachable, writer not wedged), within READYZ_TIMEOUT_MS. */
   readiness(): Promise<AuditReadiness>;
+  /**
+   * Serves another small API on `path` the way /audit/graphql and /me/graphql are served: its own
+   * ApolloServer behind the same authentication, HTTP limits and audit plugin (`endpoint`).
+   */
+  serve(app: Express, path: string, endpoint: AuditEntry['endpoint'], options: Pick<AuditMountOptions, 'identify' | 'requestId'>, api: AuditedApi): Promise<void>;
+  /** Commits one record written outside Apollo Server (a plain HTTP route); resolves once it is durable. */
+  append(entry: AuditEntry): Promise<AuditRecord>;
+  /** The Ed25519 key that signs the checkpoints; certified extracts are signed with it too. */
+  signer: CheckpointSigner;
   /** The audit store (opened lazily), which also holds the cache's durable invalidation log. */
   store: LazyAuditStore;
   /** The rules and the overview's rollup (evaluated every AUDIT_RULES_INTERVAL_SECONDS, and on demand). */
@@ -130,7 +142,7 @@ export function createAudit({ config, logger, metrics, supergraphSdl }: AuditOpt
     path: string,
     endpoint: AuditEntry['endpoint'],
     { identify, requestId }: Pick<AuditMountOptions, 'identify' | 'requestId'>,
-    api: Pick<ApolloServerOptionsWithTypeDefs<AuditedContext>, 'typeDefs' | 'resolvers'> & { rule: ApolloServerPlugin<AuditedContext> },
+    api: AuditedApi,
   ): Promise<void> {
     const server = new ApolloServer<AuditedContext>({
       typeDefs: api.typeDefs,
@@ -177,6 +189,9 @@ export function createAudit({ config, logger, metrics, supergraphSdl }: AuditOpt
         rule: requireSelfCaller,
       });
     },
+    serve,
+    append: (entry) => writer.append(entry),
+    signer,
     readiness: () => checkAuditReadiness({ store, writer, stalledAfterMs: config.AUDIT_STALLED_AFTER_MS, timeoutMs: config.READYZ_TIMEOUT_MS }),
     store,
     insight,

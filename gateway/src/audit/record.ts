@@ -16,8 +16,12 @@ export interface AuditEntry {
   time: string;
   /** `X-Request-Id` or a generated id: joins the record to the gateway's and subgraphs' logs. */
   requestId: string;
-  /** `graphql` (record reads), `audit` (auditors reading this log) or `me` (citizens reading their access history). */
-  endpoint: 'graphql' | 'audit' | 'me';
+  /**
+   * `graphql` (record reads), `audit` (auditors reading this log), `me` (citizens reading their
+   * access history), `extracts` (certified extracts issued, downloaded, revoked) or `verify` (an
+   * extract checked on the public verification page).
+   */
+  endpoint: 'graphql' | 'audit' | 'me' | 'extracts' | 'verify';
   /** `category`: the requester category claim, once tokens carry one; absent otherwise (the overview counts it `unknown`). */
   principal: { authenticated: boolean; sub: string; name: string | null; org: string | null; scopes: string[]; category?: string };
   clientAddress: string;

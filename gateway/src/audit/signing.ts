@@ -15,6 +15,12 @@ export interface CheckpointSigner {
   keyId: string;
   publicKeyPem: string;
   sign(seq: number, hash: string, time: string): AuditCheckpointRow;
+  /**
+   * Base64 Ed25519 signature over any other statement made with the same key (a certified
+   * extract's content). The statement must carry its own `type`, as checkpoint statements do, so
+   * a signature never means two things.
+   */
+  signStatement(statement: string): string;
 }
 
 /** What is signed. The `type` member keeps a checkpoint signature from meaning anything else. */
@@ -43,6 +49,7 @@ export function signerFromKey(privateKey: KeyObject): CheckpointSigner {
       public_key: publicKeyPem,
       signature: sign(null, Buffer.from(checkpointStatement(seq, hash, time)), privateKey).toString('base64'),
     }),
+    signStatement: (statement) => sign(null, Buffer.from(statement), privateKey).toString('base64'),
   };
 }
 

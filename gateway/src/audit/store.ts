@@ -7,6 +7,7 @@ import { sql, type ColumnType, type Kysely, type Migration } from 'kysely';
 import { dialectOf, openStore, type OpenStoreOptions, type Store } from '../../../lib/db';
 import { invalidationLogMigration, type InvalidationLogDB } from '../cache/invalidation-log';
 import { insightMigration, type InsightDB } from './insight-store';
+import { extractsMigration, type ExtractDB } from '../extracts/store';
 
 /** Times go in as ISO strings and come back as `Date`s (pg and PGlite parse timestamptz). */
 type Timestamp = ColumnType<Date, string, never>;
@@ -43,8 +44,11 @@ export interface AuditCheckpointRow {
   signature: string;
 }
 
-/** The log's tables, and beside them the cache's invalidation log and the rules' and overview's tables (insight-store.ts). */
-export interface AuditDB extends InvalidationLogDB, InsightDB {
+/**
+ * The log's tables, and beside them the cache's invalidation log, the rules' and overview's tables
+ * (insight-store.ts) and the issued certified extracts (../extracts/store.ts).
+ */
+export interface AuditDB extends InvalidationLogDB, InsightDB, ExtractDB {
   audit_record: AuditRecordRow;
   audit_checkpoint: AuditCheckpointRow;
 }
@@ -101,8 +105,13 @@ const init: Migration = {
 };
 
 // The cache's durable invalidation log lives here because every replica shares this database;
-// so do the rules' findings and the overview's rollups.
-export const auditMigrations: Record<string, Migration> = { '001_audit': init, '002_cache_invalidation': invalidationLogMigration, '003_insight': insightMigration };
+// so do the rules' findings and the overview's rollups, and the issued extracts.
+export const auditMigrations: Record<string, Migration> = {
+  '001_audit': init,
+  '002_cache_invalidation': invalidationLogMigration,
+  '003_insight': insightMigration,
+  '004_extracts': extractsMigration,
+};
 
 /** How the audit store's connections behave: their timeouts and who hears of their errors. */
 export type AuditConnectionOptions = Pick<OpenStoreOptions, 'timeouts' | 'onConnectionError'>;

@@ -34,6 +34,8 @@ const ENDPOINTS: Record<string, string> = {
   graphql: '查询接口 /graphql',
   audit: '审计接口 /audit/graphql',
   me: '公民查询记录 /me/graphql',
+  extracts: '档案证明 /extracts',
+  verify: '证明核验 /verify',
 };
 
 const pad = (n: number) => String(n).padStart(2, '0');
