@@ -50,7 +50,6 @@ export function requestPathRedis(target: RedisTarget, commandTimeoutMs: number):
       name: target.name,
       password: target.password,
       sentinelRetryStrategy: backOff,
-      failoverDetector: true,
       reconnectOnError: (err) => err.message.startsWith('READONLY'),
     });
   } else {

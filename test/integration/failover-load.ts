@@ -17,6 +17,8 @@ export interface LoadOptions {
   persons: Array<{ idNumber: string; name: string }>;
   concurrency?: number;
   correctEveryMs?: number;
+  /** When set, every request carries `x-request-id: <requestIdPrefix><n>`, and the report lists those answered with data. */
+  requestIdPrefix?: string;
 }
 
 export interface LoadReport {
@@ -30,6 +32,8 @@ export interface LoadReport {
   corrections: number;
   /** Milliseconds from the first to the last failed request (0 when none failed). */
   errorWindowMs: number;
+  /** The request ids of the requests answered with data (with `requestIdPrefix`). */
+  answeredIds: string[];
 }
 
 /** The corrected name number `n` of `base` (0 = the original). */
@@ -37,13 +41,13 @@ const versioned = (base: string, n: number) => (n === 0 ? base : `${base}·${n}`
 
 /** Starts the traffic; `stop()` ends it and reports. */
 export function startLoad(options: LoadOptions): { stop(): Promise<LoadReport> } {
-  const { urls, headers, persons, concurrency = 6, correctEveryMs = 300 } = options;
+  const { urls, headers, persons, concurrency = 6, correctEveryMs = 300, requestIdPrefix } = options;
   const corrected = persons[0];
   let issued = 0; // corrections sent
   let acked = 0; // highest correction acknowledged
   let running = true;
   let turn = 0;
-  const report: LoadReport = { requests: 0, answered: 0, errors: {}, wrong: [], corrections: 0, errorWindowMs: 0 };
+  const report: LoadReport = { requests: 0, answered: 0, errors: {}, wrong: [], corrections: 0, errorWindowMs: 0, answeredIds: [] };
   let firstError = 0;
   let lastError = 0;
   const failed = (what: string) => {
@@ -52,11 +56,13 @@ export function startLoad(options: LoadOptions): { stop(): Promise<LoadReport> }
     firstError ||= lastError;
   };
   const send = async (query: string, variables: Record<string, unknown>) => {
-    report.requests++;
+    const requestId = requestIdPrefix && `${requestIdPrefix}${++report.requests}`;
+    if (!requestIdPrefix) report.requests++;
     try {
-      const res = await gql(urls[turn++ % urls.length], query, variables, headers);
+      const res = await gql(urls[turn++ % urls.length], query, variables, requestId ? { ...headers, 'x-request-id': requestId } : headers);
       const codes = (res.errors ?? []).map((e) => e.extensions?.code ?? 'NO_CODE');
       if (codes.length > 0) failed(`${res.status} ${[...new Set(codes)].join(',')}`);
+      if (requestId && res.data) report.answeredIds.push(requestId);
       return codes.length === 0 ? res.data : undefined;
     } catch (err) {
       failed(`network ${(err as Error).cause ?? (err as Error).message}`);
