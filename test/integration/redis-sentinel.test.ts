@@ -4,7 +4,6 @@
  * The master is killed under load: the sentinels promote the replica, the gateways find it through
  * them, no answer is wrong meanwhile and caching resumes by itself.
  */
-import { loadConfig } from '../../lib/config';
 import { DEMO } from '../../subgraphs/common/population';
 import { gql, roleHeaders } from '../helpers';
 import { startFederation, startGateway, type Federation } from '../federation';
@@ -80,18 +79,4 @@ describe('Redis Sentinel (REDIS_SENTINELS)', () => {
     // Cached on the promoted replica, which now takes writes.
     expect(await sentinels.replica.client((c) => c.keys('af-sentinel:{cache}r:*'))).not.toHaveLength(0);
   }, 60_000);
-
-  it('REDIS_SENTINELS needs REDIS_SENTINEL_NAME, and only one kind of Redis may be configured', () => {
-    expect(() => loadConfig({ REDIS_SENTINELS: 'a:26379' })).toThrow(/REDIS_SENTINELS needs REDIS_SENTINEL_NAME/);
-    expect(() => loadConfig({ REDIS_SENTINEL_NAME: 'archive' })).toThrow(/REDIS_SENTINEL_NAME is set without REDIS_SENTINELS/);
-    expect(() => loadConfig({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'a:7000' })).toThrow(/REDIS_URL and REDIS_CLUSTER_NODES are both set/);
-    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7000,b' })).toThrow(/REDIS_CLUSTER_NODES: "b" is not host:port/);
-    expect(loadConfig({ REDIS_CLUSTER_NODES: 'redis-0:6379, [::1]:7001', REDIS_PASSWORD: 's3cret' }).redis).toEqual({
-      mode: 'cluster',
-      nodes: [{ host: 'redis-0', port: 6379 }, { host: '::1', port: 7001 }],
-      password: 's3cret',
-    });
-    expect(loadConfig({ REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'archive' }).redis).toMatchObject({ mode: 'sentinel', name: 'archive', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }] });
-    expect(loadConfig({}).redis).toBeUndefined();
-  });
 });
