@@ -58,10 +58,3 @@ export function requestPathRedis(target: RedisTarget, commandTimeoutMs: number):
   redis.on('error', () => {});
   return redis;
 }
-
-/** The Redis of `target` for logs and messages (no password). */
-export function describeRedis(target: RedisTarget): string {
-  if (target.mode === 'single') return new URL(target.url).host;
-  if (target.mode === 'cluster') return `cluster ${target.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
-  return `sentinel master "${target.name}" via ${target.sentinels.map((n) => `${n.host}:${n.port}`).join(',')}`;
-}

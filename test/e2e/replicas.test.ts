@@ -15,6 +15,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { DEPARTMENTS, envPrefix, type Department } from '../../lib/config';
 import { dropDatabase } from '../../lib/db';
+import { openAuditStore } from '../../gateway/src/audit/store';
 import { SUBGRAPHS } from '../../subgraphs';
 import { DEMO } from '../../subgraphs/common/population';
 import { freePort, gql, roleHeaders, startTestSubgraph, testDbUrl, testPopulation, type TestSubgraph } from '../helpers';
@@ -106,9 +107,10 @@ describe('three gateway replicas behind HAProxy, under faults', () => {
     cluster = await PrivateRedisCluster.start(3);
     await Promise.all(DEPARTMENTS.map(async (dept) => (subgraphs[dept] = await startTestSubgraph(SUBGRAPHS[dept]!, PRODUCTION_ENGINES[dept], population))));
     await dropDatabase(auditDbUrl);
-    // The first replica creates the audit schema; the other two start together.
-    await startReplica('g1');
-    await Promise.all([startReplica('g2'), startReplica('g3')]);
+    // The audit schema first (as a deployment migrates before rolling out), then the replicas together.
+    await (await openAuditStore(auditDbUrl, 'memory')).close();
+    await Promise.all(['g1', 'g2', 'g3'].map(startReplica));
+    replicas.sort((a, b) => a.name.localeCompare(b.name));
 
     // deploy/haproxy/haproxy.cfg as shipped, its addresses from the environment.
     const lbPort = await freePort();

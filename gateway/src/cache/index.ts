@@ -1,7 +1,7 @@
 /**
  * The gateway's cache, built once from the config: Redis when one is configured (REDIS_URL,
- * REDIS_CLUSTER_NODES or REDIS_SENTINELS), in memory otherwise; used for automatic persisted queries, the response cache and invalidation (the
- * latter also by `npm run import`).
+ * REDIS_CLUSTER_NODES or REDIS_SENTINELS), in memory otherwise; used for automatic persisted
+ * queries, the response cache and invalidation (the latter also by `npm run import`).
  */
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
