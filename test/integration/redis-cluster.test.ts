@@ -9,7 +9,7 @@
 import { loadConfig } from '../../lib/config';
 import { createGateway } from '../../gateway/src/server';
 import { refuseRedisCluster } from '../../gateway/src/cache/redis-cluster';
-import { RESPONSE_SLOT } from '../../gateway/src/cache/redis-store';
+import { RedisStore, RESPONSE_SLOT } from '../../gateway/src/cache/redis-store';
 import { RedisCounters } from '../../gateway/src/ratelimit/counters';
 import { composeSupergraph } from '../../scripts/supergraph';
 import { DEMO } from '../../subgraphs/common/population';
@@ -74,6 +74,24 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     await gql(a.url, 'mutation($id: ID!, $n: String!) { correctPersonName(idNumber: $id, name: $n) { name } }', { id: DEMO.husband, n: old }, archivist);
     expect((await ask(b.url)).name).toBe(old);
     expect(await metric(b.url, 'gateway_cache_available')).toBe(1);
+  });
+
+  it('the store on the cluster: the epoch check refuses a write computed before an invalidation, which drops tagged entries', async () => {
+    const store = new RedisStore({ redis: loadConfig(env).redis!, prefix: `${PREFIX}store:`, commandTimeoutMs: 1000 });
+    await store.connect(5000);
+    try {
+      const before = await store.read('r:x');
+      expect(await store.invalidate(['Person:1'])).toBe(0);
+      expect(await store.write('r:x', 'old', 60, ['Person:1', 'Person:2'], before.epoch)).toBe(false);
+      const fresh = await store.read('r:x');
+      expect(fresh.value).toBeUndefined();
+      expect(await store.write('r:x', 'new', 60, ['Person:1', 'Person:2'], fresh.epoch)).toBe(true);
+      expect((await store.read('r:x')).value).toBe('new');
+      expect(await store.invalidate(['Person:2'])).toBe(1);
+      expect((await store.read('r:x')).value).toBeUndefined();
+    } finally {
+      await store.close();
+    }
   });
 
   it('rate-limit counters live on the cluster, spread over its masters', async () => {
