@@ -85,6 +85,38 @@ const commaList = z
   .optional()
   .transform((v) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 
+/** A host and port of a Redis Cluster node or a sentinel. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** `host:port,host:port,…` (a missing or empty list is the empty list). */
+const hostPorts = z
+  .string()
+  .optional()
+  .transform((v, ctx) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((item): HostPort => {
+        const m = /^(\[[0-9a-f:.]+\]|[^\s:]+):(\d{1,5})$/i.exec(item);
+        const p = Number(m?.[2]);
+        if (!m || p < 1 || p > 65535) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${item}" is not host:port; list the nodes as host:port,host:port,… (e.g. redis-0:6379,redis-1:6379)` });
+          return { host: '', port: 0 };
+        }
+        return { host: m[1].replace(/^\[|\]$/g, ''), port: p };
+      }),
+  );
+
+/** Where the cache and the rate-limit counters live (see `redisTarget`). */
+export type RedisTarget =
+  | { mode: 'single'; url: string }
+  | { mode: 'cluster'; nodes: HostPort[]; password?: string }
+  | { mode: 'sentinel'; sentinels: HostPort[]; name: string; password?: string };
+
 /** One `RATE_LIMIT_RULES` entry: whom it matches (all given fields must) and the limits it sets. */
 const rateLimitRulesSchema = z.array(
   z
@@ -235,7 +267,16 @@ const baseSchema = z.object({
         return false;
       }
     }, 'must be an IANA time zone such as Asia/Shanghai'),
+  /** A single Redis (a primary, with replicas if you like): `redis://[:password@]host:port[/db]`. @default unset = in memory */
   REDIS_URL: optionalUrl,
+  /** Redis Cluster: some of its nodes, `host:port,host:port,…` (the client discovers the rest). @default unset */
+  REDIS_CLUSTER_NODES: hostPorts,
+  /** Redis Sentinel: the sentinels, `host:port,…`; with REDIS_SENTINEL_NAME. @default unset */
+  REDIS_SENTINELS: hostPorts,
+  /** The master name the sentinels monitor (`sentinel monitor <name> …`). @default unset */
+  REDIS_SENTINEL_NAME: optionalUrl,
+  /** Password of the Redis Cluster nodes, or of the master and replicas behind the sentinels (REDIS_URL carries its own). @default unset */
+  REDIS_PASSWORD: optionalUrl,
   /** Response cache on or off; off serves every query uncached (the benchmark's "caching off"); APQ and invalidation stay on. @default true */
   CACHE_ENABLED: z.enum(['true', 'false', '1', '0']).default('true').transform((v) => v === 'true' || v === '1'),
   /** Prepended to every cache key in Redis, so deployments and test runs can share one Redis. @default af: */
@@ -383,6 +424,8 @@ export type Config = Omit<z.infer<typeof baseSchema>, 'INTERNAL_TOKEN_SECRET' | 
   SHUTDOWN_DELAY_MS: number;
   TRUSTED_OPERATIONS: 'off' | 'log' | 'refuse';
   subgraphs: Record<Department, SubgraphConfig>;
+  /** The Redis of REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS; undefined = cache and counters in memory. */
+  redis: RedisTarget | undefined;
   /** `<NAME>_SUBGRAPH_URL` overrides for any subgraph of the served supergraph, by env prefix. */
   subgraphUrlOverrides: Record<string, string>;
 };
@@ -415,8 +458,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = productionSecretProblems(data);
     if (problems.length > 0) throw new Error(`Invalid environment for production: ${problems.join('; ')}`);
   }
+  const redis = redisTarget(data);
   return {
     ...data,
+    redis,
     // Development defaults so `npm start` and `npm run token` work out of the box; never used in production.
     JWT_SECRET: data.JWT_SECRET ?? (data.JWT_JWKS_URL || data.JWT_JWKS_FILE ? undefined : DEV_JWT_SECRET),
     INTERNAL_TOKEN_SECRET: data.INTERNAL_TOKEN_SECRET ?? DEV_INTERNAL_SECRET,
@@ -427,6 +472,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     subgraphs,
     subgraphUrlOverrides,
   };
+}
+
+/** The one Redis deployment configured; throws when two are, or a sentinel setup lacks its master name. */
+function redisTarget(data: z.infer<typeof baseSchema>): RedisTarget | undefined {
+  const set = (['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const).filter((name) => (name === 'REDIS_URL' ? data.REDIS_URL : data[name].length > 0));
+  if (set.length > 1) throw new Error(`Invalid environment: ${set.join(' and ')} are both set; set one of REDIS_URL (one Redis), REDIS_CLUSTER_NODES (Redis Cluster) or REDIS_SENTINELS (Redis Sentinel)`);
+  if (data.REDIS_SENTINELS.length > 0 && !data.REDIS_SENTINEL_NAME) throw new Error('Invalid environment: REDIS_SENTINELS needs REDIS_SENTINEL_NAME, the master name the sentinels monitor');
+  if (data.REDIS_SENTINEL_NAME && data.REDIS_SENTINELS.length === 0) throw new Error('Invalid environment: REDIS_SENTINEL_NAME is set without REDIS_SENTINELS (host:port,… of the sentinels)');
+  if (data.REDIS_URL) return { mode: 'single', url: data.REDIS_URL };
+  if (data.REDIS_CLUSTER_NODES.length > 0) return { mode: 'cluster', nodes: data.REDIS_CLUSTER_NODES, password: data.REDIS_PASSWORD };
+  if (data.REDIS_SENTINELS.length > 0) return { mode: 'sentinel', sentinels: data.REDIS_SENTINELS, name: data.REDIS_SENTINEL_NAME!, password: data.REDIS_PASSWORD };
+  return undefined;
 }
 
 /** Why a production secret is unusable, or undefined when it is acceptable. */

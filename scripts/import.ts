@@ -2,7 +2,7 @@
  * `npm run import -- --dept <department> --file <corrections.json>`: applies a batch of record
  * corrections that arrive from a department's own system to its store (the same change as the
  * department's correction mutation), then drops every cached answer that showed a changed person,
- * through the gateway's cache: in Redis (REDIS_URL) that reaches every gateway replica at once, and
+ * through the gateway's cache: in Redis (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS) that reaches every gateway replica at once, and
  * in the durable invalidation log in the audit database (AUDIT_DB_URL), which the replicas check
  * every entry against, so a Redis that comes back with old data cannot serve them either.
  *
@@ -52,7 +52,7 @@ async function main(): Promise<number> {
   console.log(`${def.name}: ${rows.length - refused} of ${rows.length} corrections applied, ${changed.size} persons changed`);
   if (changed.size === 0) return refused ? 1 : 0;
 
-  if (!config.REDIS_URL) console.warn('REDIS_URL is unset: a running gateway caches in its own memory, which this process cannot reach; its entries expire on their own.');
+  if (!config.redis) console.warn('No Redis is configured (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS): a running gateway caches in its own memory, which this process cannot reach; its entries expire on their own.');
   const tags = [...changed].map(personTag);
   const logged = await logInvalidations(config, tags);
   const cache = new Cache({ store: openCacheStore(config), logger, metrics: cacheMetrics(new Registry()), retryAfterMs: 0 });
@@ -80,7 +80,7 @@ async function main(): Promise<number> {
  * AUDIT_DB_URL (the embedded audit store belongs to the one gateway running on it).
  */
 async function logInvalidations(config: ReturnType<typeof loadConfig>, tags: string[]): Promise<boolean | 'no log'> {
-  if (!config.REDIS_URL) return 'no log';
+  if (!config.redis) return 'no log';
   if (!config.AUDIT_DB_URL) {
     console.warn('AUDIT_DB_URL is unset: the invalidation is not logged durably; a Redis restored from older data may serve stale answers until they expire.');
     return 'no log';

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure what the test suite needs is here: PostgreSQL (127.0.0.1:5432, trust), MariaDB
-# (127.0.0.1:3306, root without password), Redis (127.0.0.1:6379), Chromium, poppler-utils and kubectl. Run by
+# (127.0.0.1:3306, root without password), Redis (127.0.0.1:6379), Chromium, poppler-utils, kubectl and HAProxy. Run by
 # `npm test` and `.ci/run`. As root on a Debian machine it installs what is missing from Debian's
 # packages and starts what is down; otherwise it stops at once with the one command that would.
 # Set TEST_SERVICES=skip to run the suite against services configured elsewhere (TEST_*_URL).
@@ -14,6 +14,7 @@ chromium_ok() { [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; }
 kubectl_ok() { command -v kubectl >/dev/null; }
 # pdftoppm and pdftotext: the extract tests render each certified extract and read its text back.
 poppler_ok() { command -v pdftoppm >/dev/null && command -v pdftotext >/dev/null; }
+haproxy_ok() { command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ]; }
 
 missing=()
 pg_up || missing+=(postgresql)
@@ -22,6 +23,7 @@ redis_up || missing+=(redis)
 chromium_ok || missing+=(chromium)
 poppler_ok || missing+=(poppler-utils)
 kubectl_ok || missing+=(kubectl)
+haproxy_ok || missing+=(haproxy)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
@@ -42,6 +44,9 @@ poppler_ok || packages+=(poppler-utils)
 # kubectl renders deploy/kubernetes (test/unit/kubernetes.test.ts); Debian's kubernetes-client has
 # kustomize v2, which the manifests keep to. Any newer kubectl already on the machine does too.
 kubectl_ok || packages+=(kubernetes-client)
+# The load balancer in front of three gateway replicas (test/e2e/replicas.test.ts); redis-server
+# above also runs the Redis Cluster and, as `redis-server --sentinel`, the sentinels of the tests.
+haproxy_ok || packages+=(haproxy)
 if [ ${#packages[@]} -gt 0 ]; then
   echo "test-services: installing ${packages[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null || exit 1

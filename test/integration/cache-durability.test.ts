@@ -70,7 +70,7 @@ describe('durable cache invalidation (a Redis of its own that restarts with its 
 
     await redis.start();
     // Redis is back with both pre-correction answers.
-    const stale = await redis.client((c) => cacheKeys(c, `${PREFIX}r:*`));
+    const stale = await redis.client((c) => cacheKeys(c, `${PREFIX}{cache}r:*`));
     expect(stale.length).toBe(2);
 
     // A replica started now (A restarted) knows the correction from the log, not from memory.

@@ -68,7 +68,7 @@ describe('response cache in Redis', () => {
     const first = await measured(() => dossier(archivist));
     expect(first.res.errors).toBeUndefined();
     expect(first.sql).toBeGreaterThan(0);
-    expect(await cacheKeys(redis, `${PREFIX}r:*`)).not.toHaveLength(0);
+    expect(await cacheKeys(redis, `${PREFIX}{cache}r:*`)).not.toHaveLength(0);
 
     const second = await measured(() => dossier(archivist));
     expect(second.sql).toBe(0);
@@ -89,13 +89,13 @@ describe('response cache in Redis', () => {
   });
 
   it('refuses 10,000 IDs in a variable the operation does not declare, and writes no tag for them', async () => {
-    const tagsBefore = (await cacheKeys(redis, `${PREFIX}tag:*`)).length;
+    const tagsBefore = (await cacheKeys(redis, `${PREFIX}{cache}tag:*`)).length;
     const ids = Array.from({ length: 10_000 }, (_, i) => makeIdNumber('430702', `${1900 + Math.floor(i / 1000)}-01-01`, i % 1000));
     const res = await gql(fed.url, 'query($id: ID!) { person(idNumber: $id) { name } }', { id: DEMO.husband, junk: ids }, archivist);
     expect(res.status).toBe(400);
     expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', variableName: 'junk' });
     expect(res.data ?? null).toBeNull();
-    expect((await cacheKeys(redis, `${PREFIX}tag:*`)).length).toBe(tagsBefore);
+    expect((await cacheKeys(redis, `${PREFIX}{cache}tag:*`)).length).toBe(tagsBefore);
   });
 
   it('does not cache an answer showing more persons than CACHE_MAX_TAGS; a smaller one is cached', async () => {
@@ -105,11 +105,11 @@ describe('response cache in Redis', () => {
       const ask = (query: string) => measured(() => gql(replica.url, query, { id: DEMO.husband }, archivist));
       await ask(DOSSIER); // husband, wife, ex-wife, co-owners: more than 2
       expect((await ask(DOSSIER)).sql).toBeGreaterThan(0);
-      expect(await cacheKeys(redis, `${prefix}r:*`)).toHaveLength(0);
+      expect(await cacheKeys(redis, `${prefix}{cache}r:*`)).toHaveLength(0);
       const one = 'query($id: ID!) { person(idNumber: $id) { name } }';
       await ask(one);
       expect((await ask(one)).sql).toBe(0);
-      expect(await cacheKeys(redis, `${prefix}tag:*`)).toEqual([`${prefix}tag:Person:${DEMO.husband}`]);
+      expect(await cacheKeys(redis, `${prefix}{cache}tag:*`)).toEqual([`${prefix}{cache}tag:Person:${DEMO.husband}`]);
       expect(await metric(replica.url, 'gateway_cache_writes_total{outcome="too_many_tags"}')).toBeGreaterThanOrEqual(1);
     } finally {
       await replica.stop();

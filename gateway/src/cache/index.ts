@@ -1,7 +1,7 @@
 /**
- * The gateway's cache, built once from the config: Redis when REDIS_URL is set, in memory
- * otherwise; used for automatic persisted queries, the response cache and invalidation (the
- * latter also by `npm run import`).
+ * The gateway's cache, built once from the config: Redis when one is configured (REDIS_URL,
+ * REDIS_CLUSTER_NODES or REDIS_SENTINELS), in memory otherwise; used for automatic persisted
+ * queries, the response cache and invalidation (the latter also by `npm run import`).
  */
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
@@ -23,7 +23,7 @@ export { appendInvalidations, invalidationLogMigration, type InvalidationLogDB }
 
 type CacheConfig = Pick<
   Config,
-  'REDIS_URL' | 'CACHE_ENABLED' | 'CACHE_KEY_PREFIX' | 'CACHE_COMMAND_TIMEOUT_MS' | 'CACHE_RETRY_AFTER_MS' | 'CACHE_MAX_TTL_SECONDS' | 'CACHE_MEMORY_MAX_ENTRIES' | 'CACHE_MEMORY_MAX_BYTES' | 'CACHE_MAX_TAGS' | 'CACHE_APQ_TTL_SECONDS'
+  'redis' | 'CACHE_ENABLED' | 'CACHE_KEY_PREFIX' | 'CACHE_COMMAND_TIMEOUT_MS' | 'CACHE_RETRY_AFTER_MS' | 'CACHE_MAX_TTL_SECONDS' | 'CACHE_MEMORY_MAX_ENTRIES' | 'CACHE_MEMORY_MAX_BYTES' | 'CACHE_MAX_TAGS' | 'CACHE_APQ_TTL_SECONDS'
 >;
 
 /** How long startup waits for Redis before going on uncached (it keeps reconnecting). */
@@ -33,10 +33,10 @@ const LOG_START_WAIT_MS = 10_000;
 /** Invalidations are remembered this much longer than the longest entry TTL (an entry is written up to a subgraph timeout after its read). */
 const LOG_RETENTION_MARGIN_SECONDS = 300;
 
-/** The configured store: Redis at REDIS_URL, else in memory. */
+/** The configured store: the configured Redis, else in memory. */
 export function openCacheStore(config: CacheConfig): CacheStore {
-  return config.REDIS_URL
-    ? new RedisStore({ url: config.REDIS_URL, prefix: config.CACHE_KEY_PREFIX, commandTimeoutMs: config.CACHE_COMMAND_TIMEOUT_MS })
+  return config.redis
+    ? new RedisStore({ redis: config.redis, prefix: config.CACHE_KEY_PREFIX, commandTimeoutMs: config.CACHE_COMMAND_TIMEOUT_MS })
     : new MemoryStore({ maxEntries: config.CACHE_MEMORY_MAX_ENTRIES, maxBytes: config.CACHE_MEMORY_MAX_BYTES });
 }
 
@@ -47,12 +47,12 @@ export interface GatewayCache {
 }
 
 /**
- * Opens the store and waits briefly for it; an unreachable Redis leaves the gateway serving uncached, a Redis Cluster is refused.
+ * Opens the store and waits briefly for it; an unreachable Redis leaves the gateway serving uncached; REDIS_URL on a Redis Cluster node is refused.
  * `invalidationDb` is the database of the durable invalidation log (the audit database, which the
  * replicas share); it is used with Redis only: the in-memory store dies with its process anyway.
  */
 export async function createGatewayCache(config: CacheConfig, logger: Logger, registry: Registry, invalidationDb?: () => Promise<Kysely<any>>): Promise<GatewayCache> {
-  if (config.REDIS_URL) await refuseRedisCluster(config.REDIS_URL, CONNECT_WAIT_MS);
+  if (config.redis?.mode === 'single') await refuseRedisCluster(config.redis.url, CONNECT_WAIT_MS);
   const metrics = cacheMetrics(registry);
   const store = openCacheStore(config);
   const log =

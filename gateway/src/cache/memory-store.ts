@@ -1,5 +1,5 @@
 /**
- * The in-memory cache store (REDIS_URL unset): an LRU map with per-entry expiry and tag sets.
+ * The in-memory cache store (no Redis configured): an LRU map with per-entry expiry and tag sets.
  * It lives in one process, so an invalidation reaches only this gateway.
  *
  * Bounded by entries and by bytes: a count alone lets a few thousand large answers (or answers

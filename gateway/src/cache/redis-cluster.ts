@@ -1,8 +1,8 @@
 /**
- * Redis Cluster is not supported yet: the cache's Lua scripts touch keys in many hash slots, so on
- * a cluster every tagged write and invalidation fails with CROSSSLOT, persisted queries never
- * register and invalidations stay deferred for good, while the gateway looks healthy. Until the
- * cache learns cluster mode, the gateway refuses to start on one instead.
+ * REDIS_URL on a Redis Cluster node: a single-node client there gets MOVED for every key the node
+ * does not own, so most cache commands and invalidations would fail while the gateway looks
+ * healthy. The gateway refuses to start instead and names REDIS_CLUSTER_NODES, which selects the
+ * cluster client.
  */
 import Redis from 'ioredis';
 
@@ -25,8 +25,8 @@ export async function refuseRedisCluster(url: string, timeoutMs: number): Promis
   }
   if (/^cluster_enabled:1\s*$/m.test(info)) {
     throw new Error(
-      `REDIS_URL points to a Redis Cluster node (${new URL(url).host}); the cache needs a single Redis (a primary, with replicas if you like) ` +
-        'because Redis Cluster is not supported yet. Point REDIS_URL at a standalone Redis, or unset it to cache in memory.',
+      `REDIS_URL points to a Redis Cluster node (${new URL(url).host}); REDIS_URL is for a single Redis. ` +
+        `For a cluster, unset REDIS_URL and list its nodes in REDIS_CLUSTER_NODES=host:port,host:port,… (e.g. REDIS_CLUSTER_NODES=${new URL(url).host}).`,
     );
   }
 }

@@ -1,18 +1,24 @@
 /**
- * The Redis cache store (ioredis), shared by every gateway replica and by `npm run import`.
- * Keys: `<prefix>r:<hash>` responses, `<prefix>apq:<hash>` persisted queries, `<prefix>tag:<tag>`
- * a set of the response keys carrying that tag, `<prefix>epoch` the invalidation epoch.
- * Tagged writes and invalidations are Lua scripts, so each is atomic against the other.
- * The scripts touch keys they do not declare (tag members), so this needs a single Redis
- * (or a primary with replicas), not Redis Cluster.
+ * The Redis cache store (ioredis), shared by every gateway replica and by `npm run import`: one
+ * Redis, a Redis Cluster or the master behind Redis Sentinel.
+ * Keys: `<prefix>{cache}r:<hash>` responses, `<prefix>{cache}tag:<tag>` a set of the response keys
+ * carrying that tag, `<prefix>{cache}epoch` the invalidation epoch, `<prefix>apq:<hash>`
+ * persisted queries. Tagged writes and invalidations are Lua scripts, so each is atomic against
+ * the other; they touch entries they cannot declare (a tag set's members), which a cluster allows
+ * only within one hash slot: the `{cache}` hash tag puts every response-cache key in the same slot
+ * (so on one master at a time, with its replicas). Persisted queries are single keys and spread
+ * over the cluster.
  */
 import { randomUUID } from 'node:crypto';
-import type Redis from 'ioredis';
-import { requestPathRedis } from '../../../lib/redis';
+import type { RedisTarget } from '../../../lib/config';
+import { requestPathRedis, type RedisClient } from '../../../lib/redis';
 import type { CacheRead, CacheStore } from './store';
 
+/** The hash tag of the response cache's keys (see the module comment). */
+export const RESPONSE_SLOT = '{cache}';
+
 export interface RedisStoreOptions {
-  url: string;
+  redis: RedisTarget;
   /** Prepended to every key, so deployments and test runs can share one Redis. @default af: */
   prefix: string;
   /** A command that takes longer fails (and the request goes on uncached). @default 100 */
@@ -41,7 +47,7 @@ for i = 2, #KEYS do
 end
 return dropped`;
 
-type ScriptedRedis = Redis & {
+type ScriptedRedis = RedisClient & {
   cacheWrite(numKeys: number, ...args: Array<string | number>): Promise<number>;
   cacheInvalidate(numKeys: number, ...args: string[]): Promise<number>;
 };
@@ -53,7 +59,7 @@ export class RedisStore implements CacheStore {
 
   constructor(options: RedisStoreOptions) {
     this.prefix = options.prefix;
-    this.redis = requestPathRedis(options.url, options.commandTimeoutMs) as ScriptedRedis;
+    this.redis = requestPathRedis(options.redis, options.commandTimeoutMs) as ScriptedRedis;
     this.redis.defineCommand('cacheWrite', { lua: WRITE });
     this.redis.defineCommand('cacheInvalidate', { lua: INVALIDATE });
   }
@@ -87,12 +93,12 @@ export class RedisStore implements CacheStore {
   }
 
   async read(key: string): Promise<CacheRead> {
-    const [value, epoch] = await this.redis.mget(this.prefix + key, this.epochKey);
+    const [value, epoch] = await this.redis.mget(this.responseKey(key), this.epochKey);
     return { value: value ?? undefined, epoch: epoch ?? '' };
   }
 
   async write(key: string, value: string, ttlSeconds: number, tags: string[], epoch: string): Promise<boolean> {
-    const keys = [this.prefix + key, this.epochKey, ...tags.map((t) => this.tagKey(t))];
+    const keys = [this.responseKey(key), this.epochKey, ...tags.map((t) => this.tagKey(t))];
     return (await this.redis.cacheWrite(keys.length, ...keys, value, ttlSeconds, epoch)) === 1;
   }
 
@@ -105,11 +111,15 @@ export class RedisStore implements CacheStore {
     this.redis.disconnect();
   }
 
+  private responseKey(key: string) {
+    return `${this.prefix}${RESPONSE_SLOT}${key}`;
+  }
+
   private get epochKey() {
-    return `${this.prefix}epoch`;
+    return `${this.prefix}${RESPONSE_SLOT}epoch`;
   }
 
   private tagKey(tag: string) {
-    return `${this.prefix}tag:${tag}`;
+    return `${this.prefix}${RESPONSE_SLOT}tag:${tag}`;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The one cache interface, implemented over Redis (shared by every gateway replica and by
- * `npm run import`) and in memory (REDIS_URL unset: one process only). Values are strings
+ * `npm run import`) and in memory (no Redis configured: one process only). Values are strings
  * (JSON); response entries are tagged with the entities they show (`Person:<idNumber>`) so an
  * invalidation drops every entry of a changed record at once.
  *

@@ -63,8 +63,8 @@ export async function mountExtracts(app: Express, options: ExtractsOptions): Pro
     rule: requireToken,
   });
   let counters: Counters = new MemoryCounters();
-  if (config.REDIS_URL && config.VERIFY_RATE_LIMIT_PER_MINUTE > 0) {
-    const redis = new RedisCounters({ url: config.REDIS_URL, prefix: `${config.CACHE_KEY_PREFIX}rl:`, commandTimeoutMs: config.CACHE_COMMAND_TIMEOUT_MS });
+  if (config.redis && config.VERIFY_RATE_LIMIT_PER_MINUTE > 0) {
+    const redis = new RedisCounters({ redis: config.redis, prefix: `${config.CACHE_KEY_PREFIX}rl:`, commandTimeoutMs: config.CACHE_COMMAND_TIMEOUT_MS });
     await redis.connect(2000);
     counters = redis;
   }

@@ -1,9 +1,11 @@
 /**
  * Rate-limit counters: fixed windows that start at a key's first hit. In Redis (shared by every
- * replica, kept across gateway restarts) or in memory (REDIS_URL unset: one gateway only).
+ * replica, kept across gateway restarts) or in memory (no Redis configured: one gateway only).
+ * Each counter is one key and its script declares it, so on a Redis Cluster the counters spread
+ * over every master.
  */
-import type Redis from 'ioredis';
-import { requestPathRedis } from '../../../lib/redis';
+import type { RedisTarget } from '../../../lib/config';
+import { requestPathRedis, type RedisClient } from '../../../lib/redis';
 
 /** A counter after an increment: its value and how long its window still runs. */
 export interface Count {
@@ -28,10 +30,10 @@ if ttl < 0 then
 end
 return {n, ttl}`;
 
-type ScriptedRedis = Redis & { rateIncrement(key: string, by: number, windowMs: number): Promise<[number, number]> };
+type ScriptedRedis = RedisClient & { rateIncrement(key: string, by: number, windowMs: number): Promise<[number, number]> };
 
 export interface RedisCountersOptions {
-  url: string;
+  redis: RedisTarget;
   /** Prepended to every key (CACHE_KEY_PREFIX + `rl:`). */
   prefix: string;
   /** A slower command fails, and the request is served unmetered. */
@@ -43,7 +45,7 @@ export class RedisCounters implements Counters {
   private readonly redis: ScriptedRedis;
 
   constructor(private readonly options: RedisCountersOptions) {
-    this.redis = requestPathRedis(options.url, options.commandTimeoutMs) as ScriptedRedis;
+    this.redis = requestPathRedis(options.redis, options.commandTimeoutMs) as ScriptedRedis;
     this.redis.defineCommand('rateIncrement', { numberOfKeys: 1, lua: INCREMENT });
   }
 
@@ -72,7 +74,7 @@ export class RedisCounters implements Counters {
   }
 }
 
-/** Counters in this process (REDIS_URL unset). */
+/** Counters in this process (no Redis configured). */
 export class MemoryCounters implements Counters {
   private readonly windows = new Map<string, { count: number; endsAt: number }>();
 

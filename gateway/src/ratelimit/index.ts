@@ -1,7 +1,7 @@
 /**
  * Per-client rate limits and quotas (requests a minute, released subjects a day), counted in
  * Redis so every replica shares them and they survive a gateway restart; in memory when
- * REDIS_URL is unset. Installed only when a limit is configured.
+ * no Redis is configured. Installed only when a limit is configured.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Registry } from 'prom-client';
@@ -28,8 +28,8 @@ export async function createRateLimits(config: Config, logger: Logger, registry:
   const rules = config.RATE_LIMIT_RULES;
   if (!anyLimit(rules, defaults)) return undefined;
   let counters: Counters = new MemoryCounters();
-  if (config.REDIS_URL) {
-    const redis = new RedisCounters({ url: config.REDIS_URL, prefix: `${config.CACHE_KEY_PREFIX}rl:`, commandTimeoutMs: config.CACHE_COMMAND_TIMEOUT_MS });
+  if (config.redis) {
+    const redis = new RedisCounters({ redis: config.redis, prefix: `${config.CACHE_KEY_PREFIX}rl:`, commandTimeoutMs: config.CACHE_COMMAND_TIMEOUT_MS });
     await redis.connect(CONNECT_WAIT_MS);
     counters = redis;
   }
