@@ -232,10 +232,13 @@ const baseSchema = z.object({
   MAX_DIRECTIVES: z.coerce.number().int().min(0).default(50),
   /** Lexical tokens per GraphQL document, counted before it is parsed. @default 1000 */
   MAX_TOKENS: z.coerce.number().int().min(10).default(1000),
-  /** Largest estimated operation cost: objects count 1, lists multiply what is under them. @default 20000 */
-  MAX_COST: z.coerce.number().int().min(1).default(20000),
-  /** Expected length of a list without a `first`/`limit`/list argument, for the cost. @default 10 */
-  COST_LIST_SIZE: z.coerce.number().int().min(1).default(10),
+  // Demand control (gateway/src/limits/demand-control.ts): Apollo Router's cost, from @cost/@listSize in the SDLs.
+  /** `enforce` refuses an operation estimated above DEMAND_CONTROL_MAX_COST (COST_ESTIMATED_TOO_EXPENSIVE); `measure` serves it and only counts it. @default enforce */
+  DEMAND_CONTROL_MODE: z.enum(['measure', 'enforce']).default('enforce'),
+  /** Largest estimated operation cost: objects count 1 (or their @cost), lists multiply what is under them by their size. @default 20000 */
+  DEMAND_CONTROL_MAX_COST: z.coerce.number().int().min(1).default(20000),
+  /** Size of a list field without @listSize (Router's static_estimated.list_size). @default 10 */
+  DEMAND_CONTROL_LIST_SIZE: z.coerce.number().int().min(1).default(10),
   /** Nesting of arrays and objects in a request's variables (the variables object is level 1), checked before parsing the document. @default 10 */
   MAX_VARIABLE_DEPTH: z.coerce.number().int().min(2).default(10),
   /** Operations per batched request (a JSON array); 0 = batched requests refused. @default 0 */

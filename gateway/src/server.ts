@@ -20,7 +20,7 @@ import { SignedDataSource } from './fetch/signed-data-source';
 import { auditStateOf, createAudit } from './audit';
 import { createGatewayCache } from './cache';
 import { createMetricsRegistry, metricsHandler } from './metrics/registry';
-import { httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, subgraphFetcher } from './limits';
+import { demandControlMetrics, httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, readCostDirectives, subgraphFetcher } from './limits';
 import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, requestMetrics } from './observability';
 import { mountWebPages } from './web';
 import { createTrustedOperations } from './operations';
@@ -65,7 +65,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     throw err;
   });
   const observed = requestMetrics(metrics);
-  const limits = limitsFromConfig(config);
+  const limits = limitsFromConfig(config, readCostDirectives(supergraphSdl));
 
   // @apollo/gateway refuses the access-control directives: read them, strip them, enforce them here.
   const { gatewaySdl, policies } = readPolicies(supergraphSdl);
@@ -94,7 +94,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_DRAIN_MS }),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
   ];
-  plugins.push(authenticationPlugin, operationLimitsPlugin(limits.operation), accessLogPlugin);
+  plugins.push(authenticationPlugin, operationLimitsPlugin(limits.operation, demandControlMetrics(metrics)), accessLogPlugin);
   const operations = createTrustedOperations(config, logger, metrics);
   const rateLimits = await createRateLimits(config, logger, metrics);
   plugins.push(operations.plugin, ...(rateLimits ? [rateLimits.plugin] : []), audit.plugin);
