@@ -309,6 +309,18 @@ const baseSchema = z.object({
       }
     }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Tracing (lib/tracing.ts): OpenTelemetry's standard variables, off unless an exporter is configured.
+  // The OTLP exporter reads the rest itself (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, …); OTEL_RESOURCE_ATTRIBUTES is read too.
+  /** `true` turns tracing off whatever else is set. @default false */
+  OTEL_SDK_DISABLED: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
+  /** `otlp` (on when an OTLP endpoint is set), `console` (spans on stdout), `none`, or `memory` (kept in memory: the benchmark's). @default otlp */
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none', 'memory']).default('otlp'),
+  /** OTLP/HTTP collector base URL (`/v1/traces` appended); setting it turns tracing on. @default unset (off) */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  /** Full OTLP/HTTP traces URL, instead of the base URL above. @default unset */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
+  /** `service.name` of the spans. @default archive-gateway, or archive-<department> for a subgraph */
+  OTEL_SERVICE_NAME: optionalUrl,
 });
 
 export interface SubgraphConfig {

@@ -21,13 +21,14 @@ import { auditStateOf, createAudit } from './audit';
 import { createGatewayCache } from './cache';
 import { createMetricsRegistry, metricsHandler } from './metrics/registry';
 import { demandControlMetrics, httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, readCostDirectives, subgraphFetcher } from './limits';
-import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, requestMetrics } from './observability';
+import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, requestMetrics, tracedGateway } from './observability';
 import { mountWebPages } from './web';
 import { createTrustedOperations } from './operations';
 import { createRateLimits } from './ratelimit';
 import { readinessHandler, subgraphCheck, type ReadinessCheck } from './health/readiness';
 import { envPrefix, KNOWN_SCOPES, type Config } from '../../lib/config';
 import { createHttpServer } from '../../lib/http-server';
+import { activeTraceId, traceRequests } from '../../lib/tracing';
 import type { Logger } from '../../lib/logger';
 
 export interface GatewayOptions {
@@ -99,7 +100,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const rateLimits = await createRateLimits(config, logger, metrics);
   plugins.push(operations.plugin, ...(rateLimits ? [rateLimits.plugin] : []), audit.plugin);
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: authorizingGateway(gateway, { policies, mode: config.AUTHZ_MODE, responseCache: cache.responses }),
+    gateway: tracedGateway(authorizingGateway(gateway, { policies, mode: config.AUTHZ_MODE, responseCache: cache.responses })),
     plugins,
     persistedQueries: { cache: cache.persistedQueries, ttl: config.CACHE_APQ_TTL_SECONDS },
     introspection: !production,
@@ -133,6 +134,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   mountWebPages(app, { config, logger });
   app.use(
     '/graphql',
+    traceRequests(),
     requestId(),
     accessLog({ logger, metrics: observed }),
     audit.refusals({ identify, requestId: requestIdOf }),
@@ -148,6 +150,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         subjects: new Set<string>(),
         access: accessRecord(res),
         auditState: auditStateOf(res),
+        traceId: activeTraceId(),
       }),
     }),
     httpErrorHandler(limits.http),

@@ -20,10 +20,12 @@ import { codedError, ErrorCode } from '../../lib/errors';
 import { createHttpServer } from '../../lib/http-server';
 import type { Logger } from '../../lib/logger';
 import { verifyInternalToken, InvalidTokenError } from '../../lib/tokens';
+import { traceRequests, tracingStarted } from '../../lib/tracing';
 import { accessTypeDefs, applyAccessRules, type AccessContext, type RecordSubjects } from './access';
 import { archivalTypeDefs } from './archival';
 import type { Correction } from './corrections';
 import { cacheControlTypeDefs } from './cache-control';
+import { traceResolvers } from './tracing';
 import type { Population } from './population';
 
 /** What a resolver sees: the caller's claims, the store, this request's loaders and the logger. */
@@ -154,6 +156,8 @@ const reportSubjects: ApolloServerPlugin<SubgraphContext> = {
 export async function createSubgraphServer<DB, L>(def: SubgraphDefinition<DB, L>, options: SubgraphServerOptions<DB>): Promise<SubgraphServer> {
   const { store, logger, internalSecret } = options;
   const schema = buildSchema(def);
+  // Resolver spans only when this process traces: a span per resolver call is not free.
+  if (tracingStarted()) traceResolvers(schema, def.resolvers as Record<string, unknown>);
   const app = express();
   const httpServer = createHttpServer(app);
   const plugins: ApolloServerPlugin<SubgraphContext>[] = [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled(), reportSubjects];
@@ -178,6 +182,7 @@ export async function createSubgraphServer<DB, L>(def: SubgraphDefinition<DB, L>
   });
   app.use(
     '/graphql',
+    traceRequests(),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
