@@ -2,4 +2,3 @@
 export { requestId, requestIdOf } from './request-id';
 export { accessLog, accessLogPlugin, accessRecord, type AccessRecord, type Outcome } from './access-log';
 export { requestMetrics, type RequestMetrics } from './metrics';
-export { authorized, tracedGateway } from './tracing';
