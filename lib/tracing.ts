@@ -33,6 +33,14 @@ let started = false;
 /** Whether a provider is registered in this process (resolver spans are only wrapped then). */
 export const tracingStarted = (): boolean => started;
 
+/** The in-memory exporter of a long run (the benchmark): keeps the latest spans, not every span ever. */
+class BoundedMemoryExporter extends InMemorySpanExporter {
+  override export(...args: Parameters<InMemorySpanExporter['export']>): void {
+    if (this.getFinishedSpans().length > 10_000) this.reset();
+    super.export(...args);
+  }
+}
+
 /** The exporter the configuration asks for; undefined = tracing off. */
 function configuredExporter(config: Config): SpanExporter | undefined {
   if (config.OTEL_SDK_DISABLED) return undefined;
@@ -42,7 +50,7 @@ function configuredExporter(config: Config): SpanExporter | undefined {
     case 'console':
       return new ConsoleSpanExporter();
     case 'memory':
-      return new InMemorySpanExporter();
+      return new BoundedMemoryExporter();
     default:
       // The exporter reads the endpoint, headers, timeout… from the OTEL_EXPORTER_OTLP_* variables itself.
       return config.OTEL_EXPORTER_OTLP_ENDPOINT || config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? new OTLPTraceExporter() : undefined;
