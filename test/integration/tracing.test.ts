@@ -13,6 +13,8 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { loadConfig } from '../../lib/config';
 import { dropDatabase } from '../../lib/db';
 import { startTracing, type Tracing } from '../../lib/tracing';
+import { openAuditStore } from '../../gateway/src/audit/store';
+import { verifyStore } from '../../gateway/src/audit/verify';
 import { DEMO } from '../../subgraphs/common/population';
 import { gql, roleHeaders, testDbUrl } from '../helpers';
 import { startFederation, startGateway, type Federation } from '../federation';
@@ -119,5 +121,25 @@ describe('tracing (OpenTelemetry, in-memory exporter)', () => {
     expect(servers.length).toBe(2);
     expect(servers.map((s) => s.spanContext().traceId)).toEqual([callerTrace, callerTrace]);
     expect(servers.map(parentOf)).toContain('00f067aa0ba902b7');
+  });
+
+  it('names the trace in the record of a request refused before GraphQL, leaves it out when the caller did not sample, and the chain verifies', async () => {
+    const refused = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'trace-refused' }, body: '{"query": ' });
+    expect(refused.status).toBe(400);
+    const unsampled = await gql(gateway.url, '{ __typename }', undefined, { 'x-request-id': 'trace-unsampled', traceparent: '00-5bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00' });
+    expect(unsampled.errors).toBeUndefined();
+    const store = await openAuditStore(auditDbUrl, 'memory');
+    try {
+      const body = async (requestId: string) => {
+        const row = await store.db.selectFrom('audit_record').select('body').where('body', 'like', `%"${requestId}"%`).executeTakeFirstOrThrow();
+        return JSON.parse(row.body) as Record<string, unknown>;
+      };
+      expect((await body('trace-refused')).traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(await body('trace-unsampled')).not.toHaveProperty('traceId');
+      // Records with and without a trace id chain and verify alike.
+      expect(await verifyStore(store)).toMatchObject({ ok: true, problem: null });
+    } finally {
+      await store.close();
+    }
   });
 });
