@@ -5,12 +5,11 @@
  * to the subgraphs, and each process adds its spans: the HTTP request, the gateway's steps, the
  * subgraph's resolvers and every SQL statement (`statementSpan`, called from lib/db.ts).
  *
- * With tracing off the `@opentelemetry/api` calls below are no-ops and cost next to nothing.
+ * With tracing off the `@opentelemetry/api` calls below are no-ops and cost next to nothing, and
+ * the SDK and exporter are never loaded (they are imported only when tracing starts).
  */
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ConsoleSpanExporter, InMemorySpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { RequestHandler } from 'express';
 import type { Config } from './config';
 
@@ -33,27 +32,28 @@ let started = false;
 /** Whether a provider is registered in this process (resolver spans are only wrapped then). */
 export const tracingStarted = (): boolean => started;
 
-/** The in-memory exporter of a long run (the benchmark): keeps the latest spans, not every span ever. */
-class BoundedMemoryExporter extends InMemorySpanExporter {
-  override export(...args: Parameters<InMemorySpanExporter['export']>): void {
-    if (this.getFinishedSpans().length > 10_000) this.reset();
-    super.export(...args);
-  }
-}
-
 /** The exporter the configuration asks for; undefined = tracing off. */
-function configuredExporter(config: Config): SpanExporter | undefined {
+async function configuredExporter(config: Config): Promise<SpanExporter | undefined> {
   if (config.OTEL_SDK_DISABLED) return undefined;
   switch (config.OTEL_TRACES_EXPORTER) {
     case 'none':
       return undefined;
     case 'console':
-      return new ConsoleSpanExporter();
-    case 'memory':
-      return new BoundedMemoryExporter();
+      return new (await import('@opentelemetry/sdk-trace-node')).ConsoleSpanExporter();
+    case 'memory': {
+      const { InMemorySpanExporter } = await import('@opentelemetry/sdk-trace-node');
+      // A long run (the benchmark) keeps the latest spans, not every span ever.
+      return new (class extends InMemorySpanExporter {
+        override export(spans: ReadableSpan[], done: Parameters<SpanExporter['export']>[1]): void {
+          if (this.getFinishedSpans().length > 10_000) this.reset();
+          super.export(spans, done);
+        }
+      })();
+    }
     default:
       // The exporter reads the endpoint, headers, timeout… from the OTEL_EXPORTER_OTLP_* variables itself.
-      return config.OTEL_EXPORTER_OTLP_ENDPOINT || config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ? new OTLPTraceExporter() : undefined;
+      if (!config.OTEL_EXPORTER_OTLP_ENDPOINT && !config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
+      return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
   }
 }
 
@@ -63,8 +63,11 @@ function configuredExporter(config: Config): SpanExporter | undefined {
  * added, spans batched to the exporter; W3C trace context and baggage propagation, context kept
  * across `await` by AsyncLocalStorage. Returns undefined when tracing stays off.
  */
-export function startTracing(config: Config, serviceName: string, exporter: SpanExporter | undefined = configuredExporter(config)): Tracing | undefined {
+export async function startTracing(config: Config, serviceName: string, given?: SpanExporter): Promise<Tracing | undefined> {
+  const exporter = given ?? (await configuredExporter(config));
   if (!exporter || started) return undefined;
+  const { BatchSpanProcessor, NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
+  const { detectResources, envDetector, resourceFromAttributes } = await import('@opentelemetry/resources');
   const resource = resourceFromAttributes({ 'service.name': config.OTEL_SERVICE_NAME ?? serviceName }).merge(detectResources({ detectors: [envDetector] }));
   const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(exporter)] });
   provider.register();

@@ -17,7 +17,7 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'archive-federation');
   // One process, one tracer provider: the gateway's and the subgraphs' spans share a service name.
-  const tracing = startTracing(config, 'archive-federation');
+  const tracing = await startTracing(config, 'archive-federation');
   let population: Population | undefined;
   const shared = () => (population ??= generatePopulation(config.SEED_PERSONS));
   const subgraphs = await Promise.all(DEPARTMENTS.map((name) => runSubgraph(name, config, logger, shared)));

@@ -10,7 +10,7 @@ async function main() {
   if (!name) throw new Error('Usage: npm run subgraph -- <social-security|real-estate|marriage|medical-insurance>');
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, name);
-  const tracing = startTracing(config, `archive-${name}`); // off unless OTEL_* configure an exporter
+  const tracing = await startTracing(config, `archive-${name}`); // off unless OTEL_* configure an exporter
   const running = await runSubgraph(name, config, logger);
   stopOnSignals(logger, [running.stop, ...(tracing ? [tracing.shutdown] : [])]);
 }

@@ -8,7 +8,7 @@ import { startTracing } from '../../lib/tracing';
 async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'gateway');
-  const tracing = startTracing(config, 'archive-gateway'); // off unless OTEL_* configure an exporter
+  const tracing = await startTracing(config, 'archive-gateway'); // off unless OTEL_* configure an exporter
   const gateway = await createGateway({ config, logger });
   const running = await gateway.listen(config.GATEWAY_PORT);
   logger.info({ url: running.url }, 'gateway ready');

@@ -31,7 +31,7 @@ describe('tracing (OpenTelemetry, in-memory exporter)', () => {
 
   beforeAll(async () => {
     // Registered before the servers start, as main.ts does, so the subgraphs wrap their resolvers.
-    tracing = startTracing(loadConfig({}), 'archive-test', exporter)!;
+    tracing = (await startTracing(loadConfig({}), 'archive-test', exporter))!;
     expect(tracing).toBeDefined();
     fed = await startFederation();
     await dropDatabase(auditDbUrl);
