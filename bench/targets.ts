@@ -21,13 +21,13 @@ export const INTERNAL_SECRET = 'archive-federation-bench-internal-secret';
 /** Internal tokens for the plain gateways outlive any run. */
 const INTERNAL_TOKEN_TTL_SECONDS = 12 * 3600;
 
-export const TARGET_IDS = ['full', 'full-nocache', 'apollo', 'hive', 'subgraph', 'ceiling'] as const;
+export const TARGET_IDS = ['full', 'full-nocache', 'traced', 'apollo', 'hive', 'subgraph', 'ceiling'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
 /** Subgraphs listen on 5001–5004 (DEPARTMENTS order), their statement counters on 5005. */
 export const SUBGRAPH_PORT_BASE = 5001;
 export const CONTROL_PORT = 5005;
-const PORTS: Record<TargetId, number> = { full: 5010, 'full-nocache': 5011, apollo: 5012, hive: 5013, subgraph: SUBGRAPH_PORT_BASE, ceiling: 5014 };
+const PORTS: Record<TargetId, number> = { full: 5010, 'full-nocache': 5011, apollo: 5012, hive: 5013, subgraph: SUBGRAPH_PORT_BASE, ceiling: 5014, traced: 5015 };
 
 export interface TargetInfo {
   id: TargetId;
@@ -39,6 +39,7 @@ export interface TargetInfo {
 export const TARGETS: Record<TargetId, TargetInfo> = {
   full: { id: 'full', label: 'gateway (auth+audit+cache)' },
   'full-nocache': { id: 'full-nocache', label: 'gateway, cache off' },
+  traced: { id: 'traced', label: 'gateway, cache off, tracing on (in-memory exporter)' },
   apollo: { id: 'apollo', label: 'plain @apollo/gateway' },
   hive: { id: 'hive', label: 'Hive Gateway' },
   subgraph: { id: 'subgraph', label: 'social-security subgraph direct', scenarios: ['contributions'] },
@@ -80,7 +81,7 @@ export function subgraphUrlEnv(): Record<string, string> {
 }
 
 /** The environment of the project's gateway, as `npm run gateway` would get it in a deployment. */
-function gatewayEnv(ctx: TargetContext, port: number, cache: boolean): Record<string, string> {
+function gatewayEnv(ctx: TargetContext, port: number, cache: boolean, traced = false): Record<string, string> {
   return {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
@@ -96,6 +97,8 @@ function gatewayEnv(ctx: TargetContext, port: number, cache: boolean): Record<st
     CACHE_KEY_PREFIX: CACHE_PREFIX,
     DATA_DIR: 'bench/.data',
     AUDIT_SIGNING_KEY_FILE: benchSigningKey(),
+    // Every span recorded and exported (batched) to memory: tracing's whole cost in the gateway, no network.
+    OTEL_TRACES_EXPORTER: traced ? 'memory' : 'none',
   };
 }
 
@@ -127,7 +130,8 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
   switch (id) {
     case 'full':
     case 'full-nocache':
-      child = spawnNode(id, 'gateway/src/main.ts', { ...common, env: gatewayEnv(ctx, port, id === 'full') });
+    case 'traced':
+      child = spawnNode(id, 'gateway/src/main.ts', { ...common, env: gatewayEnv(ctx, port, id === 'full', id === 'traced') });
       headers = ctx.clientHeaders;
       break;
     case 'apollo':
@@ -151,7 +155,7 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
     if (child !== ctx.subgraphs) await child.stop();
     throw err;
   }
-  const metricsUrl = id === 'full' || id === 'full-nocache' ? `http://127.0.0.1:${port}/metrics` : undefined;
+  const metricsUrl = id === 'full' || id === 'full-nocache' || id === 'traced' ? `http://127.0.0.1:${port}/metrics` : undefined;
   return { ...TARGETS[id], url, headers, child, metricsUrl };
 }
 

@@ -311,10 +311,13 @@ const baseSchema = z.object({
   MAX_DIRECTIVES: z.coerce.number().int().min(0).default(50),
   /** Lexical tokens per GraphQL document, counted before it is parsed. @default 1000 */
   MAX_TOKENS: z.coerce.number().int().min(10).default(1000),
-  /** Largest estimated operation cost: objects count 1, lists multiply what is under them. @default 20000 */
-  MAX_COST: z.coerce.number().int().min(1).default(20000),
-  /** Expected length of a list without a `first`/`limit`/list argument, for the cost. @default 10 */
-  COST_LIST_SIZE: z.coerce.number().int().min(1).default(10),
+  // Demand control (gateway/src/limits/demand-control.ts): Apollo Router's cost, from @cost/@listSize in the SDLs.
+  /** `enforce` refuses an operation estimated above DEMAND_CONTROL_MAX_COST (COST_ESTIMATED_TOO_EXPENSIVE); `measure` serves it and only counts it. @default enforce */
+  DEMAND_CONTROL_MODE: z.enum(['measure', 'enforce']).default('enforce'),
+  /** Largest estimated operation cost: objects count 1 (or their @cost), lists multiply what is under them by their size. @default 20000 */
+  DEMAND_CONTROL_MAX_COST: z.coerce.number().int().min(1).default(20000),
+  /** Size of a list field without @listSize (Router's static_estimated.list_size). @default 10 */
+  DEMAND_CONTROL_LIST_SIZE: z.coerce.number().int().min(1).default(10),
   /** Nesting of arrays and objects in a request's variables (the variables object is level 1), checked before parsing the document. @default 10 */
   MAX_VARIABLE_DEPTH: z.coerce.number().int().min(2).default(10),
   /** Operations per batched request (a JSON array); 0 = batched requests refused. @default 0 */
@@ -407,6 +410,18 @@ const baseSchema = z.object({
       }
     }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Tracing (lib/tracing.ts): OpenTelemetry's standard variables, off unless an exporter is configured.
+  // The OTLP exporter reads the rest itself (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, …); OTEL_RESOURCE_ATTRIBUTES is read too.
+  /** `true` turns tracing off whatever else is set. @default false */
+  OTEL_SDK_DISABLED: z.enum(['true', 'false', '1', '0', '']).default('false').transform((v) => v === 'true' || v === '1'),
+  /** `otlp` (on when an OTLP endpoint is set), `console` (spans on stdout), `none`, or `memory` (kept in memory: the benchmark's). @default otlp */
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none', 'memory']).default('otlp'),
+  /** OTLP/HTTP collector base URL (`/v1/traces` appended); setting it turns tracing on. @default unset (off) */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl,
+  /** Full OTLP/HTTP traces URL, instead of the base URL above. @default unset */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl,
+  /** `service.name` of the spans. @default archive-gateway, or archive-<department> for a subgraph */
+  OTEL_SERVICE_NAME: optionalUrl,
 });
 
 export interface SubgraphConfig {

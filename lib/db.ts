@@ -7,6 +7,7 @@ import pg from 'pg';
 import { createConnection as createMysqlConnection } from 'mysql2/promise';
 import { DB_TIMEOUT_DEFAULTS, type DbTimeouts } from './config';
 import { mysqlPool, postgresPool, type ConnectionErrorHandler } from './db-connections';
+import { statementSpan } from './tracing';
 
 export type SqlDialect = 'postgres' | 'mysql' | 'pglite';
 
@@ -150,8 +151,9 @@ export async function openStore<DB>(options: OpenStoreOptions): Promise<Store<DB
   let statements = 0;
   const db = new Kysely<DB>({
     dialect: driverDialect,
-    log: () => {
+    log: (event) => {
       statements++;
+      statementSpan(dialect, name, event);
     },
   });
   const { error } = migrations ? await new Migrator({

@@ -18,6 +18,8 @@ export enum ErrorCode {
   PERSISTED_QUERY_NOT_IN_LIST = 'PERSISTED_QUERY_NOT_IN_LIST',
   /** A rate limit or quota is used up; HTTP 429 with `Retry-After`; `extensions.limit` names it, `retryAfterSeconds` says when to retry. */
   RATE_LIMITED = 'RATE_LIMITED',
+  /** Demand control: the operation's estimated cost is over the maximum (Apollo Router's code); `extensions['cost.estimated']`, `['cost.max']`. */
+  COST_ESTIMATED_TOO_EXPENSIVE = 'COST_ESTIMATED_TOO_EXPENSIVE',
 }
 
 /** A GraphQLError with a stable code and optional extra extensions. */

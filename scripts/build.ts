@@ -3,7 +3,8 @@
  * `node dist/scripts/subgraph.js <name>`), so no TypeScript loader sits between the process and
  * its signals and start-up does not transpile. Each module is transpiled to CommonJS at the same
  * path under dist/ (so `__dirname`-relative reads of `.graphql` files keep working, with the files
- * copied beside them), and the browser pages are bundled once beside their entries
+ * copied beside them; the access rules of policies/ go to dist/policies, where lib/legal-basis
+ * looks by default), and the browser pages are bundled once beside their entries
  * (gateway/src/web/bundle.ts loads them instead of building at first use).
  */
 import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,7 +42,7 @@ async function main() {
     target: 'node20',
     logLevel: 'warning',
   });
-  const assets = files.filter((f) => f.endsWith('.graphql'));
+  const assets = [...files.filter((f) => f.endsWith('.graphql')), ...filesUnder('policies')];
   for (const file of assets) {
     mkdirSync(path.dirname(path.join(OUT, file)), { recursive: true });
     copyFileSync(path.join(ROOT, file), path.join(OUT, file));
@@ -52,7 +53,7 @@ async function main() {
     writeFileSync(out.js, js);
     writeFileSync(out.css, css);
   }
-  console.log(`dist/: ${modules.length} modules, ${assets.length} schema files, ${Object.keys(PAGES).length} page bundles in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  console.log(`dist/: ${modules.length} modules, ${assets.length} schema and policy files, ${Object.keys(PAGES).length} page bundles in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 
 main().catch((err) => {

@@ -10,11 +10,14 @@ import { runSubgraph } from '../subgraphs/common/run';
 import { createGateway } from '../gateway/src/server';
 import { findRole } from '../lib/roles';
 import { signClientToken } from '../lib/tokens';
+import { startTracing } from '../lib/tracing';
 
 async function main() {
   const started = Date.now();
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, 'archive-federation');
+  // One process, one tracer provider: the gateway's and the subgraphs' spans share a service name.
+  const tracing = await startTracing(config, 'archive-federation');
   let population: Population | undefined;
   const shared = () => (population ??= generatePopulation(config.SEED_PERSONS));
   const subgraphs = await Promise.all(DEPARTMENTS.map((name) => runSubgraph(name, config, logger, shared)));
@@ -23,7 +26,7 @@ async function main() {
   const subgraphUrls = Object.fromEntries(subgraphs.map((s) => [s.name, s.server.url]));
   const gateway = await createGateway({ config, logger: createLogger(config.LOG_LEVEL, 'gateway'), subgraphUrls });
   const running = await gateway.listen(config.GATEWAY_PORT);
-  stopOnSignals(logger, [running.stop, ...subgraphs.map((s) => s.stop)]);
+  stopOnSignals(logger, [running.stop, ...subgraphs.map((s) => s.stop), ...(tracing ? [tracing.shutdown] : [])]);
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const archivist = findRole('archivist');

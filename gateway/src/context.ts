@@ -3,6 +3,7 @@
  * execute) and the subgraph data source read and write for one request. Its own module, so the
  * features import it without importing the server that composes them.
  */
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from '../../lib/logger';
 import type { AuditState } from './audit';
 import type { Identity } from './auth/identity';
@@ -33,4 +34,8 @@ export interface GatewayContext extends Identity {
   client?: string;
   /** The trusted operation the request ran, when it matched one. */
   operationId?: string;
+  /** The request's trace (OpenTelemetry), when tracing is on: the access log and the audit record name it. */
+  traceId?: string;
+  /** The `authorization` span while authorization runs (gateway/src/observability/tracing.ts). */
+  authorizationSpan?: Span;
 }

@@ -20,8 +20,9 @@ import { SignedDataSource } from './fetch/signed-data-source';
 import { auditStateOf, createAudit } from './audit';
 import { createGatewayCache } from './cache';
 import { createMetricsRegistry, metricsHandler } from './metrics/registry';
-import { httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, subgraphFetcher } from './limits';
+import { demandControlMetrics, httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, readCostDirectives, subgraphFetcher } from './limits';
 import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, requestMetrics } from './observability';
+import { tracedGateway } from './observability/tracing';
 import { mountWebPages } from './web';
 import { createTrustedOperations } from './operations';
 import { createRateLimits } from './ratelimit';
@@ -30,6 +31,7 @@ import { readinessHandler, subgraphCheck, type ReadinessCheck } from './health/r
 import { fileSource, LiveSupergraph, prepareSupergraph, subgraphsAnswer, urlSource, type PreparedSupergraph, type SupergraphSubgraph } from './supergraph';
 import { envPrefix, KNOWN_SCOPES, type Config } from '../../lib/config';
 import { createHttpServer } from '../../lib/http-server';
+import { activeTraceId, traceRequests } from '../../lib/tracing';
 import type { Logger } from '../../lib/logger';
 
 export interface GatewayOptions {
@@ -73,7 +75,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     throw err;
   });
   const observed = requestMetrics(metrics);
-  const limits = limitsFromConfig(config);
+  const limits = limitsFromConfig(config, readCostDirectives(initial.sdl));
 
   // Where each subgraph is actually called (readiness checks the same addresses).
   const urlOf = (name: string, supergraphUrl: string) => options.subgraphUrls?.[name] ?? config.subgraphUrlOverrides[envPrefix(name)] ?? supergraphUrl;
@@ -95,6 +97,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     for (const subgraph of served.subgraphs) checks[subgraph.name] = checkOf(subgraph);
     readiness = readinessHandler({ checks, accepting: () => accepting, timeoutMs, cacheMs, degradable: served.subgraphs.map((s) => s.name) });
     audit.useSupergraph(served.sdl);
+    limits.operation.demand.costs = readCostDirectives(served.sdl);
   };
   useSupergraph(initial);
   const supergraph = new LiveSupergraph({
@@ -130,12 +133,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.SHUTDOWN_DRAIN_MS }),
     production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
   ];
-  plugins.push(authenticationPlugin, operationLimitsPlugin(limits.operation), accessLogPlugin);
+  plugins.push(authenticationPlugin, operationLimitsPlugin(limits.operation, demandControlMetrics(metrics)), accessLogPlugin);
   const operations = createTrustedOperations(config, logger, metrics);
   const rateLimits = await createRateLimits(config, logger, metrics);
   plugins.push(operations.plugin, ...(rateLimits ? [rateLimits.plugin] : []), audit.plugin);
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: authorizingGateway(gateway, { policiesFor: supergraph.policiesFor, accessPolicy, mode: config.AUTHZ_MODE, responseCache: cache.responses }),
+    gateway: tracedGateway(authorizingGateway(gateway, { policiesFor: supergraph.policiesFor, accessPolicy, mode: config.AUTHZ_MODE, responseCache: cache.responses })),
     plugins,
     persistedQueries: { cache: cache.persistedQueries, ttl: config.CACHE_APQ_TTL_SECONDS },
     introspection: !production,
@@ -160,6 +163,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   mountWebPages(app, { config, logger });
   app.use(
     '/graphql',
+    traceRequests(),
     requestId(),
     accessLog({ logger, metrics: observed }),
     audit.refusals({ identify, requestId: requestIdOf }),
@@ -175,6 +179,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         subjects: new Set<string>(),
         access: accessRecord(res),
         auditState: auditStateOf(res),
+        traceId: activeTraceId(),
       }),
     }),
     httpErrorHandler(limits.http),

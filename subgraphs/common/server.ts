@@ -22,10 +22,12 @@ import type { Logger } from '../../lib/logger';
 import { verifyInternalToken, InvalidTokenError } from '../../lib/tokens';
 import { accessPolicyOf } from '../../lib/access-policy';
 import { DEFAULT_POLICY_DIR } from '../../lib/legal-basis';
+import { traceRequests, tracingStarted } from '../../lib/tracing';
 import { accessTypeDefs, applyAccessRules, type AccessContext, type RecordSubjects } from './access';
 import { archivalTypeDefs } from './archival';
 import type { Correction } from './corrections';
 import { cacheControlTypeDefs } from './cache-control';
+import { traceResolvers } from './tracing';
 import type { Population } from './population';
 
 /** What a resolver sees: the caller's claims, the store, this request's loaders and the logger. */
@@ -159,6 +161,8 @@ const reportSubjects: ApolloServerPlugin<SubgraphContext> = {
 export async function createSubgraphServer<DB, L>(def: SubgraphDefinition<DB, L>, options: SubgraphServerOptions<DB>): Promise<SubgraphServer> {
   const { store, logger, internalSecret } = options;
   const schema = buildSchema(def, options.policyDir);
+  // Resolver spans only when this process traces: a span per resolver call is not free.
+  if (tracingStarted()) traceResolvers(schema, def.resolvers as Record<string, unknown>);
   const app = express();
   const httpServer = createHttpServer(app);
   const plugins: ApolloServerPlugin<SubgraphContext>[] = [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginInlineTraceDisabled(), reportSubjects];
@@ -183,6 +187,7 @@ export async function createSubgraphServer<DB, L>(def: SubgraphDefinition<DB, L>
   });
   app.use(
     '/graphql',
+    traceRequests(),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({

@@ -98,12 +98,16 @@ describe('gateway limits', () => {
       expect(limitOf(res)).toMatchObject({ limit: 'directives', max: 50, actual: 51 });
     });
 
-    it('cost: nested lists over 100 persons are refused; the same shape for one person is served', async () => {
+    it('cost: nested lists over 100 persons are refused before any subgraph is called; the same shape for one person is served', async () => {
       const query = `query($ids: [ID!]!) { persons(idNumbers: $ids) { realEstate { owners { realEstate { owners { idNumber } } } } } }`;
       const ids = fed.population.persons.slice(0, 100).map((p) => p.idNumber);
+      const before = fed.statements();
       const res = await ask(query, { ids });
-      expect(limitOf(res)).toMatchObject({ limit: 'cost', max: 20000, actual: 100 * (1 + 10 * (1 + 10 * (1 + 10 * (1 + 10)))) });
+      expect(res.status).toBe(400);
+      // realEstate @listSize(assumedSize: 5), owners @listSize(assumedSize: 4), 100 persons by their list argument.
+      expect(limitOf(res)).toMatchObject({ code: 'COST_ESTIMATED_TOO_EXPENSIVE', 'cost.estimated': 100 * (1 + 5 * (1 + 4 * (1 + 5 * (1 + 4)))), 'cost.max': 20000 });
       expect(res.errors![0].message).toMatch(/list multiplies/);
+      expect(fed.statements()).toEqual(before);
       const one = await ask(query, { ids: [DEMO.husband] });
       expect(one.errors).toBeUndefined();
     });
@@ -113,9 +117,9 @@ describe('gateway limits', () => {
       const shape = 'realEstate { owners { realEstate { owners { idNumber } } } }';
       const inline = await ask(`{ persons(idNumbers: [${ids}]) { ${shape} } }`);
       const viaDefault = await ask(`query($ids: [ID!]! = [${ids}]) { persons(idNumbers: $ids) { ${shape} } }`);
-      expect(limitOf(inline)).toMatchObject({ limit: 'cost', actual: 1111100 });
+      expect(limitOf(inline)).toMatchObject({ code: 'COST_ESTIMATED_TOO_EXPENSIVE', 'cost.estimated': 52600 });
       expect(viaDefault.status).toBe(400);
-      expect(limitOf(viaDefault)).toMatchObject({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'cost', actual: 1111100 });
+      expect(limitOf(viaDefault)).toMatchObject({ code: 'COST_ESTIMATED_TOO_EXPENSIVE', 'cost.estimated': 52600 });
       // A provided value still wins over the default.
       const provided = await ask(`query($ids: [ID!]! = [${ids}]) { persons(idNumbers: $ids) { ${shape} } }`, { ids: [DEMO.husband] });
       expect(provided.errors).toBeUndefined();
@@ -142,6 +146,54 @@ describe('gateway limits', () => {
       const res = await send(fed.url, json({ query: `{ person(idNumber: "${DEMO.husband}") { ${'name '.repeat(2000)}} }` }, archivist));
       expect(res.status).toBe(400);
       expect(limitOf(res.body)).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'tokens', max: 1000 });
+    });
+  });
+
+  describe('demand control (@cost, @listSize)', () => {
+    const metricsOf = async (url: string) => (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+    const histogram = (text: string, name: string, labels = '') => ({
+      count: Number(new RegExp(`^${name}_count${labels.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0),
+      sum: Number(new RegExp(`^${name}_sum${labels.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? 0),
+    });
+    // person 1 + realEstate 5 × (right 1 + owners 4 × 1) = 26 estimated.
+    const dossier = `query Dossier($id: ID!) { person(idNumber: $id) { name realEstate { owners { idNumber } } } }`;
+
+    it('records the estimated cost before planning and the actual cost of the answer in /metrics', async () => {
+      const before = await metricsOf(fed.url);
+      const res = await ask(dossier, { id: DEMO.husband });
+      expect(res.errors).toBeUndefined();
+      const after = await metricsOf(fed.url);
+      const rights = res.data.person.realEstate as Array<{ owners: unknown[] }>;
+      expect(rights.length).toBeGreaterThan(0);
+      const actual = 1 + rights.length + rights.reduce((n, r) => n + r.owners.length, 0);
+      const estimated = (t: string) => histogram(t, 'gateway_operation_cost_estimated', '{result="COST_OK"}');
+      const actualOf = (t: string) => histogram(t, 'gateway_operation_cost_actual');
+      expect(estimated(after).count - estimated(before).count).toBe(1);
+      expect(estimated(after).sum - estimated(before).sum).toBe(26);
+      expect(actualOf(after).count - actualOf(before).count).toBe(1);
+      expect(actualOf(after).sum - actualOf(before).sum).toBe(actual);
+    });
+
+    it('enforce refuses above DEMAND_CONTROL_MAX_COST; measure serves it and counts it as too expensive', async () => {
+      const enforce = await startGateway(fed, { DEMAND_CONTROL_MAX_COST: '25', AUDIT_DB_URL: await auditDb('limits_enforce') });
+      const measure = await startGateway(fed, { DEMAND_CONTROL_MAX_COST: '25', DEMAND_CONTROL_MODE: 'measure', AUDIT_DB_URL: await auditDb('limits_measure') });
+      try {
+        const refused = await ask(dossier, { id: DEMO.husband }, enforce.url);
+        expect(refused.status).toBe(400);
+        expect(limitOf(refused)).toMatchObject({ code: 'COST_ESTIMATED_TOO_EXPENSIVE', 'cost.estimated': 26, 'cost.max': 25 });
+        // Settlements sized by `first` (@listSize slicingArguments) with the page's @cost(weight: 5): 1 + 1 + 5 + 3.
+        const small = await ask(`{ person(idNumber: "${DEMO.husband}") { medicalInsurance { settlements(first: 3) { items { settlementId } } } } }`, undefined, enforce.url);
+        expect(small.errors).toBeUndefined();
+        const served = await ask(dossier, { id: DEMO.husband }, measure.url);
+        expect(served.errors).toBeUndefined();
+        expect(served.data.person.name).toBe('张建国');
+        const text = await metricsOf(measure.url);
+        expect(histogram(text, 'gateway_operation_cost_estimated', '{result="COST_ESTIMATED_TOO_EXPENSIVE"}')).toEqual({ count: 1, sum: 26 });
+        expect(histogram(text, 'gateway_operation_cost_actual').count).toBe(1);
+      } finally {
+        await enforce.stop();
+        await measure.stop();
+      }
     });
   });
 

@@ -7,20 +7,43 @@ import { buildSchema, getIntrospectionQuery, Kind, parse, type OperationDefiniti
 import { countTokens } from '../../gateway/src/limits/tokens';
 import { limitExceeded } from '../../gateway/src/limits/errors';
 import { measureOperation, type Measurement } from '../../gateway/src/limits/measure';
+import { readCostDirectives } from '../../gateway/src/limits/cost-directives';
+import { actualCost } from '../../gateway/src/limits/actual-cost';
 
-const schema = buildSchema(`
-  type Query { person(idNumber: ID!): Person  persons(idNumbers: [ID!]!): [Person]!  version: String }
-  type Person { idNumber: ID!  name: String  marriages: [Marriage!]  realEstate: [Property!]  settlements(first: Int): SettlementPage! }
+/** A supergraph-shaped SDL: the cost spec linked as composition links it (`@cost` by namespace, `@listSize` imported). */
+const sdl = `
+  schema @link(url: "https://specs.apollo.dev/cost/v0.1", import: ["@listSize"]) { query: Query  mutation: Mutation }
+  directive @link(url: String, as: String, import: [String]) repeatable on SCHEMA
+  directive @cost(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | INPUT_FIELD_DEFINITION | OBJECT | SCALAR
+  directive @listSize(assumedSize: Int, slicingArguments: [String!], sizedFields: [String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION
+  type Query {
+    person(idNumber: ID!): Person
+    persons(idNumbers: [ID!]!): [Person]! @listSize(assumedSize: 100)
+    search(name: String @cost(weight: 7), first: Int, last: Int): [Person!]! @listSize(slicingArguments: ["first", "last"])
+    version: String
+  }
+  type Mutation { correct(id: ID!): [Person!]! @listSize(assumedSize: 2) }
+  type Person {
+    idNumber: ID!  name: String  marriages: [Marriage!]  realEstate: [Property!] @listSize(assumedSize: 5)
+    settlements(first: Int): SettlementPage! @listSize(slicingArguments: ["first"], assumedSize: 20, sizedFields: ["items"], requireOneSlicingArgument: false) @cost(weight: 5)
+  }
   type Marriage { kind: String  spouse: Person! }
   type Property { location: String  owners: [Person!]! }
   type SettlementPage { items: [Settlement!]!  totalCount: Int! }
-  type Settlement { id: ID! }
-`);
+  type Settlement { id: ID!  diagnosis: Diagnosis }
+  type Diagnosis @cost(weight: 3) { code: String }
+`;
+const schema = buildSchema(sdl);
+const costs = readCostDirectives(sdl);
+
+const operationOf = (query: string) => {
+  const document = parse(query);
+  return { document, operation: document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)! };
+};
 
 function measure(query: string, variables?: Record<string, unknown>, listSize = 10): Measurement {
-  const document = parse(query);
-  const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
-  return measureOperation(document, operation, schema, { listSize, variables });
+  const { document, operation } = operationOf(query);
+  return measureOperation(document, operation, schema, { listSize, costs, variables });
 }
 
 describe('measureOperation', () => {
@@ -79,16 +102,35 @@ describe('measureOperation', () => {
     expect(measure('{ person(idNumber: "1") { marriages { kind } } }', undefined, 3).cost).toBe(4);
   });
 
-  it('sizes a list by its list argument, literal or variable', () => {
+  it('sizes a list by its list argument, literal or variable, before its @listSize assumed size', () => {
     expect(measure('{ persons(idNumbers: ["1", "2", "3"]) { name } }').cost).toBe(3);
     expect(measure('query($ids: [ID!]!) { persons(idNumbers: $ids) { name } }', { ids: new Array(50).fill('x') }).cost).toBe(50);
   });
 
-  it('sizes the lists of a page by the slicing argument of the field above, literal or variable', () => {
-    // person 1 + page 1 + items 5 × 1
-    expect(measure('{ person(idNumber: "1") { settlements(first: 5) { items { id } totalCount } } }').cost).toBe(7);
-    expect(measure('query($n: Int) { person(idNumber: "1") { settlements(first: $n) { items { id } } } }', { n: 100 }).cost).toBe(102);
-    expect(measure('{ person(idNumber: "1") { settlements { items { id } } } }').cost).toBe(12);
+  it('takes a list\'s size from @listSize(assumedSize:) over the default', () => {
+    // person 1 + realEstate 5 × (property 1 + owners 10 × 1)
+    expect(measure('{ person(idNumber: "1") { realEstate { owners { idNumber } } } }').cost).toBe(56);
+  });
+
+  it('sizes the lists of a page by @listSize(slicingArguments:, sizedFields:), with the page\'s @cost weight', () => {
+    // person 1 + page 5 (@cost) + items 5 × 1
+    expect(measure('{ person(idNumber: "1") { settlements(first: 5) { items { id } totalCount } } }').cost).toBe(11);
+    expect(measure('query($n: Int) { person(idNumber: "1") { settlements(first: $n) { items { id } } } }', { n: 100 }).cost).toBe(106);
+    // No slicing argument: the assumed size (20).
+    expect(measure('{ person(idNumber: "1") { settlements { items { id } } } }').cost).toBe(26);
+  });
+
+  it('applies @cost on a type and on a given argument, and a mutation\'s base cost of 10', () => {
+    // person 1 + page 5 + items 2 × (settlement 1 + diagnosis 3)
+    expect(measure('{ person(idNumber: "1") { settlements(first: 2) { items { diagnosis { code } } } } }').cost).toBe(14);
+    expect(measure('{ search(first: 3, name: "x") { idNumber } }').cost).toBe(3 + 7);
+    expect(measure('mutation { correct(id: "1") { idNumber } }').cost).toBe(10 + 2);
+  });
+
+  it('refuses a field whose @listSize requires one slicing argument when it gets none or two', () => {
+    expect(() => measure('{ search { idNumber } }')).toThrow(/Query.search needs exactly one of its slicing arguments \(first, last\)/);
+    expect(() => measure('{ search(first: 1, last: 2) { idNumber } }')).toThrow(/exactly one/);
+    expect(measure('{ search(last: 4) { idNumber } }').cost).toBe(4);
   });
 
   it('refuses a fragment cycle instead of following it', () => {
@@ -131,5 +173,47 @@ describe('limitExceeded', () => {
     expect(e.message).toMatch(/10 levels deep; at most 8/);
     expect(limitExceeded('bodyBytes', 1024).extensions.http).toEqual({ status: 413 });
     expect(limitExceeded('aliases', 15, Infinity).extensions.actual).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});
+
+describe('readCostDirectives', () => {
+  it('follows the names the link gives the cost spec (renamed namespace and imports)', () => {
+    const renamed = readCostDirectives(`
+      schema @link(url: "https://specs.apollo.dev/cost/v0.1", as: "price", import: [{ name: "@listSize", as: "@size" }]) { query: Query }
+      type Query { a: [Int] @size(assumedSize: 3) @price(weight: 2)  b: [Int] @listSize(assumedSize: 9) }`);
+    expect(renamed.weights.get('Query.a')).toBe(2);
+    expect(renamed.listSizes.get('Query.a')).toMatchObject({ assumedSize: 3, requireOneSlicingArgument: true });
+    expect(renamed.listSizes.has('Query.b')).toBe(false);
+  });
+
+  it('reads nothing from a supergraph that does not link the cost spec', () => {
+    expect(readCostDirectives('type Query { a: [Int] @listSize(assumedSize: 3) }').listSizes.size).toBe(0);
+  });
+});
+
+describe('actualCost', () => {
+  const actual = (query: string, data: unknown) => {
+    const { document, operation } = operationOf(query);
+    return actualCost(document, operation, schema, costs, data);
+  };
+
+  it('counts the objects returned, with lists at their real length and @cost weights', () => {
+    const query = '{ person(idNumber: "1") { name realEstate { owners { idNumber } } settlements { items { diagnosis { code } } } } }';
+    const data = {
+      person: {
+        name: 'x',
+        realEstate: [{ owners: [{ idNumber: '1' }, { idNumber: '2' }] }, { owners: [{ idNumber: '1' }] }],
+        settlements: { items: [{ diagnosis: { code: 'A' } }, { diagnosis: null }] },
+      },
+    };
+    // person 1 + 2 properties + 3 owners + page 5 + 2 items + 1 diagnosis × 3
+    expect(actual(query, data)).toBe(1 + 2 + 3 + 5 + 2 + 3);
+    expect(actual(query, { person: null })).toBe(0);
+  });
+
+  it('merges fields through fragments as execution does, and counts a mutation\'s base cost', () => {
+    const query = '{ person(idNumber: "1") { ...P ... on Person { realEstate { location } } } } fragment P on Person { realEstate { owners { idNumber } } }';
+    expect(actual(query, { person: { realEstate: [{ location: 'a', owners: [{ idNumber: '1' }] }] } })).toBe(1 + 1 + 1);
+    expect(actual('mutation { correct(id: "1") { idNumber } }', { correct: [{ idNumber: '1' }] })).toBe(11);
   });
 });

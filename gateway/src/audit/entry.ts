@@ -38,6 +38,8 @@ export interface AuditedContext extends Identity {
   /** The client system and trusted operation (gateway/src/operations), when known. */
   client?: string;
   operationId?: string;
+  /** The request's OpenTelemetry trace id, when tracing is on. */
+  traceId?: string;
 }
 
 /** Error codes that mean "not allowed" rather than "went wrong". */
@@ -157,5 +159,6 @@ export function buildEntry(rc: GraphQLRequestContext<AuditedContext>, endpoint: 
     // Only when known, so records without them keep their shape (and older chains their hashes).
     ...(ctx.client === undefined ? {} : { client: ctx.client }),
     ...(ctx.operationId === undefined ? {} : { operationId: ctx.operationId }),
+    ...(ctx.traceId === undefined ? {} : { traceId: ctx.traceId }),
   };
 }

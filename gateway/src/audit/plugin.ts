@@ -7,6 +7,7 @@
  * 503 with a single `AUDIT_UNAVAILABLE` error, so no record is ever served unaudited. A response
  * that is only errors (a 401, a validation error) reveals no records and is sent as it is.
  */
+import { inSpan } from '../../../lib/tracing';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin, GraphQLRequestContext } from '@apollo/server';
@@ -40,7 +41,8 @@ export function auditPlugin(options: AuditPluginOptions): ApolloServerPlugin<Aud
         async willSendResponse(rc) {
           if (rc.contextValue.auditState) rc.contextValue.auditState.recorded = true;
           try {
-            await writer.append(buildEntry(rc, endpoint, { id, startedAt, durationMs: performance.now() - start }));
+            const entry = buildEntry(rc, endpoint, { id, startedAt, durationMs: performance.now() - start });
+            await inSpan('audit.commit', { 'audit.record_id': id }, () => writer.append(entry));
           } catch (err) {
             const logger = rc.contextValue.logger ?? options.logger;
             logger.error({ err, requestId: rc.contextValue.requestId, auditId: id }, 'audit record not committed; response refused');

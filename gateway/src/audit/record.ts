@@ -50,6 +50,8 @@ export interface AuditEntry {
   client?: string;
   /** The trusted operation it ran (its manifest id); absent when it matched none. */
   operationId?: string;
+  /** The request's OpenTelemetry trace id (32 hex), joining the record to the trace; absent when tracing is off. */
+  traceId?: string;
   /**
    * Fields in which characters that cannot be stored faithfully (NUL and other control characters,
    * unpaired surrogates) were replaced by U+FFFD; absent when none were (see stored.ts).

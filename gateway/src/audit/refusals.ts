@@ -5,6 +5,7 @@
  * plugin recorded the request; when an error response is about to end without a record, it writes
  * one (outcome ERROR, the response's error codes) and ends the response once it is committed.
  */
+import { activeTraceId } from '../../../lib/tracing';
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -36,7 +37,7 @@ export interface AuditRefusalsOptions {
 export function auditRefusals(options: AuditRefusalsOptions): RequestHandler {
   return (req, res, next) => {
     const state = auditStateOf(res);
-    const started = { id: randomUUID(), at: new Date(), ms: performance.now() };
+    const started = { id: randomUUID(), at: new Date(), ms: performance.now(), traceId: activeTraceId() };
     const end = res.end.bind(res) as (...args: unknown[]) => Response;
     // Patched the way compression middleware patches it: the body is complete, the socket not yet written.
     res.end = ((...args: unknown[]) => {
@@ -51,7 +52,13 @@ export function auditRefusals(options: AuditRefusalsOptions): RequestHandler {
   };
 }
 
-async function record(options: AuditRefusalsOptions, req: Request, res: Response, chunk: unknown, started: { id: string; at: Date; ms: number }): Promise<void> {
+async function record(
+  options: AuditRefusalsOptions,
+  req: Request,
+  res: Response,
+  chunk: unknown,
+  started: { id: string; at: Date; ms: number; traceId?: string },
+): Promise<void> {
   const identity = await options.identify(req.headers).catch((): Identity => ({ principal: ANONYMOUS, basis: { evidence: [] } }));
   const { principal } = identity;
   // The parsed body, when body parsing got that far (a token-limit or variable-depth refusal).
@@ -83,6 +90,7 @@ async function record(options: AuditRefusalsOptions, req: Request, res: Response
     cacheHit: false,
     durationMs: Math.round((performance.now() - started.ms) * 1000) / 1000,
     httpStatus: res.statusCode,
+    ...(started.traceId === undefined ? {} : { traceId: started.traceId }),
   });
 }
 

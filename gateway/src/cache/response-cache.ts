@@ -26,6 +26,8 @@ import { GraphQLError } from 'graphql';
 import type { GatewayExecutor, GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { ErrorCode } from '../../../lib/errors';
 import type { GatewayContext } from '../context';
+import { authorized } from '../observability/tracing';
+import { inSpan } from '../../../lib/tracing';
 import type { Cache } from './cache';
 import { responseKey, responseTags } from './key';
 import type { CacheMetrics } from './metrics';
@@ -65,6 +67,7 @@ export class ResponseCache {
   wrap(inner: GatewayExecutor): GatewayExecutor {
     return async (rc) => {
       const ctx = rc.context as unknown as GatewayContext;
+      authorized(ctx); // the operation reaching the cache is the authorized one
       try {
         const kind = rc.operation.operation;
         if (kind === 'mutation') return await this.mutate(inner, rc, ctx);
@@ -80,7 +83,11 @@ export class ResponseCache {
   private async query(inner: GatewayExecutor, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): Promise<GatewayExecutionResult> {
     const { cache, metrics } = this.options;
     const key = responseKey(rc, ctx);
-    const found = await cache.read(key);
+    const found = await inSpan('cache.lookup', {}, async (span) => {
+      const read = await cache.read(key);
+      span.setAttribute('cache.result', !read ? 'bypass' : read.value ? 'found' : 'absent');
+      return read;
+    });
     if (!found) {
       metrics.requests.inc({ cache: 'response', result: 'bypass' });
       return inner(rc);
@@ -114,7 +121,7 @@ export class ResponseCache {
       tags,
       position: found.position,
     } satisfies Entry);
-    const outcome = await cache.write(key, value, ttl, tags, found.epoch);
+    const outcome = await inSpan('cache.write', {}, () => cache.write(key, value, ttl, tags, found.epoch));
     metrics.writes.inc({ outcome });
     return result;
   }
@@ -129,7 +136,7 @@ export class ResponseCache {
   private async mutate(inner: GatewayExecutor, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): Promise<GatewayExecutionResult> {
     const result = await inner(rc);
     // Awaited, so a client that reads after the mutation returned never gets the old record.
-    if (!(await this.options.cache.invalidate([...ctx.subjects].map(personTag)))) {
+    if (!(await inSpan('cache.invalidate', { 'cache.tags': ctx.subjects.size }, () => this.options.cache.invalidate([...ctx.subjects].map(personTag))))) {
       ctx.logger.warn({ subjects: ctx.subjects.size }, 'cache invalidation deferred: the cache is unavailable and is bypassed until it has been applied');
     }
     return result;

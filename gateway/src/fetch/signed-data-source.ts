@@ -1,13 +1,15 @@
 /**
  * The data source for every subgraph call: signs a short-lived internal token carrying the
  * caller's principal and declared purpose (audience = that subgraph), propagates the request id,
- * collects the subjects each subgraph reports, and answers a failed `person`/`persons` root fetch
+ * and the trace context (each call is a span), collects the subjects each subgraph reports, and answers a failed `person`/`persons` root fetch
  * with the references itself (person-fallback.ts) so the other departments still answer.
  */
+import { context as otelContext, propagation, SpanKind } from '@opentelemetry/api';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { signInternalToken } from '../../../lib/tokens';
 import { policyFacts } from '../../../lib/access-policy';
+import { inSpan } from '../../../lib/tracing';
 import { noteEntityKeys } from '../cache/key';
 import { personReferencesFallback } from './person-fallback';
 import type { GatewayContext } from '../context';
@@ -50,10 +52,16 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     }
     request.http!.headers.set('authorization', `Bearer ${await token}`);
     request.http!.headers.set('x-request-id', context.requestId);
+    // W3C trace context: the subgraph's spans join this request's trace, under the call's span.
+    propagation.inject(otelContext.active(), request.http!.headers, { set: (headers, key, value) => headers.set(key, value) });
     noteEntityKeys(request.variables, context.entityKeys); // the response cache tags its entry with them
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+    return inSpan(`subgraph ${this.subgraph}`, { 'graphql.subgraph.name': this.subgraph, 'server.address': this.url ?? '' }, () => this.call(options), SpanKind.CLIENT);
+  }
+
+  private async call(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     try {
       return await super.process(options);
     } catch (err) {

@@ -3,15 +3,13 @@ import type { GraphQLError } from 'graphql';
 import { codedError, ErrorCode } from '../../../lib/errors';
 
 /** The limits, as named in `extensions.limit`. */
-export type LimitName = 'depth' | 'aliases' | 'rootFields' | 'directives' | 'cost' | 'tokens' | 'variableDepth' | 'bodyBytes' | 'batch';
+export type LimitName = 'depth' | 'aliases' | 'rootFields' | 'directives' | 'tokens' | 'variableDepth' | 'bodyBytes' | 'batch';
 
 const WHAT: Record<LimitName, (max: number, actual?: number) => string> = {
   depth: (max, actual) => `The operation nests fields ${actual} levels deep; at most ${max} are allowed. Ask for fewer nested levels, or split it into several operations.`,
   aliases: (max, actual) => `The operation uses ${actual} aliases; at most ${max} are allowed. Use a list field (e.g. persons(idNumbers: [...])) instead of many aliased ones.`,
   rootFields: (max, actual) => `The operation selects ${actual} root fields; at most ${max} are allowed. Split it into several operations.`,
   directives: (max, actual) => `The operation uses ${actual} directives; at most ${max} are allowed.`,
-  cost: (max, actual) =>
-    `The operation's estimated cost is ${actual}; at most ${max} is allowed. Each object counts 1 and a list multiplies what is under it by its expected length: ask for fewer nested lists or fewer items.`,
   tokens: (max) => `The document has more than ${max} tokens; at most ${max} are allowed. Send a smaller document.`,
   variableDepth: (max) => `The variables nest arrays or objects more than ${max} levels deep; at most ${max} are allowed. Send flatter variables.`,
   bodyBytes: (max) => `The request body is larger than ${max} bytes; at most ${max} are allowed.`,

@@ -7,6 +7,9 @@
  * Each named fragment is measured once and reused, so a "fragment bomb" whose expansion is
  * exponential still takes linear time to measure (its numbers simply come out huge), and a
  * fragment that spreads itself is refused instead of followed.
+ *
+ * The cost is Apollo Router's demand-control estimate, read from the `@cost` and `@listSize`
+ * directives of the subgraph SDLs (see `cost-directives.ts`).
  */
 import {
   getNamedType,
@@ -28,6 +31,8 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { codedError, ErrorCode } from '../../../lib/errors';
+import { NO_COST_DIRECTIVES, type CostDirectives } from './cost-directives';
 
 /** What an operation asks for, counted over its fully expanded selection. */
 export interface Measurement {
@@ -40,21 +45,36 @@ export interface Measurement {
   /** Directives used (on fields, fragments and the operation). */
   directives: number;
   /**
-   * Estimated work, IBM/Apollo Router demand-control style: every object field costs 1, leaves 0,
-   * and a list multiplies what is under it by its expected length. Introspection costs 0.
+   * Estimated cost, Apollo Router's demand-control semantics: a mutation costs 10 to start with;
+   * every object (or interface, union) field costs 1, scalars and enums 0, a `@cost(weight:)` on the
+   * field or its type replaces that, a `@cost` on a given argument adds its weight; a list
+   * multiplies what is under it by its size (see `MeasureOptions.listSize`). Introspection costs 0.
    */
   cost: number;
 }
 
 export interface MeasureOptions {
-  /** Expected length of a list field without a size argument. */
+  /**
+   * The size of a list field without `@listSize` (Router's `static_estimated.list_size`). With
+   * `@listSize`, the size is the largest slicing argument given, else `assumedSize`. One addition
+   * to Router's rules: a list field taking a list argument (`persons(idNumbers:)`) answers one item
+   * per element, so the longest list argument given is its size when no slicing argument is.
+   */
   listSize: number;
+  /** `@cost` and `@listSize` of the served supergraph. @default none */
+  costs?: CostDirectives;
   /** The request's variables, for size arguments passed as variables (the operation's defaults stand in for missing ones). */
   variables?: Record<string, unknown> | null;
 }
 
-/** Arguments that say how many items a list (or the page under it) holds. */
-const SLICING_ARGUMENTS = new Set(['first', 'last', 'limit', 'pageSize', 'take']);
+/** A size set by a page field's `@listSize(sizedFields:)` for the named fields under it. */
+interface Sized {
+  size: number;
+  fields: readonly string[];
+}
+
+/** What a mutation costs before its fields (Router: mutations 10, queries and subscriptions 0). */
+const MUTATION_COST = 10;
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
 
 type Part = Omit<Measurement, 'rootFields'> & { fields: number };
@@ -67,19 +87,25 @@ export function measureOperation(document: DocumentNode, operation: OperationDef
   const memo = new Map<string, Part>();
   const inProgress = new Set<string>();
   const variables = options.variables ?? {};
+  const costs = options.costs ?? NO_COST_DIRECTIVES;
   const defaults = new Map<string, ValueNode>();
   for (const v of operation.variableDefinitions ?? []) if (v.defaultValue) defaults.set(v.variable.name.value, v.defaultValue);
 
   const rootType = schema.getRootType(operation.operation) ?? undefined;
   const top = walk(operation.selectionSet, rootType, undefined, false);
   const { fields, ...rest } = top;
-  return { ...rest, rootFields: fields, directives: rest.directives + (operation.directives?.length ?? 0) };
+  return {
+    ...rest,
+    cost: rest.cost + (operation.operation === 'mutation' ? MUTATION_COST : 0),
+    rootFields: fields,
+    directives: rest.directives + (operation.directives?.length ?? 0),
+  };
 
   /**
-   * One selection set, relative to where it sits. `hint` is a size argument of the field above
-   * (a page object's `items` take its `first`); `introspection` is true under `__schema`/`__type`.
+   * One selection set, relative to where it sits. `hint` is the size the field above gives some of
+   * these fields (a page object's `items` take its `first`); `introspection` is true under `__schema`/`__type`.
    */
-  function walk(set: SelectionSetNode, parent: GraphQLNamedType | undefined, hint: number | undefined, introspection: boolean): Part {
+  function walk(set: SelectionSetNode, parent: GraphQLNamedType | undefined, hint: Sized | undefined, introspection: boolean): Part {
     const acc: Part = { ...EMPTY };
     // As graphql-js's collectFields: a fragment spread twice in one selection set executes once.
     const spread = new Set<string>();
@@ -109,10 +135,10 @@ export function measureOperation(document: DocumentNode, operation: OperationDef
     return acc;
   }
 
-  function fragment(name: string, hint: number | undefined, introspection: boolean): Part {
+  function fragment(name: string, hint: Sized | undefined, introspection: boolean): Part {
     const def = fragments.get(name);
     if (!def) return EMPTY; // unknown fragments are a validation error, reported there
-    const key = `${name}\u0000${hint ?? ''}\u0000${introspection}`;
+    const key = `${name}\u0000${hint ? `${hint.size}:${hint.fields.join(',')}` : ''}\u0000${introspection}`;
     const known = memo.get(key);
     if (known) return known;
     if (inProgress.has(name)) {
@@ -129,7 +155,7 @@ export function measureOperation(document: DocumentNode, operation: OperationDef
     return result;
   }
 
-  function field(node: FieldNode, parent: GraphQLNamedType | undefined, hint: number | undefined, introspection: boolean): Part {
+  function field(node: FieldNode, parent: GraphQLNamedType | undefined, hint: Sized | undefined, introspection: boolean): Part {
     const alias = node.alias ? 1 : 0;
     // Introspection is answered from the schema in memory and its nesting is bounded by graphql-js's
     // MaxIntrospectionDepthRule, so its depth and cost are not the business queries' to pay.
@@ -138,32 +164,49 @@ export function measureOperation(document: DocumentNode, operation: OperationDef
       return { depth: 1, aliases: alias + inner.aliases, directives: inner.directives, cost: 0, fields: 1 };
     }
     const def = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[node.name.value] : undefined;
-    const size = sizeArgument(node, def) ?? hint;
+    const coordinate = `${parent?.name}.${node.name.value}`;
     const lists = def ? listDepth(def.type) : 0;
     const named = def ? getNamedType(def.type) : undefined;
-    // A size argument on a field returning a page object sizes the lists inside the page.
-    const inner = node.selectionSet ? walk(node.selectionSet, named, lists === 0 ? size : undefined, false) : EMPTY;
-    const weight = named && isCompositeType(named) ? 1 : 0;
-    const multiplier = lists === 0 ? 1 : (size ?? options.listSize) ** lists;
+    const directive = costs.listSizes.get(coordinate);
+    const size = listSize(node, coordinate, def) ?? (hint?.fields.includes(node.name.value) ? hint.size : undefined);
+    // `@listSize(sizedFields:)` on a page field sizes the lists inside the page, not the page.
+    const sized = directive?.sizedFields.length ? { size: size ?? options.listSize, fields: directive.sizedFields } : undefined;
+    const inner = node.selectionSet ? walk(node.selectionSet, named, sized, false) : EMPTY;
+    const weight = costs.weights.get(coordinate) ?? (named && costs.weights.get(named.name)) ?? (named && isCompositeType(named) ? 1 : 0);
+    const multiplier = lists === 0 ? 1 : ((sized ? undefined : size) ?? options.listSize) ** lists;
     return {
       depth: 1 + inner.depth,
       aliases: alias + inner.aliases,
       directives: inner.directives,
-      cost: multiplier * (weight + inner.cost),
+      cost: multiplier * (weight + inner.cost) + argumentsCost(node, coordinate),
       fields: 1,
     };
   }
 
-  /** The list length a field's arguments announce: a slicing argument, or the length of a list argument. */
-  function sizeArgument(node: FieldNode, def: GraphQLField<unknown, unknown> | undefined): number | undefined {
-    let size: number | undefined;
-    for (const arg of node.arguments ?? []) {
-      const value = valueOf(arg.value);
-      if (SLICING_ARGUMENTS.has(arg.name.value) && typeof value === 'number' && value >= 0) return value;
-      // `persons(idNumbers: [...])` answers one item per element.
-      if (Array.isArray(value) && def && isListType(getNullableType(def.type))) size = Math.max(size ?? 0, value.length);
+  /** The size `@listSize` gives a field: its slicing argument, else its assumed size; else the longest list argument. */
+  function listSize(node: FieldNode, coordinate: string, def: GraphQLField<unknown, unknown> | undefined): number | undefined {
+    const given = new Map((node.arguments ?? []).map((arg) => [arg.name.value, valueOf(arg.value)]));
+    const directive = costs.listSizes.get(coordinate);
+    if (directive && directive.slicingArguments.length > 0) {
+      const slices = directive.slicingArguments.map((name) => given.get(name)).filter((v): v is number => typeof v === 'number' && v >= 0);
+      if (directive.requireOneSlicingArgument && slices.length !== 1) {
+        throw codedError(ErrorCode.BAD_USER_INPUT, `${coordinate} needs exactly one of its slicing arguments (${directive.slicingArguments.join(', ')}), to say how many items it may return.`, {
+          http: { status: 400 },
+        });
+      }
+      if (slices.length > 0) return Math.max(...slices);
     }
-    return size;
+    // `persons(idNumbers: [...])` answers one item per element.
+    const lengths = [...given.values()].filter(Array.isArray).map((v) => v.length);
+    if (lengths.length > 0 && def && isListType(getNullableType(def.type))) return Math.max(...lengths);
+    return directive?.assumedSize;
+  }
+
+  /** The `@cost` weights of the arguments given. */
+  function argumentsCost(node: FieldNode, coordinate: string): number {
+    let cost = 0;
+    for (const arg of node.arguments ?? []) cost += costs.weights.get(`${coordinate}(${arg.name.value}:)`) ?? 0;
+    return cost;
   }
 
   function valueOf(node: ValueNode): unknown {

@@ -1,5 +1,5 @@
 /**
- * Operation limits as an Apollo Server plugin. The checks run in `didResolveOperation`: after
+ * Operation limits and demand control as an Apollo Server plugin. The checks run in `didResolveOperation`: after
  * graphql-js validation (so circular fragments were already refused by NoFragmentCycles, and
  * `measureOperation` guards against them anyway), before authorization, planning or any subgraph
  * call, and for every request the audit plugin sees, documents from Apollo's document cache included.
@@ -9,6 +9,8 @@ import type { OperationDefinitionNode } from 'graphql';
 import { codedError, ErrorCode } from '../../../lib/errors';
 import { limitExceeded, type LimitName } from './errors';
 import { measureOperation, type Measurement } from './measure';
+import { actualCost } from './actual-cost';
+import { costEstimatedTooExpensive, type DemandControlMetrics, type DemandControlOptions } from './demand-control';
 
 /** Per-operation limits. Every value comes from the config (lib/config.ts), where the defaults live. */
 export interface OperationLimits {
@@ -20,33 +22,48 @@ export interface OperationLimits {
   maxRootFields: number;
   /** Directives per operation, fragments expanded. @default 50 */
   maxDirectives: number;
-  /** Largest estimated cost (see `Measurement.cost`). @default 20000 */
-  maxCost: number;
-  /** Expected length of a list without a `first`/`limit`/list argument, for the cost. @default 10 */
-  listSize: number;
+  /** Demand control: the estimated cost's maximum and mode (see `Measurement.cost`). */
+  demand: DemandControlOptions;
 }
 
 /** Checked in this order; the first one exceeded is reported. */
-const CHECKS: Array<[LimitName, keyof Measurement, keyof OperationLimits]> = [
+const CHECKS: Array<[LimitName, keyof Measurement, Exclude<keyof OperationLimits, 'demand'>]> = [
   ['rootFields', 'rootFields', 'maxRootFields'],
   ['aliases', 'aliases', 'maxAliases'],
   ['directives', 'directives', 'maxDirectives'],
   ['depth', 'depth', 'maxDepth'],
-  ['cost', 'cost', 'maxCost'],
 ];
 
-/** Refuses an operation over any limit with 400 `OPERATION_LIMIT_EXCEEDED` `{ limit, max, actual }`. */
-export function operationLimitsPlugin(limits: OperationLimits): ApolloServerPlugin {
+/**
+ * Refuses an operation over any limit with 400 `OPERATION_LIMIT_EXCEEDED` `{ limit, max, actual }`,
+ * and one whose estimated cost is over `demand.maxCost` with 400 `COST_ESTIMATED_TOO_EXPENSIVE`
+ * (in `enforce` mode); records the estimated and (after execution) the actual cost in `metrics`.
+ */
+export function operationLimitsPlugin(limits: OperationLimits, metrics?: DemandControlMetrics): ApolloServerPlugin {
+  const { demand } = limits;
   return {
     async requestDidStart() {
+      let estimated: number | undefined;
       return {
-        async didResolveOperation({ document, operation, schema, request }) {
+        async didResolveOperation({ document, operation, schema, request, logger }) {
           if (!operation) return; // no operation to run: Apollo Server reports that itself
           refuseUndeclaredVariables(operation, request.variables);
-          const measured = measureOperation(document, operation, schema, { listSize: limits.listSize, variables: request.variables });
+          const measured = measureOperation(document, operation, schema, { listSize: demand.listSize, costs: demand.costs, variables: request.variables });
           for (const [name, measure, limit] of CHECKS) {
             if (measured[measure] > limits[limit]) throw limitExceeded(name, limits[limit], measured[measure]);
           }
+          estimated = measured.cost;
+          const tooExpensive = estimated > demand.maxCost;
+          metrics?.estimated(estimated, tooExpensive ? 'COST_ESTIMATED_TOO_EXPENSIVE' : 'COST_OK');
+          if (!tooExpensive) return;
+          if (demand.mode === 'enforce') throw costEstimatedTooExpensive(estimated, demand.maxCost);
+          logger.warn(`Demand control (measure mode): serving operation ${operation.name?.value ?? '(anonymous)'} estimated at ${estimated}, over the maximum ${demand.maxCost}`);
+        },
+        async willSendResponse({ document, operation, schema, response }) {
+          // Only operations that were estimated and executed (not refused) have an actual cost.
+          if (estimated === undefined || !metrics || !document || !operation || response.body.kind !== 'single') return;
+          if (response.body.singleResult.data == null) return;
+          metrics.actual(actualCost(document, operation, schema, demand.costs, response.body.singleResult.data));
         },
       };
     },

@@ -1,6 +1,6 @@
 /**
  * One access-log line per HTTP request to the GraphQL endpoint: request id, operation name, HTTP
- * status, duration, outcome, error codes and who asked. Never the variables, the document or a
+ * status, duration, outcome, error codes, who asked, and the trace id when tracing is on. Never the variables, the document or a
  * token: what was read belongs in the audit log, which is access-controlled; stdout is not.
  *
  * The line is written by Express middleware when the response is finished, so requests refused
@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin, GraphQLResponse } from '@apollo/server';
 import type { RequestHandler, Response } from 'express';
 import type { Logger } from '../../../lib/logger';
+import { activeTraceId } from '../../../lib/tracing';
 import type { RequestMetrics } from './metrics';
 
 /** How a request ended, for the log and the `outcome` metric label. */
@@ -44,6 +45,7 @@ export function accessLog(options: AccessLogOptions): RequestHandler {
   return (req, res, next) => {
     const start = performance.now();
     const record = accessRecord(res);
+    const traceId = activeTraceId(); // the request span's, opened before this middleware
     let written = false;
     const write = () => {
       if (written) return;
@@ -62,6 +64,7 @@ export function accessLog(options: AccessLogOptions): RequestHandler {
         errorCodes: [...new Set(codes)].sort(),
         sub: record.sub ?? null,
         clientAddress: req.socket.remoteAddress ?? null,
+        ...(traceId ? { traceId } : {}),
       };
       if (res.statusCode >= 500) logger.warn(line, 'request');
       else logger.info(line, 'request');
