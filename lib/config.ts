@@ -144,6 +144,8 @@ const baseSchema = z.object({
   ACCESS_HISTORY_HIDDEN_PURPOSES: list(''),
   /** Days a hidden access stays hidden; 0 shows it at once. @default 180 */
   ACCESS_HISTORY_DELAY_DAYS: z.coerce.number().int().min(0).max(36500).default(180),
+  /** Longest an approval of a request for access (a grant) may last, in days from its approval. @default 30 */
+  ACCESS_GRANT_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   // Rules over the audit log (gateway/src/audit/rules.ts): thresholds and the working calendar.
   /** The gateway evaluates the rules and updates the overview rollup over new records this often; 0 = never (on demand only). @default 10 */
   AUDIT_RULES_INTERVAL_SECONDS: z.coerce.number().min(0).default(10),

@@ -12,12 +12,14 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloGateway } from '@apollo/gateway';
+import { loadAccessPolicy } from '../../lib/legal-basis';
 import type { GatewayContext } from './context';
 import { authenticationPlugin, identityResolver } from './auth/identity';
 import { authorizingGateway, scopesIn } from './authz/gateway';
 import { readPolicies } from './authz/policies';
 import { SignedDataSource } from './fetch/signed-data-source';
 import { auditStateOf, createAudit } from './audit';
+import { ACCESS_SUBGRAPH, AccessDataSource, createAccess, type Access } from './access';
 import { createGatewayCache } from './cache';
 import { createMetricsRegistry, metricsHandler } from './metrics/registry';
 import { httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, subgraphFetcher } from './limits';
@@ -48,6 +50,8 @@ export interface RunningGateway {
 export interface Gateway {
   app: express.Express;
   apollo: ApolloServer<GatewayContext>;
+  /** Requests for access and their grants (the `access` subgraph's store). */
+  access: Access;
   listen(port: number, host?: string): Promise<RunningGateway>;
 }
 
@@ -66,6 +70,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const observed = requestMetrics(metrics);
   const limits = limitsFromConfig(config);
+  const access = createAccess({ db: async () => (await audit.store.get()).db, policy: loadAccessPolicy(), maxDays: config.ACCESS_GRANT_MAX_DAYS });
 
   // @apollo/gateway refuses the access-control directives: read them, strip them, enforce them here.
   const { gatewaySdl, policies } = readPolicies(supergraphSdl);
@@ -75,6 +80,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     supergraphSdl: gatewaySdl,
     logger,
     buildService: ({ name, url: supergraphUrl }) => {
+      // Served in process: not called over HTTP, so not in `subgraphUrls` (nor checked by /readyz).
+      if (name === ACCESS_SUBGRAPH) return new AccessDataSource(access.schema);
       const url = options.subgraphUrls?.[name] ?? config.subgraphUrlOverrides[envPrefix(name)] ?? supergraphUrl!;
       subgraphUrls.set(name, url);
       return new SignedDataSource({
@@ -157,6 +164,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     app,
     apollo,
+    access,
     listen: (port, host = config.HOST) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
