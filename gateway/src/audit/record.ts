@@ -139,7 +139,7 @@ export function indexColumns(record: AuditEntry): IndexColumns {
     operation_name: record.operationName,
     outcome: record.outcome,
     subjects: record.subjects,
-    category: record.basis?.category ?? null,
+    category: record.basis?.category ?? record.principal.category ?? null,
     grant_id: record.basis?.grant?.id ?? null,
   };
 }

@@ -24,7 +24,7 @@ export interface AuditRecordRow {
   operation_name: string | null;
   outcome: string;
   subjects: string[];
-  /** The legal basis's requester category and grant id (`basis` of the body); null on records before 005_audit_basis. */
+  /** The requester category (the legal basis's, else the token's) and the grant id; null on records before 005_audit_basis. */
   category: string | null;
   grant_id: string | null;
   /** The canonical JSON that was hashed: the authoritative record. The columns above only index it. */
@@ -109,7 +109,8 @@ const init: Migration = {
 
 /**
  * Auditors search by the legal basis (category, grant). New columns, null on the records written
- * before: those have no `basis`, so the columns still match their bodies. Adding a column changes
+ * before: those have neither a `basis` nor a principal's category, so the columns still match
+ * their bodies. Adding a column changes
  * no row, so the append-only trigger has nothing to refuse.
  */
 const basisColumns: Migration = {
