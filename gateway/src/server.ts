@@ -61,6 +61,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const supergraphSdl = options.supergraphSdl ?? readFileSync(config.SUPERGRAPH_PATH, 'utf8');
   const production = config.NODE_ENV === 'production';
   const metrics = createMetricsRegistry();
+  // Loading compiles the rules synchronously (seconds on a busy machine): before any connection
+  // opens, so no handshake in flight outlives its timeout behind a blocked event loop.
+  const accessPolicy = loadAccessPolicy();
   // Holds every response until its audit record is committed (fail closed: 503 AUDIT_UNAVAILABLE).
   // Its database also holds the cache's durable invalidation log.
   const audit = createAudit({ config, logger, metrics, supergraphSdl });
@@ -70,7 +73,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const observed = requestMetrics(metrics);
   const limits = limitsFromConfig(config);
-  const access = createAccess({ db: async () => (await audit.store.get()).db, policy: loadAccessPolicy(), maxDays: config.ACCESS_GRANT_MAX_DAYS });
+  const access = createAccess({ db: async () => (await audit.store.get()).db, policy: accessPolicy, maxDays: config.ACCESS_GRANT_MAX_DAYS });
 
   // @apollo/gateway refuses the access-control directives: read them, strip them, enforce them here.
   const { gatewaySdl, policies } = readPolicies(supergraphSdl);
