@@ -61,9 +61,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const supergraphSdl = options.supergraphSdl ?? readFileSync(config.SUPERGRAPH_PATH, 'utf8');
   const production = config.NODE_ENV === 'production';
   const metrics = createMetricsRegistry();
-  // Loading compiles the rules synchronously (seconds on a busy machine): before any connection
-  // opens, so no handshake in flight outlives its timeout behind a blocked event loop.
-  const accessPolicy = loadAccessPolicy();
+  // Loading the rules and working out the catalogue's users run synchronously (seconds on a busy
+  // machine): done before any connection opens, so no handshake in flight outlives its timeout
+  // behind a blocked event loop, and no request waits for them. The grants live in the audit store.
+  const access = createAccess({ db: async () => (await audit.store.get()).db, policy: loadAccessPolicy(), maxDays: config.ACCESS_GRANT_MAX_DAYS });
   // Holds every response until its audit record is committed (fail closed: 503 AUDIT_UNAVAILABLE).
   // Its database also holds the cache's durable invalidation log.
   const audit = createAudit({ config, logger, metrics, supergraphSdl });
@@ -73,7 +74,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const observed = requestMetrics(metrics);
   const limits = limitsFromConfig(config);
-  const access = createAccess({ db: async () => (await audit.store.get()).db, policy: accessPolicy, maxDays: config.ACCESS_GRANT_MAX_DAYS });
 
   // @apollo/gateway refuses the access-control directives: read them, strip them, enforce them here.
   const { gatewaySdl, policies } = readPolicies(supergraphSdl);

@@ -86,20 +86,22 @@ export function accessResolvers({ policy, requests, maxDays }: AccessResolverOpt
 
   const notIn = (row: AccessRequestRecord, wanted: string) => badInput('id', `Request ${row.id} is ${statusOf(row)}, not ${wanted}.`);
 
+  // Worked out once, now: asking the rules who may use each purpose takes a while.
+  const purposes = [...catalogue.purposes.values()].map((p) => {
+    const users = policy.usersOf(p.code);
+    return {
+      ...p,
+      categories: users.map((u) => u.category),
+      evidence: [...new Set(users.flatMap((u) => u.evidence))].sort(),
+      fields: Object.values(p.fields).flat(),
+      users,
+      departments: Object.entries(p.fields).map(([department, fields]) => ({ department, fields })),
+    };
+  });
+
   return {
     Query: {
-      accessPurposes: () =>
-        [...catalogue.purposes.values()].map((p) => {
-          const users = policy.usersOf(p.code);
-          return {
-            ...p,
-            categories: users.map((u) => u.category),
-            evidence: [...new Set(users.flatMap((u) => u.evidence))].sort(),
-            fields: Object.values(p.fields).flat(),
-            users,
-            departments: Object.entries(p.fields).map(([department, fields]) => ({ department, fields })),
-          };
-        }),
+      accessPurposes: () => purposes,
       accessEvidenceKinds: () => [...catalogue.evidence.values()].map(({ kind, name, nameZh, example }) => ({ kind, name, nameZh, example })),
       accessCategories: () => Object.entries(catalogue.categories).map(([code, names]) => ({ code, ...names })),
       async accessRequests(_: unknown, args: { status?: string | null; first?: number | null }, { principal }: Context) {
