@@ -234,7 +234,8 @@ function suite(label: string, engines: Record<Department, Engine>) {
       expect(chain.data.auditChainStatus).toEqual({ ok: true, problem: null });
     });
 
-    // Needs the gateway to honour X-Access-Grant (identity and authorization, issue 14 items 1-4).
+    // Needs the gateway to honour X-Access-Grant and put the legal basis on the context (identity
+    // and authorization, issue 14 items 1-4): fails until then.
     it('releases, with a grant, its subjects\' granted fields and nothing else; a revoked grant releases nothing', async () => {
       const { id } = await newRequest(lawyer, { subjects: [DEMO.husband] });
       await gql(fed.url, APPROVE, { id, fields: ['Query.person', 'Person.marriages', 'MarriageRecord.spouseName'] }, approver);
@@ -249,6 +250,18 @@ function suite(label: string, engines: Record<Department, Engine>) {
       const granted = await read(DEMO.husband, id);
       expect(granted.errors).toBeUndefined();
       expect(granted.data.person.marriages.length).toBeGreaterThan(0);
+      // The register names the grant and its approver.
+      const auditor = await bearer({ sub: 'auditor-001', scopes: ['audit:read'] });
+      const audited = await gql(
+        fed.url.replace(/\/graphql$/, '/audit/graphql'),
+        'query($g: String) { auditRecords(filter: { grant: $g }) { edges { node { subjects basis { category purpose evidence { kind } grant { id approvedBy } } } } } }',
+        { g: id },
+        auditor,
+      );
+      expect(audited.data.auditRecords.edges[0].node).toMatchObject({
+        subjects: expect.arrayContaining([DEMO.husband]),
+        basis: { category: 'lawyer', purpose: 'litigation', grant: { id, approvedBy: 'approver-001' } },
+      });
       const withoutGrant = await read(DEMO.husband);
       expect(withoutGrant.data?.person?.marriages ?? null).toBeNull();
       expect(withoutGrant.errors?.[0].extensions?.reason).toBe('GRANT_REQUIRED');
