@@ -10,6 +10,7 @@ import { envPrefix, DEPARTMENTS, loadConfig } from '../lib/config';
 import { findRole } from '../lib/roles';
 import { signClientToken, signInternalToken, type Principal } from '../lib/tokens';
 import { readPolicies } from '../gateway/src/authz/policies';
+import { ACCESS_SUBGRAPH } from '../gateway/src/access';
 import type { ScenarioName } from './scenarios';
 import { spawnNode, waitUntil, type Child } from './processes';
 import { post } from './load';
@@ -180,7 +181,9 @@ export async function credentials() {
 /** The supergraph a plain @apollo/gateway or Hive Gateway accepts, pointing at the bench subgraphs. */
 export function strippedSupergraph(file: string): string {
   const { gatewaySdl } = readPolicies(readFileSync('schema/supergraph.graphql', 'utf8'));
-  const sdl = gatewaySdl.replace(/(@join__graph\(name:\s*"([^"]+)",\s*url:\s*")[^"]*(")/g, (_m, head: string, name: string, tail: string) => {
+  const sdl = gatewaySdl.replace(/(@join__graph\(name:\s*"([^"]+)",\s*url:\s*")[^"]*(")/g, (_m: string, head: string, name: string, tail: string) => {
+    // The gateway's own `access` subgraph: peers keep its never-fetched URL (the bench does not query it).
+    if (name === ACCESS_SUBGRAPH) return _m;
     const i = DEPARTMENTS.indexOf(name as (typeof DEPARTMENTS)[number]);
     if (i < 0) throw new Error(`supergraph names an unknown subgraph "${name}"`);
     return `${head}http://127.0.0.1:${SUBGRAPH_PORT_BASE + i}/graphql${tail}`;

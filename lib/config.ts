@@ -195,6 +195,8 @@ const baseSchema = z.object({
   VERIFY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(30),
   /** Largest PDF that POST /verify accepts, in bytes. @default 5 MiB */
   VERIFY_MAX_PDF_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  /** Longest an approval of a request for access (a grant) may last, in days from its approval. @default 30 */
+  ACCESS_GRANT_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   // Rules over the audit log (gateway/src/audit/rules.ts): thresholds and the working calendar.
   /** The gateway evaluates the rules and updates the overview rollup over new records this often; 0 = never (on demand only). @default 10 */
   AUDIT_RULES_INTERVAL_SECONDS: z.coerce.number().min(0).default(10),

@@ -6,6 +6,7 @@
  *   export --from ISO --to ISO [--out file]            JSON lines: records + checkpoints + public keys
  *   checkpoint                                         sign the chain head now
  *   findings --from ISO --to ISO                       run the rules over the period, list its findings
+ *   register --from ISO --to ISO [--format xlsx|jsonl] --out file   the utilisation register (查档登记)
  *
  * Exit 0 = intact (no findings); 1 = the first bad record is printed (seq and why), or findings
  * were listed; 2 = usage or connection error.
@@ -21,6 +22,7 @@ import { exportRange, verifyFile } from '../gateway/src/audit/export';
 import { loadCheckpointSigner } from '../gateway/src/audit/signing';
 import { coordinateOwners } from '../gateway/src/audit/departments';
 import { InsightEvaluator, ruleSettings } from '../gateway/src/audit/evaluator';
+import { REGISTER_FORMATS, registerRows, writeRegisterJsonl, writeRegisterXlsx, type RegisterFormat } from '../gateway/src/audit/register';
 import { openAuditStore, type AuditStore } from '../gateway/src/audit/store';
 import { verifyStore, type VerifyReport } from '../gateway/src/audit/verify';
 import { AuditWriter } from '../gateway/src/audit/writer';
@@ -29,7 +31,8 @@ const USAGE = `Usage: npm run audit -- verify [--from ISO] [--to ISO] [--archive
        npm run audit -- verify --file export.jsonl [--key public.pem]
        npm run audit -- export --from ISO --to ISO [--out file]
        npm run audit -- checkpoint
-       npm run audit -- findings --from ISO --to ISO`;
+       npm run audit -- findings --from ISO --to ISO
+       npm run audit -- register --from ISO --to ISO [--format xlsx|jsonl] [--out file]   (xlsx needs --out)`;
 
 class UsageError extends Error {}
 
@@ -84,6 +87,7 @@ async function main(argv: string[]): Promise<number> {
       to: { type: 'string' },
       file: { type: 'string' },
       out: { type: 'string' },
+      format: { type: 'string' },
       key: { type: 'string' },
       'archived-through': { type: 'string' },
     },
@@ -102,8 +106,11 @@ async function main(argv: string[]): Promise<number> {
     if (from || to) throw new UsageError('--from/--to apply to the store; an export file is verified whole');
     return print(await verifyFile(values.file, pinned), `export ${values.file}`);
   }
-  if (!['verify', 'export', 'checkpoint', 'findings'].includes(command)) throw new UsageError(command ? `Unknown command "${command}"` : 'Which command?');
-  if ((command === 'export' || command === 'findings') && (!from || !to)) throw new UsageError(`${command} needs --from and --to`);
+  if (!['verify', 'export', 'checkpoint', 'findings', 'register'].includes(command)) throw new UsageError(command ? `Unknown command "${command}"` : 'Which command?');
+  if ((command === 'export' || command === 'findings' || command === 'register') && (!from || !to)) throw new UsageError(`${command} needs --from and --to`);
+  const format = (values.format ?? 'xlsx') as RegisterFormat;
+  if (command === 'register' && !REGISTER_FORMATS.includes(format)) throw new UsageError(`--format must be one of ${REGISTER_FORMATS.join(', ')}`);
+  if (command === 'register' && format === 'xlsx' && !values.out) throw new UsageError('register --format xlsx needs --out file (a spreadsheet is not for a terminal)');
 
   const config = loadConfig();
   const store = await openAuditStore(config.AUDIT_DB_URL, config.DATA_DIR, { timeouts: dbTimeouts(config) });
@@ -118,6 +125,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'findings') return await findings(config, store, from!, to!);
+    if (command === 'register') return await register(config, store, { from: from!, to: to! }, format, values.out);
     const out = values.out ? createWriteStream(values.out) : process.stdout;
     const header = await exportRange(store, out, { from, to, checkpoint });
     if (values.out) {
@@ -130,6 +138,20 @@ async function main(argv: string[]): Promise<number> {
     await writer?.close();
     await store.close();
   }
+}
+
+/** Writes the utilisation register of [from, to) to `out` (stdout for JSON lines without --out). */
+async function register(config: Config, store: AuditStore, range: { from: string; to: string }, format: RegisterFormat, file: string | undefined): Promise<number> {
+  const owners = coordinateOwners(readFileSync(config.SUPERGRAPH_PATH, 'utf8'));
+  const out = file ? createWriteStream(file) : process.stdout;
+  const rows = registerRows(store, owners, range);
+  const count = format === 'xlsx' ? await writeRegisterXlsx(rows, out) : await writeRegisterJsonl(rows, out);
+  if (file) {
+    if (format === 'jsonl') out.end();
+    await finished(out);
+    console.error(`wrote ${count} register row(s) (one per released subject) to ${file}`);
+  }
+  return 0;
 }
 
 /** Runs the rules over [from, to) (findings are stored as the gateway's are) and prints the period's findings. */

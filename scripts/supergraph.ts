@@ -4,6 +4,7 @@ import type { DocumentNode } from 'graphql';
 import { loadConfig, DEPARTMENTS } from '../lib/config';
 import { fullTypeDefs } from '../subgraphs/common/server';
 import { SUBGRAPHS } from '../subgraphs';
+import { ACCESS_SUBGRAPH, ACCESS_SUBGRAPH_URL, accessSubgraphTypeDefs } from '../gateway/src/access';
 
 /** One subgraph to compose: its name, where the gateway calls it, and its complete SDL. */
 export interface ComposedService {
@@ -19,14 +20,18 @@ export interface ComposeOptions {
   extra?: ComposedService[];
 }
 
-/** The supergraph SDL for the departments; throws with every composition error listed. */
+/**
+ * The supergraph SDL for the departments and the gateway's own `access` subgraph (served in
+ * process; its URL is a name, never fetched); throws with every composition error listed.
+ */
 export function composeSupergraph(options: ComposeOptions = {}): string {
   const config = loadConfig({});
-  const services = DEPARTMENTS.filter((name) => SUBGRAPHS[name]).map((name) => ({
+  const services: ComposedService[] = DEPARTMENTS.filter((name) => SUBGRAPHS[name]).map((name) => ({
     name,
     url: options.urls?.[name] ?? config.subgraphs[name].url,
     typeDefs: fullTypeDefs(SUBGRAPHS[name]!),
   }));
+  services.push({ name: ACCESS_SUBGRAPH, url: ACCESS_SUBGRAPH_URL, typeDefs: accessSubgraphTypeDefs });
   const result = composeServices([...services, ...(options.extra ?? [])]);
   if (result.errors) {
     throw new Error(`Composition failed:\n${result.errors.map((e) => `- ${e.message}`).join('\n')}`);

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DEPARTMENTS, loadConfig, type Config, type Department } from '../lib/config';
 import { createGateway } from '../gateway/src/server';
+import type { Access } from '../gateway/src/access';
 import { composeSupergraph } from '../scripts/supergraph';
 import { SUBGRAPHS } from '../subgraphs';
 import type { Population } from '../subgraphs/common/population';
@@ -37,6 +38,8 @@ export interface Federation {
   auditDbUrl: string | undefined;
   /** SQL statements executed so far, per department. */
   statements(): Record<Department, number>;
+  /** The gateway's requests for access and grants (its `findGrant`). */
+  access: Access;
   stop(): Promise<void>;
 }
 
@@ -73,6 +76,7 @@ export async function startFederation(options: FederationOptions | Record<Depart
     population,
     auditDbUrl: config.AUDIT_DB_URL,
     statements: () => Object.fromEntries(DEPARTMENTS.map((n) => [n, subgraphs[n].store.statements])) as Record<Department, number>,
+    access: gateway.access,
     async stop() {
       await running.stop();
       await Promise.all(DEPARTMENTS.map((n) => subgraphs[n].stop()));

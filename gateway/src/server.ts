@@ -18,6 +18,7 @@ import { authorizingGateway, scopesIn } from './authz/gateway';
 import { accessPolicyOf } from '../../lib/access-policy';
 import { SignedDataSource } from './fetch/signed-data-source';
 import { auditStateOf, createAudit } from './audit';
+import { ACCESS_SUBGRAPH, AccessDataSource, createAccess, type Access } from './access';
 import { createGatewayCache } from './cache';
 import { createMetricsRegistry, metricsHandler } from './metrics/registry';
 import { demandControlMetrics, httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, readCostDirectives, subgraphFetcher } from './limits';
@@ -54,6 +55,8 @@ export interface Gateway {
   apollo: ApolloServer<GatewayContext>;
   /** The supergraph served now, and its reload. */
   supergraph: LiveSupergraph;
+  /** Requests for access and their grants (the `access` subgraph's store). */
+  access: Access;
   listen(port: number, host?: string): Promise<RunningGateway>;
 }
 
@@ -67,6 +70,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const initial = prepareSupergraph(options.supergraphSdl ?? (await source!.read())!, accessPolicy.catalogue);
   const production = config.NODE_ENV === 'production';
   const metrics = createMetricsRegistry();
+  // Loading the rules and working out the catalogue's users run synchronously (seconds on a busy
+  // machine): done before any connection opens, so no handshake in flight outlives its timeout
+  // behind a blocked event loop, and no request waits for them. The grants live in the audit store.
+  const access = createAccess({ db: async () => (await audit.store.get()).db, policy: accessPolicy, maxDays: config.ACCESS_GRANT_MAX_DAYS });
   // Holds every response until its audit record is committed (fail closed: 503 AUDIT_UNAVAILABLE).
   // Its database also holds the cache's durable invalidation log.
   const audit = createAudit({ config, logger, metrics, supergraphSdl: initial.sdl });
@@ -80,7 +87,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // Where each subgraph is actually called (readiness checks the same addresses).
   const urlOf = (name: string, supergraphUrl: string) => options.subgraphUrls?.[name] ?? config.subgraphUrlOverrides[envPrefix(name)] ?? supergraphUrl;
   const { READYZ_TIMEOUT_MS: timeoutMs, READYZ_CACHE_MS: cacheMs } = config;
-  const checkOf = ({ name, url }: SupergraphSubgraph) => subgraphCheck({ name, url: urlOf(name, url), secret: config.INTERNAL_TOKEN_SECRET, timeoutMs });
+  // The access subgraph runs in this process: it is up when the gateway is.
+  const inProcess: ReadinessCheck = async () => ({ ok: true, status: 'in process' });
+  const checkOf = ({ name, url }: SupergraphSubgraph) =>
+    name === ACCESS_SUBGRAPH ? inProcess : subgraphCheck({ name, url: urlOf(name, url), secret: config.INTERNAL_TOKEN_SECRET, timeoutMs });
   let accepting = true;
   // What follows the served supergraph: the scopes a token may carry, /readyz's subgraphs, the audit's field owners.
   const knownScopes = new Set<string>();
@@ -115,6 +125,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     validateSupergraph: true,
     logger,
     buildService: ({ name, url: supergraphUrl }) => {
+      // Served in process: not called over HTTP (nor checked by /readyz).
+      if (name === ACCESS_SUBGRAPH) return new AccessDataSource(access.schema);
       const url = urlOf(name, supergraphUrl!);
       return new SignedDataSource({
         name,
@@ -126,7 +138,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
   });
 
-  const identify = identityResolver(config, knownScopes, { catalogue: accessPolicy.catalogue });
+  const identify = identityResolver(config, knownScopes, { catalogue: accessPolicy.catalogue, findGrant: access.findGrant });
   const app = express();
   const httpServer = createHttpServer(app);
   const plugins: ApolloServerPlugin<GatewayContext>[] = [
@@ -192,6 +204,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     app,
     apollo,
     supergraph,
+    access,
     listen: (port, host = config.HOST) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);

@@ -28,6 +28,8 @@ interface AuditFilter {
   actor?: string | null;
   org?: string | null;
   purpose?: string | null;
+  category?: string | null;
+  grant?: string | null;
   outcome?: string | null;
   from?: string | null;
   to?: string | null;
@@ -113,6 +115,8 @@ async function search(store: AuditStore, filter: AuditFilter, first: number, aft
   if (filter.actor) q = q.where('sub', '=', filter.actor);
   if (filter.org) q = q.where('org', '=', filter.org);
   if (filter.purpose) q = q.where('purpose', 'ilike', `%${escapeLike(filter.purpose)}%`);
+  if (filter.category) q = q.where('category', '=', filter.category);
+  if (filter.grant) q = q.where('grant_id', '=', filter.grant);
   if (filter.outcome) q = q.where('outcome', '=', filter.outcome);
   if (from) q = q.where('time', '>=', from as never);
   if (to) q = q.where('time', '<', to as never);
@@ -153,7 +157,7 @@ export function auditResolvers(lazy: LazyAuditStore) {
         if (problem) throw badInput('filter.subject', `filter.subject ${problem}.`);
         if (filter.outcome && !AUDIT_OUTCOMES.includes(filter.outcome as never)) throw badInput('filter.outcome', 'unknown outcome');
         // PostgreSQL refuses NUL in a text parameter; stored records hold U+FFFD in its place.
-        for (const key of ['actor', 'org', 'purpose'] as const) {
+        for (const key of ['actor', 'org', 'purpose', 'category', 'grant'] as const) {
           if (filter[key]?.includes('\u0000')) throw badInput(`filter.${key}`, `filter.${key} cannot contain NUL; records store U+FFFD in its place.`);
         }
         return search(await open(), filter, first, after);

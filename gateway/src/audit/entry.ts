@@ -17,8 +17,9 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Logger } from '../../../lib/logger';
+import type { LegalBasis } from '../../../lib/legal-basis';
 import type { Identity } from '../auth/identity';
-import type { AuditEntry, AuditOutcome } from './record';
+import { auditPrincipal, type AuditBasis, type AuditEntry, type AuditOutcome } from './record';
 import type { AuditState } from './refusals';
 
 /**
@@ -40,6 +41,16 @@ export interface AuditedContext extends Identity {
   operationId?: string;
   /** The request's OpenTelemetry trace id, when tracing is on. */
   traceId?: string;
+}
+
+/** What the record keeps of a legal basis: the grant by id and approver only (its subjects and fields are in the grant's row). */
+export function auditBasis(basis: LegalBasis): AuditBasis {
+  return {
+    ...(basis.category === undefined ? {} : { category: basis.category }),
+    ...(basis.purpose === undefined ? {} : { purpose: basis.purpose }),
+    evidence: basis.evidence.map(({ kind, reference }) => ({ kind, reference })),
+    ...(basis.grant === undefined ? {} : { grant: { id: basis.grant.id, approvedBy: basis.grant.approvedBy } }),
+  };
 }
 
 /** Error codes that mean "not allowed" rather than "went wrong". */
@@ -139,7 +150,7 @@ export function buildEntry(rc: GraphQLRequestContext<AuditedContext>, endpoint: 
     time: timing.startedAt.toISOString(),
     requestId: ctx.requestId,
     endpoint,
-    principal: { authenticated: principal.authenticated, sub: principal.sub, name: principal.name ?? null, org: principal.org ?? null, scopes: [...principal.scopes] },
+    principal: auditPrincipal(principal),
     clientAddress: ctx.clientAddress,
     purpose: ctx.purpose ?? null,
     caseNumber: ctx.caseNumber ?? null,
@@ -160,5 +171,6 @@ export function buildEntry(rc: GraphQLRequestContext<AuditedContext>, endpoint: 
     ...(ctx.client === undefined ? {} : { client: ctx.client }),
     ...(ctx.operationId === undefined ? {} : { operationId: ctx.operationId }),
     ...(ctx.traceId === undefined ? {} : { traceId: ctx.traceId }),
+    ...(ctx.basis === undefined ? {} : { basis: auditBasis(ctx.basis) }),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The audit feature of the gateway: one hash-chained record per request, committed before the
  * response is sent (plugin.ts, writer.ts), signed checkpoints (signing.ts), the auditors' API at
- * /audit/graphql (api.ts), the citizens' access history at /me/graphql (../access-history) and
+ * /audit/graphql (api.ts), the utilisation register (register.ts), the citizens' access history at /me/graphql (../access-history) and
  * the store check /readyz calls.
  */
 import { readFileSync } from 'node:fs';
@@ -29,6 +29,8 @@ import type { AuditedContext } from './entry';
 import { InsightEvaluator, ruleSettings } from './evaluator';
 import { insightResolvers } from './insight-api';
 import { auditPlugin } from './plugin';
+import { REGISTER_FORMATS } from './register';
+import { registerDownload } from './register-download';
 import type { AuditEntry, AuditRecord } from './record';
 import { auditRefusals, auditStateOf } from './refusals';
 import { loadCheckpointSigner, type CheckpointSigner } from './signing';
@@ -54,6 +56,8 @@ export interface AuditMountOptions {
   path?: string;
   /** Where the citizens' access history is served. @default /me/graphql */
   mePath?: string;
+  /** Where the utilisation register is downloaded (`<path>.xlsx`, `<path>.jsonl`). @default /audit/register */
+  registerPath?: string;
 }
 
 /** One small audited API: its own schema and resolvers, and the plugin holding its access rule. */
@@ -175,7 +179,7 @@ export function createAudit({ config, logger, metrics, supergraphSdl }: AuditOpt
   return {
     plugin: auditPlugin({ writer, logger }),
     refusals: (options) => refusals('graphql', options),
-    async mount(app, { identify, requestId, path = '/audit/graphql', mePath = '/me/graphql' }) {
+    async mount(app, { identify, requestId, path = '/audit/graphql', mePath = '/me/graphql', registerPath = '/audit/register' }) {
       const policy = accessHistoryPolicy(config);
       // Authentication first, then the endpoint's access rule; the audit plugin sees every outcome.
       await serve(app, path, 'audit', { identify, requestId }, {
@@ -188,6 +192,9 @@ export function createAudit({ config, logger, metrics, supergraphSdl }: AuditOpt
         resolvers: accessHistoryResolvers({ store, policy, owners }),
         rule: requireSelfCaller,
       });
+      for (const format of REGISTER_FORMATS) {
+        app.get(`${registerPath}.${format}`, registerDownload({ format, store, writer, owners, identify, requestId, logger }));
+      }
     },
     serve,
     append: (entry) => writer.append(entry),

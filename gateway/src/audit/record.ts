@@ -3,6 +3,7 @@
  * Shared by the writer, the auditors' API and the offline verifier, so they agree byte for byte.
  */
 import { createHash } from 'node:crypto';
+import type { Principal } from '../../../lib/tokens';
 
 /** How a request ended, from the auditor's point of view. */
 export type AuditOutcome = 'OK' | 'PARTIAL' | 'DENIED' | 'ERROR' | 'UNAUTHENTICATED';
@@ -59,6 +60,32 @@ export interface AuditEntry {
   normalised?: string[];
   /** Fields stored shortened (a long document, deep or large variables); absent when none were. */
   truncated?: string[];
+  /**
+   * The legal basis the request declared (查档登记): requester category, purpose code, evidence
+   * references, and the grant it presented with who approved it. Absent on records of requests
+   * that had none worked out (and on every record before it existed, which keep their hashes).
+   */
+  basis?: AuditBasis;
+}
+
+/** The principal as a record keeps it; `category` only when the token has one (records without keep their shape). */
+export function auditPrincipal(principal: Principal): AuditEntry['principal'] {
+  return {
+    authenticated: principal.authenticated,
+    sub: principal.sub,
+    name: principal.name ?? null,
+    org: principal.org ?? null,
+    scopes: [...principal.scopes],
+    ...(principal.category === undefined ? {} : { category: principal.category }),
+  };
+}
+
+/** The legal basis as a record keeps it. */
+export interface AuditBasis {
+  category?: string;
+  purpose?: string;
+  evidence: Array<{ kind: string; reference: string }>;
+  grant?: { id: string; approvedBy: string };
 }
 
 /** An entry at its place in the chain: `seq` is part of what is hashed, so rows cannot be swapped. */
@@ -104,6 +131,8 @@ export interface IndexColumns {
   operation_name: string | null;
   outcome: string;
   subjects: string[];
+  category: string | null;
+  grant_id: string | null;
 }
 
 export function indexColumns(record: AuditEntry): IndexColumns {
@@ -116,5 +145,7 @@ export function indexColumns(record: AuditEntry): IndexColumns {
     operation_name: record.operationName,
     outcome: record.outcome,
     subjects: record.subjects,
+    category: record.basis?.category ?? record.principal.category ?? null,
+    grant_id: record.basis?.grant?.id ?? null,
   };
 }

@@ -13,7 +13,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../../../lib/logger';
 import { ANONYMOUS } from '../../../lib/tokens';
 import type { Identity } from '../auth/identity';
-import type { AuditEntry, AuditRecord } from './record';
+import { auditPrincipal, type AuditEntry, type AuditRecord } from './record';
 
 /** Whether the audit plugin has recorded the request; lives in `res.locals`, reached from the context. */
 export interface AuditState {
@@ -73,7 +73,7 @@ async function record(
     time: started.at.toISOString(),
     requestId: options.requestId(req.headers['x-request-id']),
     endpoint: options.endpoint,
-    principal: { authenticated: principal.authenticated, sub: principal.sub, name: principal.name ?? null, org: principal.org ?? null, scopes: [...principal.scopes] },
+    principal: auditPrincipal(principal),
     clientAddress: req.socket.remoteAddress ?? 'unknown',
     purpose: identity.purpose ?? null,
     caseNumber: identity.caseNumber ?? null,

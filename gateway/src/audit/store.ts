@@ -6,6 +6,7 @@
 import { sql, type ColumnType, type Kysely, type Migration } from 'kysely';
 import { dialectOf, openStore, type OpenStoreOptions, type Store } from '../../../lib/db';
 import { invalidationLogMigration, type InvalidationLogDB } from '../cache/invalidation-log';
+import { accessMigration, type AccessDB } from '../access/store';
 import { insightMigration, type InsightDB } from './insight-store';
 import { extractsMigration, type ExtractDB } from '../extracts/store';
 
@@ -24,6 +25,9 @@ export interface AuditRecordRow {
   operation_name: string | null;
   outcome: string;
   subjects: string[];
+  /** The requester category (the legal basis's, else the token's) and the grant id; null on records before 005_audit_basis. */
+  category: string | null;
+  grant_id: string | null;
   /** The canonical JSON that was hashed: the authoritative record. The columns above only index it. */
   body: string;
   prev_hash: string;
@@ -46,9 +50,10 @@ export interface AuditCheckpointRow {
 
 /**
  * The log's tables, and beside them the cache's invalidation log, the rules' and overview's tables
- * (insight-store.ts) and the issued certified extracts (../extracts/store.ts).
+ * (insight-store.ts), the issued certified extracts (../extracts/store.ts) and the requests for
+ * access and their grants (../access/store.ts).
  */
-export interface AuditDB extends InvalidationLogDB, InsightDB, ExtractDB {
+export interface AuditDB extends InvalidationLogDB, InsightDB, ExtractDB, AccessDB {
   audit_record: AuditRecordRow;
   audit_checkpoint: AuditCheckpointRow;
 }
@@ -104,13 +109,30 @@ const init: Migration = {
   },
 };
 
+/**
+ * Auditors search by the legal basis (category, grant). New columns, null on the records written
+ * before: those have neither a `basis` nor a principal's category, so the columns still match
+ * their bodies. Adding a column changes
+ * no row, so the append-only trigger has nothing to refuse.
+ */
+const basisColumns: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('audit_record').addColumn('category', 'text').execute();
+    await db.schema.alterTable('audit_record').addColumn('grant_id', 'text').execute();
+    await db.schema.createIndex('audit_record_category').on('audit_record').columns(['category', 'seq']).execute();
+    await db.schema.createIndex('audit_record_grant').on('audit_record').columns(['grant_id', 'seq']).execute();
+  },
+};
+
 // The cache's durable invalidation log lives here because every replica shares this database;
-// so do the rules' findings and the overview's rollups, and the issued extracts.
+// so do the rules' findings, the overview's rollups, the issued extracts and the grants every replica honours.
 export const auditMigrations: Record<string, Migration> = {
   '001_audit': init,
   '002_cache_invalidation': invalidationLogMigration,
   '003_insight': insightMigration,
   '004_extracts': extractsMigration,
+  '005_access': accessMigration,
+  '006_audit_basis': basisColumns,
 };
 
 /** How the audit store's connections behave: their timeouts and who hears of their errors. */

@@ -145,6 +145,15 @@ export function storedEntry(entry: AuditEntry): AuditEntry {
   };
   if (entry.client !== undefined) stored.client = c.line('client', entry.client);
   if (entry.operationId !== undefined) stored.operationId = c.line('operationId', entry.operationId);
+  if (entry.basis !== undefined) {
+    const { category, purpose, evidence, grant } = entry.basis;
+    stored.basis = {
+      ...(category === undefined ? {} : { category: c.line('basis.category', category) }),
+      ...(purpose === undefined ? {} : { purpose: c.line('basis.purpose', purpose) }),
+      evidence: evidence.map((e) => ({ kind: c.line('basis.evidence', e.kind), reference: c.line('basis.evidence', e.reference) })),
+      ...(grant === undefined ? {} : { grant: { id: c.line('basis.grant', grant.id), approvedBy: c.line('basis.grant', grant.approvedBy) } }),
+    };
+  }
   delete stored.normalised;
   delete stored.truncated;
   if (c.normalised.size > 0) stored.normalised = [...c.normalised].sort();

@@ -220,6 +220,8 @@ export async function verifyStore(store: AuditStore, range: VerifyRange = {}): P
           operation_name: r.operation_name,
           outcome: r.outcome,
           subjects: r.subjects,
+          category: r.category,
+          grant_id: r.grant_id,
         };
         if (!verifier.push({ seq: Number(r.seq), prevHash: r.prev_hash, hash: r.hash, body: r.body, columns })) return verifier.finish();
       }

@@ -35,6 +35,8 @@ export interface WebPagesOptions {
   auditPath?: string;
   /** The audit API the auditors' page calls. @default /audit/graphql */
   auditApiPath?: string;
+  /** The utilisation register the auditors' page downloads (`.xlsx`, `.jsonl`). @default /audit/register */
+  registerPath?: string;
   /** Where the citizens' page is served. @default /me */
   mePath?: string;
   /** The access-history API the citizens' page calls. @default /me/graphql */
@@ -47,13 +49,13 @@ export interface WebPagesOptions {
 
 /** Serves the explorer (unless production), the auditors' page and the citizens' page on `app`. */
 export function mountWebPages(app: express.Express, options: WebPagesOptions): void {
-  const { config, logger, explorerPath = '/explorer', auditPath = '/audit', auditApiPath = '/audit/graphql', mePath = '/me', meApiPath = '/me/graphql', graphqlPath = '/graphql' } = options;
+  const { config, logger, explorerPath = '/explorer', auditPath = '/audit', auditApiPath = '/audit/graphql', registerPath = '/audit/register', mePath = '/me', meApiPath = '/me/graphql', graphqlPath = '/graphql' } = options;
   const production = config.NODE_ENV === 'production';
   const devTokens = !production && Boolean(config.JWT_SECRET);
   const tokenUrl = `${explorerPath}/token`;
 
   const auditor = lazyBundle({ name: 'auditor', entry: path.join(__dirname, 'auditor', 'client.ts'), logger });
-  const auditorConfig: AuditorConfig = { apiUrl: auditApiPath, tokenUrl, devTokens, explorerUrl: production ? null : explorerPath };
+  const auditorConfig: AuditorConfig = { apiUrl: auditApiPath, registerUrl: registerPath, tokenUrl, devTokens, explorerUrl: production ? null : explorerPath };
   servePage(app, auditPath, { title: '审计日志 Audit log', bundle: auditor, config: () => auditorConfig, logger });
 
   const me = lazyBundle({ name: 'me', entry: path.join(__dirname, 'me', 'client.ts'), logger });

@@ -13,6 +13,10 @@ export interface Filter {
   actor?: string;
   org?: string;
   purpose?: string;
+  /** Requester category, exactly. */
+  category?: string;
+  /** Grant id (`X-Access-Grant`), exactly. */
+  grant?: string;
   outcome?: string;
   /** ISO-8601, inclusive. */
   from?: string;
@@ -38,7 +42,9 @@ export interface RecordSummary {
 /** A whole record, as the detail view and the export show it. */
 export interface FullRecord extends RecordSummary {
   requestId: string;
-  principal: RecordSummary['principal'] & { authenticated: boolean; scopes: string[] };
+  principal: RecordSummary['principal'] & { authenticated: boolean; scopes: string[]; category: string | null };
+  /** The legal basis the request declared. */
+  basis: { category: string | null; purpose: string | null; evidence: Array<{ kind: string; reference: string }>; grant: { id: string; approvedBy: string } | null } | null;
   clientAddress: string;
   operationType: string | null;
   documentHash: string | null;
@@ -88,7 +94,7 @@ export interface Page<T> {
 }
 
 const SUMMARY = 'id seq time endpoint principal { sub name org } purpose caseNumber operationName subjects outcome errorCodes';
-const FULL = `${SUMMARY} requestId principal { authenticated scopes } clientAddress operationType documentHash document variables fieldsReturned fieldsDenied cacheHit durationMs httpStatus normalised truncated prevHash hash`;
+const FULL = `${SUMMARY} requestId principal { authenticated scopes category } basis { category purpose evidence { kind reference } grant { id approvedBy } } clientAddress operationType documentHash document variables fieldsReturned fieldsDenied cacheHit durationMs httpStatus normalised truncated prevHash hash`;
 const CHAIN = 'ok records firstSeq lastSeq lastHash checkpoints lastCheckpoint { seq time keyId } keyIds anchored problem { seq reason }';
 
 /** A client for the audit API with one token. */
@@ -156,6 +162,27 @@ export class AuditApi {
       after = page.endCursor;
     }
   }
+}
+
+/**
+ * Downloads the utilisation register of [from, to) (`/audit/register.<format>`, the file the
+ * server builds) with the token, and hands it to the browser as a file.
+ */
+export async function downloadRegister(url: string, token: string, format: 'xlsx' | 'jsonl', from: string, to: string): Promise<void> {
+  const res = await fetch(`${url}.${format}?${new URLSearchParams({ from, to })}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) {
+    const body = await res.json().catch(() => null);
+    throw new Error(body?.errors?.[0]?.message ?? `HTTP ${res.status}`);
+  }
+  const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `register.${format}`;
+  const href = URL.createObjectURL(await res.blob());
+  const link = document.createElement('a');
+  link.href = href;
+  link.download = name;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 60_000);
 }
 
 /** The export's format name, in its header line. */

@@ -6,7 +6,7 @@
  */
 import './auditor.css';
 import { statusLine } from '../graphql-client';
-import { AuditApi, exportLines, type Filter, type Finding, type RecordSummary } from './api';
+import { AuditApi, downloadRegister, exportLines, type Filter, type Finding, type RecordSummary } from './api';
 import type { AuditorConfig } from './config';
 import { barChart, findingsList, GROUPINGS } from './insight';
 import { chainLine, el, OUTCOMES, recordDetail, resultsTable } from './view';
@@ -18,6 +18,7 @@ const EXPORT_LIMIT = 10_000;
 const PAGE_SIZE = 50;
 
 let api: AuditApi | null = null;
+let signedInToken: string | null = null;
 let shown: RecordSummary[] = [];
 let cursor: string | null = null;
 let filter: Filter = {};
@@ -66,6 +67,7 @@ async function useDevAuditor(): Promise<void> {
 async function signIn(token: string): Promise<void> {
   if (!token) return say('请粘贴令牌 Paste a token first.', 'error');
   api = new AuditApi(config.apiUrl, token);
+  signedInToken = token;
   sessionStorage.setItem(TOKEN_KEY, token);
   const c = claims(token);
   sessionBox.replaceChildren(
@@ -83,6 +85,7 @@ async function signIn(token: string): Promise<void> {
 
 function signOut(): void {
   api = null;
+  signedInToken = null;
   sessionStorage.removeItem(TOKEN_KEY);
   loginBox.hidden = false;
   sessionBox.hidden = true;
@@ -107,6 +110,8 @@ const searchForm = el(
     input('f-actor', '操作人 Actor (sub)'),
     input('f-org', '机构 Organisation'),
     input('f-purpose', '用途 Purpose (contains)'),
+    input('f-category', '类别 Category', { placeholder: 'court' }),
+    input('f-grant', '审批单 Grant', { placeholder: 'G-…' }),
     el('label', { className: 'field' }, el('span', {}, '结果 Outcome'), outcomeSelect),
     input('f-from', '起始时间 From', { type: 'datetime-local', step: 1 }),
     input('f-to', '截止时间 To (exclusive)', { type: 'datetime-local', step: 1 }),
@@ -116,6 +121,8 @@ const searchForm = el(
     { className: 'buttons' },
     el('button', { id: 'search', type: 'submit' }, '查询 Search'),
     el('button', { id: 'export', type: 'button', className: 'secondary', onclick: () => void run(exportRange) }, '导出 Export (JSON lines)'),
+    el('button', { id: 'register-xlsx', type: 'button', className: 'secondary', onclick: () => void run(() => register('xlsx')) }, '查档登记 Register (XLSX)'),
+    el('button', { id: 'register-jsonl', type: 'button', className: 'secondary', onclick: () => void run(() => register('jsonl')) }, '查档登记 Register (JSON lines)'),
     el('button', { type: 'reset', className: 'secondary' }, '清空 Clear'),
   ),
 );
@@ -130,6 +137,8 @@ function readFilter(): Filter {
     actor: value('f-actor'),
     org: value('f-org'),
     purpose: value('f-purpose'),
+    category: value('f-category'),
+    grant: value('f-grant'),
     outcome: value('f-outcome'),
     from: instant(value('f-from')),
     to: instant(value('f-to')),
@@ -182,6 +191,17 @@ async function exportRange(): Promise<void> {
   say(`已导出 Exported ${records.length} 条记录 records${truncated ? ` (first ${EXPORT_LIMIT}; narrow the range for the rest)` : ''}.`);
 }
 
+/** Downloads the utilisation register of the From–To period (default: the last 30 days), built by the server. */
+async function register(format: 'xlsx' | 'jsonl'): Promise<void> {
+  if (!signedInToken) return;
+  const f = readFilter();
+  const to = f.to ?? new Date().toISOString();
+  const from = f.from ?? new Date(Date.parse(to) - 30 * 86_400_000).toISOString();
+  say('登记簿生成中 Building the register…');
+  await downloadRegister(config.registerUrl, signedInToken, format, from, to);
+  say(`已下载查档登记 Register downloaded: ${from} – ${to} (one row per released subject). 本次下载也已记入日志 The download is itself in the log.`);
+}
+
 // ---- overview and findings ----
 const OVERVIEW_DAYS = 7;
 const groupSelect = el('select', { id: 'overview-group', onchange: () => void run(refreshOverview) }, ...Object.entries(GROUPINGS).map(([v, label]) => el('option', { value: v }, label)));
@@ -202,9 +222,10 @@ const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 6
 
 /** Narrows the record search to a clicked bar: its organisation, purpose or (UTC) day. */
 function pick(groupBy: string, key: string): void {
-  for (const id of ['f-subject', 'f-actor', 'f-org', 'f-purpose', 'f-outcome', 'f-from', 'f-to']) setField(id, '');
+  for (const id of ['f-subject', 'f-actor', 'f-org', 'f-purpose', 'f-category', 'f-grant', 'f-outcome', 'f-from', 'f-to']) setField(id, '');
   if (groupBy === 'ORGANISATION') setField('f-org', key);
   if (groupBy === 'PURPOSE') setField('f-purpose', key);
+  if (groupBy === 'CATEGORY' && key !== 'unknown') setField('f-category', key);
   if (groupBy === 'DAY') {
     const start = new Date(`${key}T00:00:00Z`);
     setField('f-from', localInput(start));
@@ -224,7 +245,7 @@ async function refreshOverview(): Promise<void> {
   const groupBy = groupSelect.value;
   const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000);
   const from = new Date(to.getTime() - OVERVIEW_DAYS * 86_400_000);
-  const filterable = ['ORGANISATION', 'PURPOSE', 'DAY'].includes(groupBy);
+  const filterable = ['ORGANISATION', 'PURPOSE', 'CATEGORY', 'DAY'].includes(groupBy);
   const [buckets, findings] = await Promise.all([api.overview(groupBy, from.toISOString(), to.toISOString()), api.findings()]);
   chartBox.replaceChildren(barChart(buckets, filterable ? (key) => pick(groupBy, key) : null));
   findingsBox.replaceChildren(findingsList(findings, showFinding));

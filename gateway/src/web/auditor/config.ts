@@ -6,6 +6,8 @@ export interface AuditorConfig {
   tokenUrl: string;
   /** Whether the development token endpoint is there: shows the "use the auditor role" button. */
   devTokens: boolean;
+  /** The utilisation register's download, without its `.xlsx` / `.jsonl` extension. */
+  registerUrl: string;
   /** The explorer, when served (not in production). */
   explorerUrl: string | null;
 }
