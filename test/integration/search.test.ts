@@ -48,7 +48,7 @@ describe.each([
       caller(`archivist-${randomUUID()}`, [...ALL_READ, 'pii:unmasked'], 'archive'),
       roleHeaders('auditor'),
     ]);
-  });
+  }, 600_000); // four embedded engines take minutes to start on a busy machine
   afterAll(async () => {
     await fed?.stop();
   });
