@@ -48,6 +48,8 @@ describe.each([
       caller(`archivist-${randomUUID()}`, [...ALL_READ, 'pii:unmasked'], 'archive'),
       roleHeaders('auditor'),
     ]);
+    // The embedded audit store opens on first use; on a busy machine that outlasts one request's wait.
+    while ((await fetch(fed.url.replace(/\/graphql$/, '/readyz'))).status !== 200) await new Promise((r) => setTimeout(r, 500));
   }, 600_000); // four embedded engines take minutes to start on a busy machine
   afterAll(async () => {
     await fed?.stop();
