@@ -85,7 +85,7 @@ async function searchPersons(filter: SearchFilter, ctx: Context): Promise<string
   return ids;
 }
 
-/** A search as the departments answered it: their hits (`@requires`), the persons and the search id. */
+/** A search as the departments answered it: its id and their hits (`@requires`). */
 type SearchRepresentation = { id: string; realEstateHits?: SearchHit[]; marriageHits?: SearchHit[]; medicalInsuranceHits?: SearchHit[] };
 
 /** The persons whose records a `RecordReference` is about: the row-level rule and the audit's subjects. */
