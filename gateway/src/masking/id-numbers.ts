@@ -1,9 +1,9 @@
 /**
  * Masks resident ID numbers (`ID_NUMBER_COORDINATES`) in the response for callers without
  * `pii:unmasked`. The subgraphs mask names, phones and addresses themselves, but an ID number is
- * the key the gateway joins subgraphs on, so it travels unmasked internally and is masked here, on the way out. ID numbers
- * the operation was given as arguments (and their 18-character form, for a legacy ID) are left
- * as they are: the caller knows them already.
+ * the key the gateway joins subgraphs on, so it travels unmasked internally and is masked here,
+ * on the way out. ID numbers the operation was given as arguments (and their 18-character form,
+ * for a legacy ID) are left as they are: the caller knows them already.
  * What the ID number encodes (birth date, county) is masked with it wherever it is masked.
  */
 import {
