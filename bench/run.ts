@@ -58,6 +58,7 @@ async function main() {
   const scenarios = buildScenarios({
     persons: shuffled(population.persons.map((p) => p.idNumber), 6),
     contributors: shuffled(await contributors(20_000), 36),
+    named: shuffled(population.persons.map((p) => ({ name: p.name, year: Number(p.birthDate.slice(0, 4)) })), 15),
   });
   const selected = options.scenarios.map((s) => scenarios[s]);
 

@@ -1,10 +1,10 @@
 /**
- * The four load scenarios: what is asked, which persons each request asks about, and how a
+ * The load scenarios: what is asked, which persons each request asks about, and how a
  * response is checked (a benchmark of error responses is worthless, so every response is).
  */
 import { DEMO, prng } from '../subgraphs/common/population';
 
-export const SCENARIO_NAMES = ['dossier', 'list50', 'hot', 'contributions'] as const;
+export const SCENARIO_NAMES = ['dossier', 'list50', 'hot', 'contributions', 'search'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** The dossier of test/integration/federation.test.ts: one person, all four departments, the spouse's properties. */
@@ -41,6 +41,14 @@ export const CONTRIBUTIONS = `query Contributions($id: ID!) {
   }
 }`;
 
+/** The catalogue search by name and birth year: the register's index, then every department's store, merged. */
+export const SEARCH = `query Search($name: String!, $year: Int!) {
+  searchRecords(filter: { name: $name, birthYear: $year }, first: 20) {
+    edges { node { idNumber name department kind archivalCode year matched } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
 export const LIST_SIZE = 50;
 
 /** What the scenarios draw their persons from. */
@@ -49,6 +57,8 @@ export interface ScenarioData {
   persons: string[];
   /** Persons with at least 36 monthly contributions, in a fixed shuffled order. */
   contributors: string[];
+  /** Every seeded person's name and birth year, in a fixed shuffled order. */
+  named: Array<{ name: string; year: number }>;
 }
 
 export interface Scenario {
@@ -79,6 +89,7 @@ const noErrors = (body: string) => body.includes('"data":') && !body.includes('"
 const PERSON = /"person":\s*\{/;
 const PERSONS = /"persons":\s*\[\s*\{/;
 const ITEMS = /"items":\s*\[\s*\{/;
+const EDGES = /"edges":\s*\[/;
 
 function errorsOf(json: any): string | null {
   if (!json || typeof json !== 'object') return 'not a JSON object';
@@ -141,6 +152,17 @@ export function buildScenarios(data: ScenarioData): Record<ScenarioName, Scenari
       verify: (b) => noErrors(b) && ITEMS.test(b),
       check: (j) =>
         errorsOf(j) ?? (j.data.person?.socialInsurance?.contributions?.items?.length === 36 ? null : 'expected a page of 36 contributions'),
+    },
+    search: {
+      name: 'search',
+      description: 'searchRecords by name and birth year (a different person per request), every department, first 20',
+      query: SEARCH,
+      bodies: () => {
+        let i = 0;
+        return () => bodyOf(SEARCH, data.named[i++ % data.named.length]);
+      },
+      verify: (b) => noErrors(b) && EDGES.test(b),
+      check: (j) => errorsOf(j) ?? (Array.isArray(j.data.searchRecords?.edges) && j.data.searchRecords.edges.every((e: any) => e.node.matched.join() === 'name,birthYear') ? null : 'expected edges matched by name and birthYear'),
     },
   };
 }

@@ -25,10 +25,12 @@ const INTERNAL_TOKEN_TTL_SECONDS = 12 * 3600;
 export const TARGET_IDS = ['full', 'full-nocache', 'traced', 'apollo', 'hive', 'subgraph', 'ceiling'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
+/** Added to every port below (BENCH_PORT_OFFSET, e.g. 100: 5101–5114), so two checkouts can run the bench side by side. @default 0 */
+const OFFSET = Number(process.env.BENCH_PORT_OFFSET ?? 0);
 /** Subgraphs listen on 5001–5004 (DEPARTMENTS order), their statement counters on 5005. */
-export const SUBGRAPH_PORT_BASE = 5001;
-export const CONTROL_PORT = 5005;
-const PORTS: Record<TargetId, number> = { full: 5010, 'full-nocache': 5011, apollo: 5012, hive: 5013, subgraph: SUBGRAPH_PORT_BASE, ceiling: 5014, traced: 5015 };
+export const SUBGRAPH_PORT_BASE = 5001 + OFFSET;
+export const CONTROL_PORT = 5005 + OFFSET;
+const PORTS: Record<TargetId, number> = { full: 5010 + OFFSET, 'full-nocache': 5011 + OFFSET, apollo: 5012 + OFFSET, hive: 5013 + OFFSET, subgraph: SUBGRAPH_PORT_BASE, ceiling: 5014 + OFFSET, traced: 5015 + OFFSET };
 
 export interface TargetInfo {
   id: TargetId;

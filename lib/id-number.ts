@@ -13,12 +13,28 @@ export function idCheckChar(first17: string): string {
   return CHECK[sum % 11];
 }
 
+const LEGACY = /^\d{15}$/;
+
+/**
+ * The 18-character form of an ID number as it was typed: a 15-digit ID (issued before 1999) gets
+ * `19` after its 6-digit area code and a check character appended; a lower-case `x` becomes `X`.
+ * Anything else comes back unchanged, for `idNumberProblem` to say what is wrong with it.
+ */
+export function normaliseIdNumber(value: string): string {
+  if (LEGACY.test(value)) {
+    const first17 = `${value.slice(0, 6)}19${value.slice(6)}`;
+    return first17 + idCheckChar(first17);
+  }
+  return value.length === 18 && value.endsWith('x') ? `${value.slice(0, 17)}X` : value;
+}
+
 /**
  * Why `value` is not a valid resident ID number, or `null` when it is valid.
  * Checks shape, a real calendar birth date not in the future, and the check character.
+ * Give it the normalised form (`normaliseIdNumber`) to accept legacy input.
  */
 export function idNumberProblem(value: string): string | null {
-  if (!SHAPE.test(value)) return 'must be 18 characters: 17 digits and a digit or X';
+  if (!SHAPE.test(value)) return 'must be 18 characters (17 digits and a digit or X) or a 15-digit ID from before 1999';
   const y = Number(value.slice(6, 10));
   const m = Number(value.slice(10, 12));
   const d = Number(value.slice(12, 14));

@@ -117,8 +117,8 @@ export function applyAccessRules(schema: GraphQLSchema, policy: AccessPolicy, re
         if (subjectsOf) await judgeRecord(ctx, source, subjectsOf);
         const value = await resolve(source, args, ctx, info);
         if (guarded && hasContent(value)) ctx.subjects.add(source.idNumber);
-        // A citizen sees their own register entry unmasked; everyone else's stays masked.
-        const own = guarded && isSelfCaller(ctx.claims) && source.idNumber === ctx.claims.principal.sub;
+        // A citizen sees their own register entry (and a reference to their own record) unmasked; everyone else's stays masked.
+        const own = (guarded || subjectsOf !== undefined) && isSelfCaller(ctx.claims) && source.idNumber === ctx.claims.principal.sub;
         return kind && typeof value === 'string' && !canSeeUnmasked(ctx.claims) && !own ? mask[kind](value) : value;
       };
     }

@@ -1,12 +1,16 @@
 /** Argument validation shared by the subgraphs: every check throws BAD_USER_INPUT before any store call. */
 import { badInput } from '../../lib/errors';
-import { idNumberProblem } from '../../lib/id-number';
+import { idNumberProblem, normaliseIdNumber } from '../../lib/id-number';
 
-/** Returns `value` when it is a valid resident ID number; otherwise throws BAD_USER_INPUT. */
+/**
+ * The 18-character form of `value` when it is a valid resident ID number (a 15-digit legacy ID
+ * and a lower-case `x` are accepted, see `normaliseIdNumber`); otherwise throws BAD_USER_INPUT.
+ */
 export function requireIdNumber(value: string, argumentName = 'idNumber'): string {
-  const problem = idNumberProblem(value);
+  const id = normaliseIdNumber(value);
+  const problem = idNumberProblem(id);
   if (problem) throw badInput(argumentName, `${argumentName} "${value.slice(0, 24)}" is not a valid resident ID number: it ${problem}.`);
-  return value;
+  return id;
 }
 
 /** Default and maximum page sizes for paginated lists. */

@@ -6,7 +6,8 @@ import type { MarriageLoaders } from './loaders';
 import { badInput } from '../../lib/errors';
 import { correctionResolver } from '../common/corrections';
 import { correction } from './correction';
-import type { MarriageDB, RegistrationRow } from './store';
+import { SEARCHABLE, type MarriageDB, type RegistrationRow } from './store';
+import { contributedHits } from '../common/search';
 
 type Context = SubgraphContext<MarriageDB, MarriageLoaders>;
 /** A registration as reached from one of its parties (`viewer`), so `spouse` means "the other one". */
@@ -31,6 +32,9 @@ export function maritalStatusOf(registrations: RegistrationRow[]): MaritalStatus
 }
 
 export const resolvers: GraphQLResolverMap<Context> = {
+  RecordSearchConnection: {
+    marriageHits: contributedHits('marriage', SEARCHABLE),
+  },
   Mutation: {
     [correction.mutation]: correctionResolver(correction),
   },

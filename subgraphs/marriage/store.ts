@@ -2,6 +2,7 @@
 import type { Store } from '../../lib/db';
 import type { ArchivalColumns } from '../common/archival';
 import type { MarriageKind } from '../common/population';
+import type { SearchableKind } from '../common/search';
 
 export interface RegistrationRow extends ArchivalColumns {
   id: number;
@@ -28,6 +29,11 @@ export interface MarriageDB {
 }
 
 export type MarriageStore = Store<MarriageDB>;
+
+/** What searchRecords finds in this store: registrations, by party, certificate number or 档号. */
+export const SEARCHABLE: SearchableKind[] = [
+  { kind: 'MarriageRecord', score: 2, table: 'marriage_registration', columns: { certificateNumber: 'certificate_number' }, persons: { columns: ['husband_id', 'wife_id'] } },
+];
 
 /** Registrations in which any of `ids` is a party, oldest first. One statement. */
 export function registrationsOf(store: MarriageStore, ids: readonly string[]): Promise<RegistrationRow[]> {

@@ -9,11 +9,15 @@ import { badInput } from '../../lib/errors';
 import { requireIdNumber } from '../common/inputs';
 import { correctionResolver } from '../common/corrections';
 import { correction } from './correction';
-import { INSURANCE_TYPES, type EnroleeRow, type EnrolmentRow, type MedicalInsuranceDB, type SettlementRow } from './store';
+import { INSURANCE_TYPES, SEARCHABLE, type EnroleeRow, type EnrolmentRow, type MedicalInsuranceDB, type SettlementRow } from './store';
+import { contributedHits } from '../common/search';
 
 type Context = SubgraphContext<MedicalInsuranceDB, MedicalInsuranceLoaders>;
 
 export const resolvers: GraphQLResolverMap<Context> = {
+  RecordSearchConnection: {
+    medicalInsuranceHits: contributedHits('medical-insurance', SEARCHABLE),
+  },
   Mutation: {
     [correction.mutation]: correctionResolver(correction),
   },

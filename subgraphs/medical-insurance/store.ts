@@ -1,6 +1,7 @@
 /** The medical insurance store (医保): tables and the queries the loaders run. */
 import type { Store } from '../../lib/db';
 import type { ArchivalColumns } from '../common/archival';
+import type { SearchableKind } from '../common/search';
 
 /** The person types of an enrolee (the PersonType enum of the schema). */
 export const PERSON_TYPES = ['EMPLOYED', 'RETIRED', 'RETIRED_CADRE', 'RESIDENT', 'STUDENT'] as const;
@@ -80,6 +81,9 @@ export interface MedicalInsuranceDB {
 }
 
 export type MedicalInsuranceStore = Store<MedicalInsuranceDB>;
+
+/** What searchRecords finds in this store: settlements (items of a person's file, ranked below files), by person or 档号. */
+export const SEARCHABLE: SearchableKind[] = [{ kind: 'MedicalSettlement', score: 1, table: 'medical_settlement', columns: {}, persons: { columns: ['id_number'] } }];
 
 /** Inclusive settlement-date filter (YYYY-MM-DD); null = unbounded. */
 export interface DateRange {

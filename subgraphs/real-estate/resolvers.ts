@@ -7,7 +7,8 @@ import type { RealEstateLoaders } from './loaders';
 import { correctionResolver } from '../common/corrections';
 import { correction } from './correction';
 import { requireUnitNumber } from './inputs';
-import type { MortgageRow, PropertyRightRow, RealEstateDB, RightHolderRow, SeizureRow } from './store';
+import { SEARCHABLE, type MortgageRow, type PropertyRightRow, type RealEstateDB, type RightHolderRow, type SeizureRow } from './store';
+import { contributedHits } from '../common/search';
 
 type Context = SubgraphContext<RealEstateDB, RealEstateLoaders>;
 /** A right as reached from one of its holders (`viewer`), so `coOwners` means "the others"; null when reached by unit number. */
@@ -21,6 +22,9 @@ const holdersOf = async (r: PropertyRightRow, { loaders }: Context) => (await lo
 export const recordSubjects: RecordSubjects<Context> = { PropertyRight: holdersOf };
 
 export const resolvers: GraphQLResolverMap<Context> = {
+  RecordSearchConnection: {
+    realEstateHits: contributedHits('real-estate', SEARCHABLE),
+  },
   Mutation: {
     [correction.mutation]: correctionResolver(correction),
   },

@@ -243,7 +243,7 @@ function rightCertificate(d: Draft, serial: (key: string, base: number) => numbe
   const { region } = d.unit;
   const year = d.registeredOn.slice(0, 4);
   if (d.registeredOn >= UNIFIED_REGISTRATION_FROM) return `湘(${year})${authority(region)}不动产权第${pad(serial(`权${authority(region)}${year}`, 10_000), 7)}号`;
-  if (d.unit.landOnly) return `${ABBREVIATION(region)}国用(${year})第${pad(serial(`地${region}${year}`, 100), 5)}号`;
+  if (d.unit.landOnly) return `${ABBREVIATION(region)}国用(${year})第${pad(serial(`地${ABBREVIATION(region)}${year}`, 100), 5)}号`;
   return `${ABBREVIATION(region)}房权证${SHORT[region]}字第${pad(serial(`房${region}`, 10_000), 8)}号`;
 }
 

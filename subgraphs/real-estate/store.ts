@@ -1,6 +1,7 @@
 /** The real-estate registration store: tables and the queries the loaders run. */
 import type { Store } from '../../lib/db';
 import type { ArchivalColumns } from '../common/archival';
+import type { SearchableKind } from '../common/search';
 
 export type PropertyUse = 'RESIDENTIAL' | 'COMMERCIAL' | 'INDUSTRIAL' | 'OFFICE';
 export type RightType = 'STATE_LAND_USE' | 'HOUSE_OWNERSHIP';
@@ -62,6 +63,17 @@ export interface RealEstateDB {
 }
 
 export type RealEstateStore = Store<RealEstateDB>;
+
+/** What searchRecords finds in this store: property rights, by holder, certificate, unit number, address (坐落) or 档号. */
+export const SEARCHABLE: SearchableKind[] = [
+  {
+    kind: 'PropertyRight',
+    score: 2,
+    table: 'property_right',
+    columns: { certificateNumber: 'certificate_number', unitNumber: 'unit_number', address: 'location' },
+    persons: { table: 'right_holder', recordKey: 'id', linkKey: 'right_id', column: 'id_number' },
+  },
+];
 
 /** A property right found through one of its holders (`holder_id`). */
 export type HeldRightRow = PropertyRightRow & { holder_id: string };

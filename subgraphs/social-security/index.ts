@@ -3,7 +3,7 @@ import { readTypeDefs, subgraphModule, type SubgraphDefinition } from '../common
 import { createLoaders, type SocialSecurityLoaders } from './loaders';
 import { correction } from './correction';
 import { migrations } from './migrations';
-import { resolvers } from './resolvers';
+import { recordSubjects, resolvers } from './resolvers';
 import { isSeeded, seed } from './seed';
 import type { SocialSecurityDB } from './store';
 
@@ -13,6 +13,7 @@ export const subgraph: SubgraphDefinition<SocialSecurityDB, SocialSecurityLoader
   name: 'social-security',
   typeDefs,
   resolvers,
+  recordSubjects,
   migrations,
   createLoaders,
   seed,

@@ -4,11 +4,12 @@ import { describeIdNumber } from '../../lib/id-number';
 import { archivalResolvers } from '../common/archival';
 import { pageArgs, requireIdNumber } from '../common/inputs';
 import type { SubgraphContext } from '../common/server';
-import { notYours, subjectAllowed } from '../common/access';
+import { isSelfCaller, notYours, subjectAllowed, type RecordSubjects } from '../common/access';
 import type { SocialSecurityLoaders } from './loaders';
 import { correctionResolver } from '../common/corrections';
 import { correction } from './correction';
-import type { ContributionPageQuery, ContributionRow, EmployerRow, EnrolmentRow, InsuranceFileRow, PeriodRange, ResidentRow, SocialSecurityDB } from './store';
+import { departmentHits, encodeSearch, MAX_SEARCH_PERSONS, parseSearch, personTerms, searchPage, decodeSearch, type SearchFilter, type SearchHit } from '../common/search';
+import { residentsNamed, SEARCHABLE, type ContributionPageQuery, type ContributionRow, type EmployerRow, type EnrolmentRow, type InsuranceFileRow, type PeriodRange, type ResidentRow, type SocialSecurityDB } from './store';
 
 type Context = SubgraphContext<SocialSecurityDB, SocialSecurityLoaders>;
 type PersonRef = { idNumber: string };
@@ -72,6 +73,24 @@ async function rootAnswers(ids: string[], ctx: Context): Promise<Array<PersonRef
   });
 }
 
+/**
+ * The persons a search's name and birth date name on the register (null when the filter names no
+ * person); a `self` caller's search names at most themselves. BAD_USER_INPUT when too many.
+ */
+async function searchPersons(filter: SearchFilter, ctx: Context): Promise<string[] | null> {
+  const terms = personTerms(filter);
+  if (!terms) return null;
+  const ids = await residentsNamed(ctx.store, terms, isSelfCaller(ctx.claims) ? ctx.claims.principal.sub : null, MAX_SEARCH_PERSONS + 1);
+  if (ids.length > MAX_SEARCH_PERSONS) throw badInput('filter', `The filter names more than ${MAX_SEARCH_PERSONS} persons; add the name or the full birth date.`);
+  return ids;
+}
+
+/** A search as the departments answered it: its id and their hits (`@requires`). */
+type SearchRepresentation = { id: string; realEstateHits?: SearchHit[]; marriageHits?: SearchHit[]; medicalInsuranceHits?: SearchHit[] };
+
+/** The persons whose records a `RecordReference` is about: the row-level rule and the audit's subjects. */
+export const recordSubjects: RecordSubjects<Context> = { RecordReference: (r: SearchHit) => [r.idNumber] };
+
 export const resolvers: GraphQLResolverMap<Context> = {
   Query: {
     person: async (_root: unknown, args: { idNumber: string }, ctx: Context) => {
@@ -85,6 +104,21 @@ export const resolvers: GraphQLResolverMap<Context> = {
       }
       return rootAnswers(args.idNumbers.map((id) => requireIdNumber(id, 'idNumbers')), ctx);
     },
+    searchRecords: async (_root: unknown, args: { filter: SearchFilter; first?: number | null; after?: string | null }, ctx: Context) => {
+      const search = parseSearch(args.filter, args.first, args.after, ctx.claims);
+      return { id: encodeSearch(search), persons: await searchPersons(search.filter, ctx) };
+    },
+  },
+  RecordSearchConnection: {
+    // The departments' hits arrive with the reference; this store's own are added, then one page is cut.
+    __resolveReference: async (ref: SearchRepresentation, ctx: Context) => {
+      const { filter, first } = decodeSearch(ref.id, ctx.claims);
+      const own = await departmentHits(ctx.store.db, 'social-security', SEARCHABLE, ref.id, await searchPersons(filter, ctx), ctx.claims);
+      return searchPage([...own, ...(ref.realEstateHits ?? []), ...(ref.marriageHits ?? []), ...(ref.medicalInsuranceHits ?? [])], first);
+    },
+  },
+  RecordReference: {
+    name: async (r: SearchHit, _args: unknown, { loaders }: Context) => (await registered(r.idNumber, loaders))?.name ?? null,
   },
   Mutation: {
     [correction.mutation]: correctionResolver(correction),

@@ -1,6 +1,8 @@
 /** The social-security store: the resident register, insurance files and contributions, and the queries the loaders run. */
+import type { GeneratedAlways } from 'kysely';
 import type { Store } from '../../lib/db';
 import type { ArchivalColumns } from '../common/archival';
+import type { SearchableKind } from '../common/search';
 
 export type InsuranceType = 'PENSION' | 'MEDICAL' | 'UNEMPLOYMENT' | 'WORK_INJURY' | 'MATERNITY';
 export type EnrolmentStatus = 'PAYING' | 'SUSPENDED' | 'RETIRED' | 'TERMINATED';
@@ -47,7 +49,8 @@ export interface ContributionRow {
 }
 
 export interface SocialSecurityDB {
-  resident: ResidentRow;
+  /** `birth_date` (YYYYMMDD) is generated from the ID number, for searchRecords. */
+  resident: ResidentRow & { birth_date: GeneratedAlways<string> };
   employer: EmployerRow;
   insurance_file: InsuranceFileRow;
   insurance_enrolment: EnrolmentRow;
@@ -55,6 +58,23 @@ export interface SocialSecurityDB {
 }
 
 export type SocialSecurityStore = Store<SocialSecurityDB>;
+
+/**
+ * ID numbers of the residents with this name (when given) born within [bornFrom, bornTo]
+ * (YYYYMMDD, when given), `self` only when given; at most `limit`. One statement on the
+ * (name, birth_date) or birth_date index.
+ */
+export async function residentsNamed(store: SocialSecurityStore, terms: { name?: string; bornFrom?: string; bornTo?: string }, self: string | null, limit: number): Promise<string[]> {
+  let q = store.db.selectFrom('resident').select('id_number');
+  if (terms.name !== undefined) q = q.where('name', '=', terms.name);
+  if (terms.bornFrom) q = q.where('birth_date', '>=', terms.bornFrom);
+  if (terms.bornTo) q = q.where('birth_date', '<=', terms.bornTo);
+  if (self) q = q.where('id_number', '=', self);
+  return (await q.limit(limit).execute()).map((r) => r.id_number);
+}
+
+/** What searchRecords finds in this store: social-insurance files, by person or 档号. */
+export const SEARCHABLE: SearchableKind[] = [{ kind: 'SocialInsurance', score: 2, table: 'insurance_file', columns: {}, persons: { columns: ['id_number'] } }];
 
 /** Register rows of `ids` (unknown IDs simply have none). One statement. */
 export function residentsOf(store: SocialSecurityStore, ids: readonly string[]): Promise<ResidentRow[]> {

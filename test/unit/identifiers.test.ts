@@ -1,5 +1,5 @@
 import { maskBesideId } from '../../lib/mask';
-import { describeIdNumber, idNumberProblem, isValidIdNumber, makeIdNumber } from '../../lib/id-number';
+import { describeIdNumber, idNumberProblem, isValidIdNumber, makeIdNumber, normaliseIdNumber } from '../../lib/id-number';
 import { creditCheckChar, isValidCreditCode, makeCreditCode } from '../../lib/credit-code';
 import { ARCHIVAL_CODE, ArchivalNumbering, openStatusFor, retentionYears } from '../../subgraphs/common/archival';
 
@@ -22,6 +22,15 @@ describe('resident ID numbers (GB 11643)', () => {
     ['future birth', '430702209901011230'],
   ])('rejects %s', (_label, id) => {
     expect(isValidIdNumber(id)).toBe(false);
+  });
+
+  it('upgrades a 15-digit ID (19 after the area code, check character appended) and upper-cases an x', () => {
+    expect(normaliseIdNumber('340524800101001')).toBe('34052419800101001X');
+    expect(normaliseIdNumber('430702850315123')).toBe('430702198503151239');
+    expect(normaliseIdNumber('34052419800101001x')).toBe('34052419800101001X');
+    // Anything else is left for idNumberProblem to describe.
+    expect(normaliseIdNumber('4307028503151')).toBe('4307028503151');
+    expect(idNumberProblem(normaliseIdNumber('430702851301123'))).toBe('has an impossible birth date 19851301');
   });
 
   it('decodes sex and birth date, and builds valid numbers', () => {

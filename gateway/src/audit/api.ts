@@ -10,7 +10,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLScalarType, Kind } from 'graphql';
 import { sql } from 'kysely';
 import { badInput, codedError, ErrorCode } from '../../../lib/errors';
-import { idNumberProblem } from '../../../lib/id-number';
+import { idNumberProblem, normaliseIdNumber } from '../../../lib/id-number';
 import type { AuditedContext } from './entry';
 import { AUDIT_OUTCOMES, type AuditRecord } from './record';
 import type { AuditStore, LazyAuditStore } from './store';
@@ -151,7 +151,7 @@ export function auditResolvers(lazy: LazyAuditStore) {
     SafeInt,
     Query: {
       async auditRecords(_: unknown, args: { filter?: AuditFilter | null; first?: number | null; after?: string | null }) {
-        const filter = args.filter ?? {};
+        const filter = { ...args.filter, subject: args.filter?.subject ? normaliseIdNumber(args.filter.subject) : args.filter?.subject };
         const { first, after } = pageArgs(args.first, args.after);
         const problem = filter.subject ? idNumberProblem(filter.subject) : null;
         if (problem) throw badInput('filter.subject', `filter.subject ${problem}.`);

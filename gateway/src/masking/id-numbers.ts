@@ -1,8 +1,9 @@
 /**
- * Masks `Person.idNumber` values in the response for callers without `pii:unmasked`. The subgraphs
- * mask names, phones and addresses themselves, but an ID number is the key the gateway joins
- * subgraphs on, so it travels unmasked internally and is masked here, on the way out. ID numbers
- * the operation was given as arguments are left as they are: the caller knows them already.
+ * Masks resident ID numbers (`ID_NUMBER_COORDINATES`) in the response for callers without
+ * `pii:unmasked`. The subgraphs mask names, phones and addresses themselves, but an ID number is
+ * the key the gateway joins subgraphs on, so it travels unmasked internally and is masked here,
+ * on the way out. ID numbers the operation was given as arguments (and their 18-character form,
+ * for a legacy ID) are left as they are: the caller knows them already.
  * What the ID number encodes (birth date, county) is masked with it wherever it is masked.
  */
 import {
@@ -27,10 +28,11 @@ import {
   type SelectionSetNode,
   type ValueNode,
 } from 'graphql';
+import { normaliseIdNumber } from '../../../lib/id-number';
 import { mask, maskBesideId } from '../../../lib/mask';
 
 /** Schema coordinates whose values are resident ID numbers. */
-export const ID_NUMBER_COORDINATES = new Set(['Person.idNumber']);
+export const ID_NUMBER_COORDINATES = new Set(['Person.idNumber', 'RecordReference.idNumber']);
 
 type Json = Record<string, unknown>;
 
@@ -53,12 +55,17 @@ export function suppliedArguments(
   // As execution sees them: declared variables only, the operation's defaults filled in.
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
   const values: Record<string, unknown> = ('coerced' in coerced && coerced.coerced) || {};
+  // A legacy ID (15 digits, lower-case x) is answered in its 18-character form: that is what it supplied.
+  const add = (v: string): void => {
+    out.add(v);
+    out.add(normaliseIdNumber(v));
+  };
   const addValue = (v: unknown): void => {
-    if (typeof v === 'string') out.add(v);
+    if (typeof v === 'string') add(v);
     else if (Array.isArray(v)) v.forEach(addValue);
   };
   const addArgument = (node: ValueNode): void => {
-    if (node.kind === Kind.STRING) out.add(node.value);
+    if (node.kind === Kind.STRING) add(node.value);
     else if (node.kind === Kind.LIST) node.values.forEach(addArgument);
     else if (node.kind === Kind.VARIABLE) addValue(values[node.name.value]);
   };
