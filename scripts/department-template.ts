@@ -39,7 +39,7 @@ export function departmentNames(name: string, index: number): DepartmentNames {
 export function departmentFiles(n: DepartmentNames): Record<string, string> {
   const dir = `subgraphs/${n.name}`;
   return {
-    [`${dir}/schema.graphql`]: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@requiresScopes", "@policy"])
+    [`${dir}/schema.graphql`]: `extend schema @link(url: "https://specs.apollo.dev/federation/v2.9", import: ["@key", "@requiresScopes", "@policy", "@cost", "@listSize", "@shareable", "@inaccessible", "@external", "@requires"])
 
 # Cache hints (@cacheControl maxAge, seconds): how long the gateway may reuse an answer holding the
 # type. Corrections drop cached answers at once (by person).
