@@ -118,22 +118,23 @@ describe('explorer and audit page in a browser (offline)', () => {
     await page.fill('#f-actor', 'court-dev');
     await page.fill('#f-purpose', 'litigation');
     await page.click('#search');
-    await page.waitForFunction(() => document.querySelectorAll('table.results tbody tr').length === 1);
+    await page.waitForFunction(() => document.querySelectorAll('#results table.results tbody tr').length === 1);
     // Both, by subject, outcome and a time range from a minute before this run (the auditor's local time).
     await page.fill('#f-actor', '');
+    await page.fill('#f-purpose', '');
     await page.fill('#f-subject', DEMO.husband);
     await page.selectOption('#f-outcome', 'PARTIAL');
     await page.fill('#f-from', localDateTime(new Date(started - 60_000)));
     await page.click('#search');
-    await page.waitForFunction(() => document.querySelectorAll('table.results tbody tr').length === 2);
+    await page.waitForFunction(() => document.querySelectorAll('#results table.results tbody tr').length === 2);
     expect(await page.textContent('#chain-status')).not.toContain('whole log'); // verified over the range
-    const actors = await page.$$eval('table.results tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.firstChild?.textContent));
+    const actors = await page.$$eval('#results table.results tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.firstChild?.textContent));
     expect(actors.sort()).toEqual(['court-dev', 'healthcare-security-dev']);
     expect(await page.getAttribute('#chain-status', 'data-ok')).toBe('true');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'audit-search.png'), fullPage: true });
 
     // The court's record: what it asked, about whom, and what it was refused.
-    await page.click('table.results tbody tr:has-text("court-dev")');
+    await page.click('#results table.results tbody tr:has-text("court-dev")');
     await page.waitForSelector('#detail');
     const detail = (await page.textContent('#detail'))!;
     expect(detail).toContain('query Dossier');
@@ -169,11 +170,11 @@ describe('explorer and audit page in a browser (offline)', () => {
     expect(await page.textContent(`${bar} title`)).toMatch(/: \d+ 次访问 accesses/);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'audit-overview.png'), fullPage: true });
     await page.click(`${bar} rect.bar-all`);
-    await page.waitForFunction((org) => (document.getElementById('f-org') as HTMLInputElement).value === org && document.querySelectorAll('table.results tbody tr').length > 0, court);
+    await page.waitForFunction((org) => (document.getElementById('f-org') as HTMLInputElement).value === org && document.querySelectorAll('#results table.results tbody tr').length > 0, court);
     await page.waitForFunction(() => !document.getElementById('message')?.textContent?.includes('Searching'));
-    const orgs = await page.$$eval('table.results tbody tr td:nth-child(3)', (tds) => [...new Set(tds.map((td) => td.textContent))]);
+    const orgs = await page.$$eval('#results table.results tbody tr td:nth-child(3)', (tds) => [...new Set(tds.map((td) => td.textContent))]);
     expect(orgs).toEqual([court]);
-    expect(await page.$$eval('table.results tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.firstChild?.textContent))).toContain('court-dev');
+    expect(await page.$$eval('#results table.results tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.firstChild?.textContent))).toContain('court-dev');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'audit-overview-filtered.png'), fullPage: true });
     await page.close();
   }, 60_000);

@@ -111,7 +111,7 @@ describe('audit chain (PostgreSQL, two gateways)', () => {
     const last = (await verifyStore(store)).lastSeq!;
     const row = async (trx: any, seq: number) => (await sql<any>`SELECT * FROM audit_record WHERE seq = ${seq}`.execute(trx)).rows[0];
 
-    const edited = await tampered([`UPDATE audit_record SET body = replace(body, '档案整理', '随便看看') WHERE seq = 500`]);
+    const edited = await tampered([`UPDATE audit_record SET body = replace(body, 'archive-management', 'archive-browsing') WHERE seq = 500`]);
     expect(edited.problem).toEqual({ seq: 500, reason: expect.stringMatching(/hash does not match.*edited/) });
 
     const column = await tampered(['UPDATE audit_record SET sub = $$someone-else$$ WHERE seq = 300']);
@@ -136,8 +136,8 @@ describe('audit chain (PostgreSQL, two gateways)', () => {
         const prev = await row(trx, 700);
         const body = canonicalJson({ ...JSON.parse(prev.body), id: randomUUID(), seq: 701 });
         const hash = chainHash(prev.hash, body);
-        await sql`INSERT INTO audit_record (seq, id, time, sub, org, purpose, case_number, operation_name, outcome, subjects, body, prev_hash, hash)
-          SELECT 701, ${JSON.parse(body).id}, time, sub, org, purpose, case_number, operation_name, outcome, subjects, ${body}, ${prev.hash}, ${hash} FROM audit_record WHERE seq = 700`.execute(trx);
+        await sql`INSERT INTO audit_record (seq, id, time, sub, org, purpose, case_number, category, grant_id, operation_name, outcome, subjects, body, prev_hash, hash)
+          SELECT 701, ${JSON.parse(body).id}, time, sub, org, purpose, case_number, category, grant_id, operation_name, outcome, subjects, ${body}, ${prev.hash}, ${hash} FROM audit_record WHERE seq = 700`.execute(trx);
       },
     ]);
     expect(inserted.problem?.seq).toBe(702);
