@@ -53,7 +53,7 @@ describe('browser page routes in production', () => {
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect(res.headers.get('content-security-policy')).toContain("connect-src 'self'");
     const html = await res.text();
-    expect(pageConfig<AuditorConfig>(html)).toEqual({ apiUrl: '/audit/graphql', tokenUrl: '/explorer/token', devTokens: false, explorerUrl: null });
+    expect(pageConfig<AuditorConfig>(html)).toEqual({ apiUrl: '/audit/graphql', tokenUrl: '/explorer/token', devTokens: false, explorerUrl: null, registerUrl: '/audit/register' });
     const urls = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
     expect(urls.length).toBe(3); // icon, stylesheet, script
     for (const url of urls) expect(url).toMatch(/^(\/audit\/assets\/|data:)/);

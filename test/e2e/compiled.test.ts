@@ -98,7 +98,7 @@ describe('the compiled gateway (npm run build, node dist/…)', () => {
         const res = await fetch(readyz); // a busy machine may time out the first checks
         ready = { status: res.status, body: await res.json() };
       } while (ready.status !== 200 && Date.now() < deadline && (await sleep(250), true));
-      expect(ready.body).toEqual({ status: 'ready', audit: 'reachable', ...Object.fromEntries(DEPARTMENTS.map((name) => [name, 'reachable'])) });
+      expect(ready.body).toEqual({ status: 'ready', audit: 'reachable', access: 'in process', ...Object.fromEntries(DEPARTMENTS.map((name) => [name, 'reachable'])) });
 
       const archivist = await roleHeaders('archivist');
       expect((await gql(url, QUERY, { id: DEMO.wife }, archivist)).status).toBe(200); // a record before the last one

@@ -107,7 +107,7 @@ describe('npm start (embedded default)', () => {
       if (i > 0) await new Promise((r) => setTimeout(r, 500)); // a busy machine may time out a check (READYZ_TIMEOUT_MS)
       ready = await (await fetch(`http://127.0.0.1:${BASE}/readyz`)).json();
     }
-    expect(ready).toEqual({ status: 'ready', audit: 'reachable', ...Object.fromEntries(departments.map((name) => [name, 'reachable'])) });
+    expect(ready).toEqual({ status: 'ready', audit: 'reachable', access: 'in process', ...Object.fromEntries(departments.map((name) => [name, 'reachable'])) });
     expect(decoys.flatMap((d) => d.calls)).toEqual([]);
     const page = await fetch(`http://127.0.0.1:${BASE}/graphql`, { headers: { accept: 'text/html' } });
     expect(page.headers.get('content-type')).toMatch(/text\/html/);

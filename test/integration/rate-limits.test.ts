@@ -16,7 +16,7 @@ import { dropKeys, metric } from './cache-helpers';
 
 const PREFIX = `af-test-rl:${process.pid}-${Date.now()}:`;
 const AUDIT_URL = testDbUrl('postgres', 'rate_limits')!;
-const HOUSING_ORG = findRole('housing').org;
+const HOUSING_ORG = findRole('civil-affairs').org;
 const ENV = {
   REDIS_URL,
   CACHE_KEY_PREFIX: PREFIX,
@@ -25,7 +25,7 @@ const ENV = {
   RATE_LIMIT_REQUESTS_PER_MINUTE: '3',
   RATE_LIMIT_RULES: JSON.stringify([
     { org: HOUSING_ORG, subjectsPerDay: 1 },
-    { category: 'bureau', requestsPerMinute: 1 },
+    { category: 'notary', requestsPerMinute: 1 },
   ]),
 };
 const MARRIAGES = 'query Marriages($id: ID!) { person(idNumber: $id) { marriages { kind } } }';
@@ -92,7 +92,7 @@ describe('rate limits and quotas (Redis, two replicas)', () => {
   });
 
   it('applies a category rule instead of the default', async () => {
-    const token = await clientToken({ sub: `bureau-${randomUUID()}`, scopes: findRole('court').scopes, org: 'some bureau', category: 'bureau' });
+    const token = await clientToken({ sub: `bureau-${randomUUID()}`, scopes: findRole('court').scopes, org: 'some notary office', category: 'notary' });
     const headers = { ...(await clerk()), authorization: `Bearer ${token}` };
     expect((await send(fed.url, headers)).status).toBe(200);
     const refused = await send(replica.url, headers);
@@ -101,13 +101,13 @@ describe('rate limits and quotas (Redis, two replicas)', () => {
   });
 
   it('counts released subjects against the organisation’s daily quota, on every replica', async () => {
-    const housing = await roleHeaders('housing', { sub: `housing-${randomUUID()}` });
+    const housing = await roleHeaders('civil-affairs', { sub: `housing-${randomUUID()}` });
     const first = await send(fed.url, housing);
     expect(first.status).toBe(200);
     expect(first.records[0].subjects.length).toBeGreaterThan(0);
     // Counted after the response; give the count a moment to land.
     await new Promise((r) => setTimeout(r, 200));
-    const colleague = await roleHeaders('housing', { sub: `housing-${randomUUID()}` });
+    const colleague = await roleHeaders('civil-affairs', { sub: `housing-${randomUUID()}` });
     const refused = await send(replica.url, colleague, DEMO.wife);
     expect(refused.status).toBe(429);
     expect(refused.errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', limit: 'subjectsPerDay', max: 1 });
