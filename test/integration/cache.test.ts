@@ -219,7 +219,10 @@ describe('response cache in Redis', () => {
   it('npm run import writes the store and drops the cached answers through the same cache', async () => {
     const right = (await dossier(archivist)).data.person.realEstate.find((r: any) => r.coOwners.length > 0);
     await dossier(archivist, DEMO.wife);
-    expect((await measured(() => dossier(archivist, DEMO.wife))).sql).toBe(0);
+    // The entry is written just after the answer: on a busy machine the next request may come first.
+    let cached = await measured(() => dossier(archivist, DEMO.wife));
+    for (let i = 0; i < 20 && cached.sql > 0; i++) cached = await measured(() => dossier(archivist, DEMO.wife));
+    expect(cached.sql).toBe(0);
     const location = '湖南省常德市武陵区朗州路88号(更正)';
     const dir = mkdtempSync(path.join(os.tmpdir(), 'af-import-'));
     const file = path.join(dir, 'corrections.json');
