@@ -5,7 +5,7 @@
  * the same rules on every field they serve (defence in depth: a gateway bug alone leaks nothing).
  */
 import type { InternalClaims } from './tokens';
-import { loadAccessPolicy, type AccessPolicy, type LegalBasis, type LegalFacts } from './legal-basis';
+import { evidenceKinds, loadAccessPolicy, type AccessPolicy, type LegalBasis, type LegalFacts } from './legal-basis';
 
 /** What one schema element (a type or a `Type.field`) requires of the caller. */
 export interface Requirement {
@@ -44,7 +44,7 @@ export function policyFacts(principal: InternalClaims['principal'], basis: Legal
   return {
     principal,
     purpose: basis.purpose,
-    evidence: [...new Set(basis.evidence.map((e) => e.kind))].sort(),
+    evidence: evidenceKinds(basis.evidence),
     grant: basis.grant && { id: basis.grant.id, fields: basis.grant.fields, subjects: basis.grant.subjects },
   };
 }

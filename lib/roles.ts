@@ -67,6 +67,3 @@ export function findRole(key: string): Role {
   if (!role) throw new Error(`Unknown role "${key}"; one of: ${ROLES.map((r) => r.key).join(', ')}`);
   return role;
 }
-
-/** A role's typical `X-Evidence` header value (pieces joined by `; `), or undefined when it presents none. */
-export const evidenceHeader = (evidence: readonly string[]): string | undefined => (evidence.length ? evidence.join('; ') : undefined);

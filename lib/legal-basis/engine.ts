@@ -43,12 +43,19 @@ export interface Decision {
   purposes?: string[];
 }
 
+/** A category that may declare a purpose, the evidence kinds it needs, and whether only with an approval. */
+export interface PurposeUser {
+  category: string;
+  evidence: string[];
+  grant: boolean;
+}
+
 export interface AccessPolicy {
   catalogue: Catalogue;
   /** Decides one coordinate (memoised). */
   decide(facts: LegalFacts, coordinate: string): Decision;
   /** For `accessPurposes`: which categories may use `purpose`, and with which evidence each. */
-  usersOf(purpose: string): Array<{ category: string; evidence: string[]; grant: boolean }>;
+  usersOf(purpose: string): PurposeUser[];
 }
 
 const MAX_MEMO = 100_000;
@@ -136,41 +143,42 @@ export function loadAccessPolicy(dir: string = DEFAULT_POLICY_DIR): AccessPolicy
   }
 
   const memo = new Map<string, Decision>();
-  const usersMemo = new Map<string, Array<{ category: string; evidence: string[]; grant: boolean }>>();
+  const usersMemo = new Map<string, PurposeUser[]>();
   return {
     catalogue,
     decide(facts, coordinate) {
-      const key = `${facts.category}\u0000${facts.organisation}\u0000${facts.purpose}\u0000${facts.evidence.join(',')}\u0000${facts.grant ? `${facts.grant.id}:${facts.grant.fields.join(',')}` : ''}\u0000${coordinate}`;
+      const evidence = [...facts.evidence].sort();
+      const key = `${facts.category}\u0000${facts.organisation}\u0000${facts.purpose}\u0000${evidence.join(',')}\u0000${facts.grant ? `${facts.grant.id}:${facts.grant.fields.join(',')}` : ''}\u0000${coordinate}`;
       let decision = memo.get(key);
       if (!decision) {
         if (memo.size >= MAX_MEMO) memo.clear();
-        memo.set(key, (decision = decideUncached({ ...facts, evidence: [...facts.evidence].sort() }, coordinate)));
+        memo.set(key, (decision = decideUncached({ ...facts, evidence }, coordinate)));
       }
       return decision;
     },
     usersOf: users,
   };
 
-  function users(purpose: string): Array<{ category: string; evidence: string[]; grant: boolean }> {
+  function users(purpose: string): PurposeUser[] {
     let found = usersMemo.get(purpose);
     if (!found) usersMemo.set(purpose, (found = probeUsers(purpose)));
     return found;
   }
 
-  function probeUsers(purpose: string): Array<{ category: string; evidence: string[]; grant: boolean }> {
-      const p = catalogue.purposes.get(purpose);
-      if (!p) return [];
-      const probe = Object.values(p.fields).flat()[0];
-      return Object.keys(catalogue.categories).flatMap((category) => {
-        const base = { category, purpose, evidence: allKinds };
-        const direct = evaluate(base, probe).allowed;
-        const granted = direct || evaluate({ ...base, grant: { id: 'probe', fields: [probe] } }, probe).allowed;
-        if (!granted) return [];
-        const grant = !direct;
-        const g = grant ? { id: 'probe', fields: [probe] } : undefined;
-        const evidence = allKinds.filter((k) => !evaluate({ ...base, grant: g, evidence: allKinds.filter((e) => e !== k) }, probe).allowed);
-        return [{ category, evidence, grant }];
-      });
+  /** Probes the rules with one field of the purpose: which categories it releases to, and what each must present. */
+  function probeUsers(purpose: string): PurposeUser[] {
+    const p = catalogue.purposes.get(purpose);
+    if (!p) return [];
+    const probe = Object.values(p.fields).flat()[0];
+    return Object.keys(catalogue.categories).flatMap((category) => {
+      const base = { category, purpose, evidence: allKinds };
+      const approval = { id: 'probe', fields: [probe] };
+      const direct = evaluate(base, probe).allowed;
+      if (!direct && !evaluate({ ...base, grant: approval }, probe).allowed) return [];
+      const grant = direct ? undefined : approval;
+      const evidence = allKinds.filter((k) => !evaluate({ ...base, grant, evidence: allKinds.filter((e) => e !== k) }, probe).allowed);
+      return [{ category, evidence, grant: !direct }];
+    });
   }
 }
 

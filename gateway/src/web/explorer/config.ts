@@ -2,6 +2,7 @@
  * What the explorer page hands its script (a JSON data block in the HTML): shared by the server
  * (index.ts, which fills it) and the browser (client.ts, which reads it).
  */
+import type { PurposeUser } from '../../../../lib/legal-basis';
 import type { Role } from '../../../../lib/roles';
 import type { ExampleOperation } from './examples';
 
@@ -31,5 +32,5 @@ export interface ExplorerPurpose {
   /** Coordinates it releases. */
   fields: string[];
   /** Categories that may declare it, the evidence each needs, and whether only with an approval. */
-  users: Array<{ category: string; evidence: string[]; grant: boolean }>;
+  users: PurposeUser[];
 }
