@@ -178,6 +178,8 @@ export function checkTargets(summaries: Summary[], probe?: StatementProbe): Targ
     check('dossier: gateway, cache off ≥ 0.85× plain @apollo/gateway', 'dossier', 'full-nocache', 'apollo', 0.85),
     check('hot: gateway cached ≥ 5× cache off', 'hot', 'full', 'full-nocache', 5),
     cpuCheck('dossier: gateway CPU per request with tracing on ≤ 1.15× off', 'dossier', 'traced', 'full-nocache', 1.15),
+    cpuCheck('dossier: gateway CPU per request with trusted operations, quotas and tracing on ≤ 1.15× off', 'dossier', 'features', 'full-nocache', 1.15),
+    cpuCheck('list50: gateway CPU per request with trusted operations, quotas and tracing on ≤ 1.15× off', 'list50', 'features', 'full-nocache', 1.15),
   ];
   if (probe) {
     const sizes = Object.keys(probe.bySize);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { generatePopulation } from '../subgraphs/common/population';
 import { parseOptions, type BenchOptions } from './options';
 import { buildScenarios, shuffled, type Scenario, type ScenarioName } from './scenarios';
-import { BENCH_PORTS, TARGETS, credentials, fits, startSubgraphs, startTarget, strippedSupergraph, type RunningTarget, type TargetContext, type TargetId } from './targets';
+import { BENCH_PORTS, TARGETS, credentials, fits, startSubgraphs, startTarget, strippedSupergraph, trustBenchOperations, type RunningTarget, type TargetContext, type TargetId } from './targets';
 import { assertPortsFree, installCleanup, sampleUsage, stopAll, waitUntil } from './processes';
 import { analyzeDatabases, clearBenchCache, contributors, ensureSeeded, resetAuditDatabase } from './databases';
 import { diff, quiesce, statementCounts } from './statements';
@@ -82,6 +82,8 @@ async function main() {
       (t) => void targets.set(id, t),
       (err: Error) => skip(id, `did not start: ${err.message}`),
     );
+  // The documents `features` may run (it refuses any other): on its client's trusted list first.
+  if (wanted.includes('features')) await trustBenchOperations(selected.map((s) => s.query));
   // Gateways first (in parallel); the ceiling needs a gateway's hot response.
   await Promise.all(wanted.filter((t) => t !== 'ceiling').map(start));
 

@@ -11,6 +11,8 @@ import { findRole } from '../lib/roles';
 import { signClientToken, signInternalToken, type Principal } from '../lib/tokens';
 import { readPolicies } from '../gateway/src/authz/policies';
 import { ACCESS_SUBGRAPH } from '../gateway/src/access';
+import { CLIENT_NAME_HEADER, openOperationsStore, publishOperations } from '../gateway/src/operations';
+import { sha256Hex } from '../gateway/src/audit/record';
 import type { ScenarioName } from './scenarios';
 import { spawnNode, waitUntil, type Child } from './processes';
 import { post } from './load';
@@ -22,7 +24,7 @@ export const INTERNAL_SECRET = 'archive-federation-bench-internal-secret';
 /** Internal tokens for the plain gateways outlive any run. */
 const INTERNAL_TOKEN_TTL_SECONDS = 12 * 3600;
 
-export const TARGET_IDS = ['full', 'full-nocache', 'traced', 'apollo', 'hive', 'subgraph', 'ceiling'] as const;
+export const TARGET_IDS = ['full', 'full-nocache', 'traced', 'features', 'apollo', 'hive', 'subgraph', 'ceiling'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
 /** Added to every port below (BENCH_PORT_OFFSET, e.g. 100: 5101–5114), so two checkouts can run the bench side by side. @default 0 */
@@ -30,7 +32,7 @@ const OFFSET = Number(process.env.BENCH_PORT_OFFSET ?? 0);
 /** Subgraphs listen on 5001–5004 (DEPARTMENTS order), their statement counters on 5005. */
 export const SUBGRAPH_PORT_BASE = 5001 + OFFSET;
 export const CONTROL_PORT = 5005 + OFFSET;
-const PORTS: Record<TargetId, number> = { full: 5010 + OFFSET, 'full-nocache': 5011 + OFFSET, apollo: 5012 + OFFSET, hive: 5013 + OFFSET, subgraph: SUBGRAPH_PORT_BASE, ceiling: 5014 + OFFSET, traced: 5015 + OFFSET };
+const PORTS: Record<TargetId, number> = { full: 5010 + OFFSET, 'full-nocache': 5011 + OFFSET, apollo: 5012 + OFFSET, hive: 5013 + OFFSET, subgraph: SUBGRAPH_PORT_BASE, ceiling: 5014 + OFFSET, traced: 5015 + OFFSET, features: 5017 + OFFSET };
 
 export interface TargetInfo {
   id: TargetId;
@@ -43,6 +45,7 @@ export const TARGETS: Record<TargetId, TargetInfo> = {
   full: { id: 'full', label: 'gateway (auth+audit+cache)' },
   'full-nocache': { id: 'full-nocache', label: 'gateway, cache off' },
   traced: { id: 'traced', label: 'gateway, cache off, tracing on (in-memory exporter)' },
+  features: { id: 'features', label: 'gateway, cache off, trusted operations (refuse) + quotas + tracing on' },
   apollo: { id: 'apollo', label: 'plain @apollo/gateway' },
   hive: { id: 'hive', label: 'Hive Gateway' },
   subgraph: { id: 'subgraph', label: 'social-security subgraph direct', scenarios: ['contributions'] },
@@ -81,6 +84,33 @@ export interface TargetContext {
 /** `SOCIAL_SECURITY_SUBGRAPH_URL=http://127.0.0.1:5001/graphql` etc. */
 export function subgraphUrlEnv(): Record<string, string> {
   return Object.fromEntries(DEPARTMENTS.map((name, i) => [`${envPrefix(name)}_SUBGRAPH_URL`, `http://127.0.0.1:${SUBGRAPH_PORT_BASE + i}/graphql`]));
+}
+
+/** The client system the `features` target's requests name; every bench document is on its trusted list. */
+export const BENCH_CLIENT = 'bench-client';
+
+/**
+ * The optional features, all on for `features`: trusted operations refusing an unlisted document
+ * (requests name BENCH_CLIENT), rate limits and quotas counted in Redis on every request (limits
+ * high enough never to refuse the bench), and tracing exported to memory. The other gateway
+ * targets run with them off. Demand control and live reload (polling SUPERGRAPH_PATH) are on in
+ * every gateway target: they are the defaults.
+ */
+function featureEnv(features: boolean): Record<string, string> {
+  return features
+    ? { TRUSTED_OPERATIONS: 'refuse', TRUSTED_OPERATIONS_REQUIRE_CLIENT: 'true', RATE_LIMIT_REQUESTS_PER_MINUTE: '100000000', RATE_LIMIT_SUBJECTS_PER_DAY: '100000000', OTEL_TRACES_EXPORTER: 'memory' }
+    : { TRUSTED_OPERATIONS: 'off' };
+}
+
+/** Puts `queries` (and the readiness probe's `{ __typename }`) on BENCH_CLIENT's trusted list, approved. */
+export async function trustBenchOperations(queries: string[]): Promise<void> {
+  const store = await openOperationsStore(AUDIT_DB_URL, 'bench/.data');
+  try {
+    const operations = ['{ __typename }', ...queries].map((body) => ({ id: sha256Hex(body), type: 'query' as const, body }));
+    await publishOperations(store, BENCH_CLIENT, operations, true);
+  } finally {
+    await store.close();
+  }
 }
 
 /** The environment of the project's gateway, as `npm run gateway` would get it in a deployment. */
@@ -134,8 +164,9 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
     case 'full':
     case 'full-nocache':
     case 'traced':
-      child = spawnNode(id, 'gateway/src/main.ts', { ...common, env: gatewayEnv(ctx, port, id === 'full', id === 'traced') });
-      headers = ctx.clientHeaders;
+    case 'features':
+      child = spawnNode(id, 'gateway/src/main.ts', { ...common, env: { ...gatewayEnv(ctx, port, id === 'full', id === 'traced'), ...featureEnv(id === 'features') } });
+      headers = id === 'features' ? { ...ctx.clientHeaders, [CLIENT_NAME_HEADER]: BENCH_CLIENT } : ctx.clientHeaders;
       break;
     case 'apollo':
       child = spawnNode(id, 'bench/apollo-gateway.ts', { ...common, env: standalone });
@@ -158,7 +189,7 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
     if (child !== ctx.subgraphs) await child.stop();
     throw err;
   }
-  const metricsUrl = id === 'full' || id === 'full-nocache' || id === 'traced' ? `http://127.0.0.1:${port}/metrics` : undefined;
+  const metricsUrl = id === 'full' || id === 'full-nocache' || id === 'traced' || id === 'features' ? `http://127.0.0.1:${port}/metrics` : undefined;
   return { ...TARGETS[id], url, headers, child, metricsUrl };
 }
 
