@@ -14,16 +14,20 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { ApolloGateway } from '@apollo/gateway';
 import type { GatewayContext } from './context';
 import { authenticationPlugin, identityResolver } from './auth/identity';
-import { authorizingGateway, scopesIn } from './authz/gateway';
+import { authorize } from './authz/stage';
+import { scopesIn } from './authz/policies';
+import { maskIds } from './masking/stage';
+import { composeGateway } from './pipeline';
 import { accessPolicyOf } from '../../lib/access-policy';
 import { SignedDataSource } from './fetch/signed-data-source';
+import { subgraphFetcher } from './fetch/subgraph-fetcher';
 import { auditStateOf, createAudit } from './audit';
 import { ACCESS_SUBGRAPH, AccessDataSource, createAccess, type Access } from './access';
 import { createGatewayCache } from './cache';
 import { createMetricsRegistry, metricsHandler } from './metrics/registry';
-import { demandControlMetrics, httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, readCostDirectives, subgraphFetcher } from './limits';
+import { demandControlMetrics, httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, readCostDirectives } from './limits';
 import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, requestMetrics } from './observability';
-import { tracedGateway } from './observability/tracing';
+import { endAuthorizationSpan, startAuthorizationSpan } from './observability/tracing';
 import { mountWebPages } from './web';
 import { createTrustedOperations } from './operations';
 import { createRateLimits } from './ratelimit';
@@ -150,7 +154,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const rateLimits = await createRateLimits(config, logger, metrics);
   plugins.push(operations.plugin, ...(rateLimits ? [rateLimits.plugin] : []), audit.plugin);
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: tracedGateway(authorizingGateway(gateway, { policiesFor: supergraph.policiesFor, accessPolicy, mode: config.AUTHZ_MODE, responseCache: cache.responses })),
+    // Each operation: authorized (pruned), masked (keys asked for; the result masked on its way
+    // back), answered from the response cache or executed by @apollo/gateway; the `authorization`
+    // span lasts until the cache takes over.
+    gateway: composeGateway<GatewayContext>(gateway, [
+      startAuthorizationSpan,
+      authorize(gateway, { policiesFor: supergraph.policiesFor, accessPolicy, mode: config.AUTHZ_MODE }),
+      maskIds,
+      endAuthorizationSpan,
+      cache.responses.stage,
+    ]),
     plugins,
     persistedQueries: { cache: cache.persistedQueries, ttl: config.CACHE_APQ_TTL_SECONDS },
     introspection: !production,

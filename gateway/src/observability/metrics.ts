@@ -1,6 +1,6 @@
 /** The gateway's request and subgraph metrics, registered in the gateway's registry (gateway/src/metrics). */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { SubgraphOutcome } from '../limits/subgraph-timeout';
+import type { SubgraphOutcome } from '../fetch/subgraph-fetcher';
 
 export type RequestMetrics = ReturnType<typeof requestMetrics>;
 
