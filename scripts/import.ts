@@ -22,7 +22,8 @@ import { createLogger } from '../lib/logger';
 import { appendInvalidations, Cache, openCacheStore, personTag } from '../gateway/src/cache';
 import { openAuditStore } from '../gateway/src/audit/store';
 import { cacheMetrics } from '../gateway/src/cache/metrics';
-import { openDepartmentStore, subgraphDefinition } from '../subgraphs/common/run';
+import { openDepartmentStore } from '../subgraphs/common/run';
+import { subgraphDefinition } from '../subgraphs';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { dept: { type: 'string' }, file: { type: 'string' } } });

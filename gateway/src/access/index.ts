@@ -20,7 +20,7 @@ import { AccessRequests, grantOf, type AccessDB } from './store';
 export const ACCESS_SUBGRAPH = 'access';
 /** Its URL in the supergraph: never fetched (the gateway serves it in process), so never checked by /readyz. */
 export const ACCESS_SUBGRAPH_URL = 'http://gateway.internal/access';
-/** The subgraph's SDL, for composition (scripts/supergraph.ts). */
+/** The subgraph's SDL, for composition (schema/compose.ts). */
 export const accessSubgraphTypeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
 
 export interface AccessOptions {
