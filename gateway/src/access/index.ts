@@ -9,7 +9,6 @@ import path from 'node:path';
 import { parse, type GraphQLSchema } from 'graphql';
 import type { Kysely } from 'kysely';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { LocalGraphQLDataSource } from '@apollo/gateway';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GRANT_ID, type AccessPolicy, type Grant } from '../../../lib/legal-basis';
@@ -45,7 +44,7 @@ export interface Access {
 
 export function createAccess({ db, policy, maxDays }: AccessOptions): Access {
   const requests = new AccessRequests(db as () => Promise<Kysely<AccessDB>>);
-  const resolvers = accessResolvers({ policy, requests, maxDays }) as unknown as GraphQLResolverMap<unknown>;
+  const resolvers = accessResolvers({ policy, requests, maxDays });
   return {
     schema: buildSubgraphSchema([{ typeDefs: accessSubgraphTypeDefs, resolvers }]),
     requests,
