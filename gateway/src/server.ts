@@ -24,7 +24,7 @@ import { subgraphFetcher } from './fetch/subgraph-fetcher';
 import { auditStateOf, createAudit } from './audit';
 import { ACCESS_SUBGRAPH, AccessDataSource, createAccess, type Access } from './access';
 import { createGatewayCache } from './cache';
-import { createMetricsRegistry, metricsHandler } from './metrics/registry';
+import { MetricsRegistry } from './metrics';
 import { demandControlMetrics, httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, readCostDirectives } from './limits';
 import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, requestMetrics } from './observability';
 import { endAuthorizationSpan, startAuthorizationSpan } from './observability/tracing';
@@ -73,7 +73,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // @apollo/gateway refuses the access-control directives: read them, strip them, enforce them here.
   const initial = prepareSupergraph(options.supergraphSdl ?? (await source!.read())!, accessPolicy.catalogue);
   const production = config.NODE_ENV === 'production';
-  const metrics = createMetricsRegistry();
+  const metrics = new MetricsRegistry();
   // Loading the rules and working out the catalogue's users run synchronously (seconds on a busy
   // machine): done before any connection opens, so no handshake in flight outlives its timeout
   // behind a blocked event loop, and no request waits for them. The grants live in the audit store.
@@ -183,7 +183,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', (req, res, next) => readiness(req, res, next));
-  app.get('/metrics', metricsHandler(metrics));
+  app.get('/metrics', metrics.handler());
   // The explorer (/explorer, not in production) and the auditors' page (/audit): no external assets.
   mountWebPages(app, { config, logger });
   app.use(

@@ -1,12 +1,12 @@
 /** The cache's parts without servers: the in-memory store, key derivation, failure handling, the executor wrapper. */
 import { buildSchema, GraphQLError, parse } from 'graphql';
-import { Registry } from 'prom-client';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { Cache } from '../../gateway/src/cache/cache';
 import { authorizationFingerprint, canonicalJson, responseKey, responseTags } from '../../gateway/src/cache/key';
 import { EntityKeys } from '../../gateway/src/cache/entity-keys';
 import { entryBytes, MemoryStore } from '../../gateway/src/cache/memory-store';
 import { cacheMetrics } from '../../gateway/src/cache/metrics';
+import { MetricsRegistry } from '../../gateway/src/metrics';
 import { ResponseCache } from '../../gateway/src/cache/response-cache';
 import type { CacheStore } from '../../gateway/src/cache/store';
 import type { GatewayContext } from '../../gateway/src/context';
@@ -31,7 +31,7 @@ function request(ctx: GatewayContext, query: string, variables: Record<string, u
 }
 
 function setup(store: CacheStore = new MemoryStore({ maxEntries: 100, maxBytes: MIB }), enabled = true, maxTags = 500) {
-  const metrics = cacheMetrics(new Registry());
+  const metrics = cacheMetrics(new MetricsRegistry());
   const cache = new Cache({ store, logger: silentLogger, metrics, retryAfterMs: 0 });
   return { cache, metrics, responses: new ResponseCache({ cache, metrics, enabled, maxTtlSeconds: 3600, maxTags }) };
 }
