@@ -1,7 +1,8 @@
 /**
  * The gateway: Apollo Server + @apollo/gateway on a supergraph file (reloaded live when it
- * changes), behind Express with health endpoints. Features (auth, limits, cache, audit) plug in as
- * Apollo Server plugins.
+ * changes), behind Express with health endpoints. Features plug in as Apollo Server plugins (auth,
+ * limits, trusted operations, rate limits, audit) or as stages of the executor chain in front of
+ * @apollo/gateway (authorize → mask → cache → execute, composed below; docs/architecture.md).
  */
 import type { AddressInfo } from 'node:net';
 import { setTimeout } from 'node:timers/promises';
