@@ -30,6 +30,7 @@ export interface GatewayContext
     TracedContext,
     OperationsContext,
     RateLimitContext {
+  // Fields several features declare, each as much as it needs: here in the form that satisfies all.
   principal: Principal;
   logger: Logger;
   /** The client's network address (the audit record's "client address"). */

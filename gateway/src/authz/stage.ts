@@ -89,5 +89,3 @@ function explainDenials(denied: Denial[], policies: PolicyIndex, accessPolicy: A
 function unresolvedOperation(name: string | undefined): GraphQLError {
   return new GraphQLError(name ? `Unknown operation named "${name}".` : 'Must provide operation name if query contains multiple operations.');
 }
-
-export type { Denial };
