@@ -7,7 +7,8 @@
 import http from 'node:http';
 import { DEPARTMENTS, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
-import { openDepartmentStore, subgraphDefinition } from '../subgraphs/common/run';
+import { openDepartmentStore } from '../subgraphs/common/run';
+import { subgraphDefinition } from '../subgraphs';
 import { createSubgraphServer } from '../subgraphs/common/server';
 
 async function main() {

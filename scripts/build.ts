@@ -15,7 +15,7 @@ import { compileBundle, prebuiltPaths } from '../gateway/src/web/bundle';
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'dist');
 /** The folders production code lives in (tests and the benchmark are not shipped). */
-const SOURCES = ['lib', 'gateway/src', 'subgraphs', 'scripts'];
+const SOURCES = ['lib', 'gateway/src', 'subgraphs', 'schema', 'scripts'];
 /** The browser pages' entries, relative to the root. */
 const PAGES = { auditor: 'gateway/src/web/auditor/client.ts', explorer: 'gateway/src/web/explorer/client.ts', me: 'gateway/src/web/me/client.ts' };
 

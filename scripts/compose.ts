@@ -3,7 +3,7 @@
  * the Kubernetes manifests serve as a ConfigMap (kustomize reads no file outside its folder).
  */
 import { writeFileSync } from 'node:fs';
-import { composeSupergraph } from './supergraph';
+import { composeSupergraph } from '../schema/compose';
 
 const supergraph = composeSupergraph();
 for (const target of ['schema/supergraph.graphql', 'deploy/kubernetes/base/supergraph.graphql']) {

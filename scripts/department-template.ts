@@ -158,7 +158,7 @@ export const correction: Correction<${n.pascal}DB> = {
   },
 };
 `,
-    [`${dir}/resolvers.ts`]: `import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+    [`${dir}/resolvers.ts`]: `import type { ResolverMap } from '../common/resolver-map';
 import { archivalResolvers } from '../common/archival';
 import type { RecordSubjects } from '../common/access';
 import { correctionResolver } from '../common/corrections';
@@ -172,7 +172,7 @@ type Context = SubgraphContext<${n.pascal}DB, ${n.pascal}Loaders>;
 /** A record is about its person: the row-level rule and the reported subjects (access.ts). */
 export const recordSubjects: RecordSubjects<Context> = { ${n.pascal}Record: (r: RecordRow) => [r.person_id] };
 
-export const resolvers: GraphQLResolverMap<Context> = {
+export const resolvers: ResolverMap<Context> = {
   Mutation: {
     [correction.mutation]: correctionResolver(correction),
   },

@@ -16,13 +16,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Registry } from 'prom-client';
 import { DEPARTMENTS, loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { appendInvalidations, Cache, openCacheStore, personTag } from '../gateway/src/cache';
 import { openAuditStore } from '../gateway/src/audit/store';
 import { cacheMetrics } from '../gateway/src/cache/metrics';
-import { openDepartmentStore, subgraphDefinition } from '../subgraphs/common/run';
+import { MetricsRegistry } from '../gateway/src/metrics';
+import { openDepartmentStore } from '../subgraphs/common/run';
+import { subgraphDefinition } from '../subgraphs';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { dept: { type: 'string' }, file: { type: 'string' } } });
@@ -55,7 +56,7 @@ async function main(): Promise<number> {
   if (!config.redis) console.warn('No Redis is configured (REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS): a running gateway caches in its own memory, which this process cannot reach; its entries expire on their own.');
   const tags = [...changed].map(personTag);
   const logged = await logInvalidations(config, tags);
-  const cache = new Cache({ store: openCacheStore(config), logger, metrics: cacheMetrics(new Registry()), retryAfterMs: 0 });
+  const cache = new Cache({ store: openCacheStore(config), logger, metrics: cacheMetrics(new MetricsRegistry()), retryAfterMs: 0 });
   let dropped = false;
   try {
     await cache.connect(2000);

@@ -7,7 +7,8 @@ import cliProgress from 'cli-progress';
 import { DEPARTMENTS, loadConfig } from '../lib/config';
 import { dropAllTables } from '../lib/db';
 import { generatePopulation } from '../subgraphs/common/population';
-import { openDepartmentStore, seedStore, subgraphDefinition } from '../subgraphs/common/run';
+import { openDepartmentStore, seedStore } from '../subgraphs/common/run';
+import { subgraphDefinition } from '../subgraphs';
 
 async function main() {
   const { values } = parseArgs({

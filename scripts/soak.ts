@@ -21,6 +21,7 @@ import { findRole } from '../lib/roles';
 import { signClientToken } from '../lib/tokens';
 import { generatePopulation } from '../subgraphs/common/population';
 import { runSubgraph } from '../subgraphs/common/run';
+import { SUBGRAPHS } from '../subgraphs';
 
 interface Options {
   seconds: number;
@@ -98,7 +99,7 @@ async function startStack(options: Options): Promise<Target> {
   const config = loadConfig(env);
   const population = generatePopulation(options.persons);
   console.log(`starting 4 subgraphs (embedded, ${options.persons} persons, in ${dataDir}) and the gateway...`);
-  const subgraphs = await Promise.all(DEPARTMENTS.map((name) => runSubgraph(name, config, createLogger('warn', name), () => population)));
+  const subgraphs = await Promise.all(DEPARTMENTS.map((name) => runSubgraph(SUBGRAPHS[name], config, createLogger('warn', name), () => population)));
   const port = await freePort();
   const gatewayEnv: Record<string, string> = { ...(process.env as Record<string, string>), ...env, NODE_OPTIONS: '', GATEWAY_PORT: String(port), CACHE_ENABLED: String(options.cache) };
   for (const s of subgraphs) gatewayEnv[`${envPrefix(s.name)}_SUBGRAPH_URL`] = s.server.url;

@@ -7,6 +7,7 @@ import { createLogger } from '../lib/logger';
 import { stopOnSignals } from '../lib/process';
 import { generatePopulation, DEMO, type Population } from '../subgraphs/common/population';
 import { runSubgraph } from '../subgraphs/common/run';
+import { SUBGRAPHS } from '../subgraphs';
 import { createGateway } from '../gateway/src/server';
 import { findRole } from '../lib/roles';
 import { signClientToken } from '../lib/tokens';
@@ -20,7 +21,7 @@ async function main() {
   const tracing = await startTracing(config, 'archive-federation');
   let population: Population | undefined;
   const shared = () => (population ??= generatePopulation(config.SEED_PERSONS));
-  const subgraphs = await Promise.all(DEPARTMENTS.map((name) => runSubgraph(name, config, logger, shared)));
+  const subgraphs = await Promise.all(DEPARTMENTS.map((name) => runSubgraph(SUBGRAPHS[name], config, logger, shared)));
   // The gateway calls the subgraphs started here, on the ports they got, not the supergraph's
   // localhost:4001–4004 (whatever listens there would receive this gateway's internal tokens).
   const subgraphUrls = Object.fromEntries(subgraphs.map((s) => [s.name, s.server.url]));

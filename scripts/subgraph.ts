@@ -3,6 +3,7 @@ import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import { stopOnSignals } from '../lib/process';
 import { runSubgraph } from '../subgraphs/common/run';
+import { subgraphDefinition } from '../subgraphs';
 import { startTracing } from '../lib/tracing';
 
 async function main() {
@@ -11,7 +12,7 @@ async function main() {
   const config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, name);
   const tracing = await startTracing(config, `archive-${name}`); // off unless OTEL_* configure an exporter
-  const running = await runSubgraph(name, config, logger);
+  const running = await runSubgraph(subgraphDefinition(name), config, logger);
   stopOnSignals(logger, [running.stop, ...(tracing ? [tracing.shutdown] : [])]);
 }
 

@@ -12,3 +12,10 @@ export const SUBGRAPHS: Record<Department, SubgraphDefinition> = {
   marriage,
   'medical-insurance': medicalInsurance,
 };
+
+/** The definition of the department `name`; throws naming the departments there are. */
+export function subgraphDefinition(name: string): SubgraphDefinition {
+  const def = SUBGRAPHS[name as Department];
+  if (!def) throw new Error(`Unknown subgraph "${name}"; one of: ${Object.keys(SUBGRAPHS).join(', ')}`);
+  return def;
+}

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DEPARTMENTS, loadConfig, type Config, type Department } from '../lib/config';
 import { createGateway } from '../gateway/src/server';
 import type { Access } from '../gateway/src/access';
-import { composeSupergraph } from '../scripts/supergraph';
+import { composeSupergraph } from '../schema/compose';
 import { SUBGRAPHS } from '../subgraphs';
 import type { Population } from '../subgraphs/common/population';
 import { dropDatabase } from '../lib/db';

@@ -1,7 +1,8 @@
 /**
  * The gateway: Apollo Server + @apollo/gateway on a supergraph file (reloaded live when it
- * changes), behind Express with health endpoints. Features (auth, limits, cache, audit) plug in as
- * Apollo Server plugins.
+ * changes), behind Express with health endpoints. Features plug in as Apollo Server plugins (auth,
+ * limits, trusted operations, rate limits, audit) or as stages of the executor chain in front of
+ * @apollo/gateway (authorize → mask → cache → execute, composed below; docs/architecture.md).
  */
 import type { AddressInfo } from 'node:net';
 import { setTimeout } from 'node:timers/promises';
@@ -14,16 +15,20 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { ApolloGateway } from '@apollo/gateway';
 import type { GatewayContext } from './context';
 import { authenticationPlugin, identityResolver } from './auth/identity';
-import { authorizingGateway, scopesIn } from './authz/gateway';
+import { authorize } from './authz/stage';
+import { scopesIn } from './authz/policies';
+import { maskIds } from './masking/stage';
+import { composeGateway } from './pipeline';
 import { accessPolicyOf } from '../../lib/access-policy';
 import { SignedDataSource } from './fetch/signed-data-source';
+import { subgraphFetcher } from './fetch/subgraph-fetcher';
 import { auditStateOf, createAudit } from './audit';
 import { ACCESS_SUBGRAPH, AccessDataSource, createAccess, type Access } from './access';
 import { createGatewayCache } from './cache';
-import { createMetricsRegistry, metricsHandler } from './metrics/registry';
-import { demandControlMetrics, httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, readCostDirectives, subgraphFetcher } from './limits';
+import { MetricsRegistry } from './metrics';
+import { demandControlMetrics, httpErrorHandler, httpLimits, limitsFromConfig, operationLimitsPlugin, readCostDirectives } from './limits';
 import { accessLog, accessLogPlugin, accessRecord, requestId, requestIdOf, requestMetrics } from './observability';
-import { tracedGateway } from './observability/tracing';
+import { endAuthorizationSpan, startAuthorizationSpan } from './observability/tracing';
 import { mountWebPages } from './web';
 import { createTrustedOperations } from './operations';
 import { createRateLimits } from './ratelimit';
@@ -69,7 +74,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // @apollo/gateway refuses the access-control directives: read them, strip them, enforce them here.
   const initial = prepareSupergraph(options.supergraphSdl ?? (await source!.read())!, accessPolicy.catalogue);
   const production = config.NODE_ENV === 'production';
-  const metrics = createMetricsRegistry();
+  const metrics = new MetricsRegistry();
   // Loading the rules and working out the catalogue's users run synchronously (seconds on a busy
   // machine): done before any connection opens, so no handshake in flight outlives its timeout
   // behind a blocked event loop, and no request waits for them. The grants live in the audit store.
@@ -150,7 +155,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const rateLimits = await createRateLimits(config, logger, metrics);
   plugins.push(operations.plugin, ...(rateLimits ? [rateLimits.plugin] : []), audit.plugin);
   const apollo = new ApolloServer<GatewayContext>({
-    gateway: tracedGateway(authorizingGateway(gateway, { policiesFor: supergraph.policiesFor, accessPolicy, mode: config.AUTHZ_MODE, responseCache: cache.responses })),
+    // Each operation: authorized (pruned), masked (keys asked for; the result masked on its way
+    // back), answered from the response cache or executed by @apollo/gateway; the `authorization`
+    // span lasts until the cache takes over.
+    gateway: composeGateway<GatewayContext>(gateway, [
+      startAuthorizationSpan,
+      authorize(gateway, { policiesFor: supergraph.policiesFor, accessPolicy, mode: config.AUTHZ_MODE }),
+      maskIds,
+      endAuthorizationSpan,
+      cache.responses.stage,
+    ]),
     plugins,
     persistedQueries: { cache: cache.persistedQueries, ttl: config.CACHE_APQ_TTL_SECONDS },
     introspection: !production,
@@ -170,7 +184,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', (req, res, next) => readiness(req, res, next));
-  app.get('/metrics', metricsHandler(metrics));
+  app.get('/metrics', metrics.handler());
   // The explorer (/explorer, not in production) and the auditors' page (/audit): no external assets.
   mountWebPages(app, { config, logger });
   app.use(

@@ -2,15 +2,8 @@
 import { dbTimeouts, type Config, type Department } from '../../lib/config';
 import { analyze, openStore, type Store } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
-import { SUBGRAPHS } from '../index';
 import { generatePopulation, type Population } from './population';
 import { createSubgraphServer, type RunningServer, type SeedProgress, type SubgraphDefinition } from './server';
-
-export function subgraphDefinition(name: string): SubgraphDefinition {
-  const def = SUBGRAPHS[name as Department];
-  if (!def) throw new Error(`Unknown subgraph "${name}"; one of: ${Object.keys(SUBGRAPHS).join(', ')}`);
-  return def;
-}
 
 /** Opens (and migrates) a department's store as configured; `logger` hears of connection errors. */
 export function openDepartmentStore(def: SubgraphDefinition, config: Config, logger?: Logger): Promise<Store<unknown>> {
@@ -44,8 +37,7 @@ export interface RunningSubgraph {
 }
 
 /** Opens the store, seeds demo data on first run (SEED_PERSONS persons), and listens. */
-export async function runSubgraph(name: string, config: Config, logger: Logger, population?: () => Population): Promise<RunningSubgraph> {
-  const def = subgraphDefinition(name);
+export async function runSubgraph(def: SubgraphDefinition, config: Config, logger: Logger, population?: () => Population): Promise<RunningSubgraph> {
   const log = logger.child({ subgraph: def.name });
   const store = await openDepartmentStore(def, config, log);
   const started = Date.now();

@@ -11,7 +11,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from './resolver-map';
 import { parse, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { sql, type Migration } from 'kysely';
 import type { Department } from '../../lib/config';
@@ -46,7 +46,7 @@ export interface SubgraphDefinition<DB = any, L = any> {
   name: Department;
   /** The department's SDL (schema.graphql); the archival fragment is appended by the factory. */
   typeDefs: string;
-  resolvers: GraphQLResolverMap<SubgraphContext<DB, L>>;
+  resolvers: ResolverMap<SubgraphContext<DB, L>>;
   /** Kysely migrations, applied in name order on start. */
   migrations: Record<string, Migration>;
   /** Creates this request's DataLoaders. */
@@ -68,7 +68,7 @@ export function fullTypeDefs(def: SubgraphDefinition): DocumentNode {
 
 /** The subgraph's executable schema, enforcing the access rules of `policyDir`. */
 export function buildSchema(def: SubgraphDefinition, policyDir: string = DEFAULT_POLICY_DIR): GraphQLSchema {
-  const schema = buildSubgraphSchema([{ typeDefs: fullTypeDefs(def), resolvers: def.resolvers as GraphQLResolverMap<unknown> }]);
+  const schema = buildSubgraphSchema([{ typeDefs: fullTypeDefs(def), resolvers: def.resolvers }]);
   return applyAccessRules(schema, accessPolicyOf(policyDir), def.recordSubjects);
 }
 

@@ -1,4 +1,4 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../common/resolver-map';
 import { archivalResolvers } from '../common/archival';
 import type { SubgraphContext } from '../common/server';
 import type { RecordSubjects } from '../common/access';
@@ -31,7 +31,7 @@ export function maritalStatusOf(registrations: RegistrationRow[]): MaritalStatus
   return status;
 }
 
-export const resolvers: GraphQLResolverMap<Context> = {
+export const resolvers: ResolverMap<Context> = {
   RecordSearchConnection: {
     marriageHits: contributedHits('marriage', SEARCHABLE),
   },

@@ -1,4 +1,4 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../common/resolver-map';
 import type { GraphQLResolveInfo } from 'graphql';
 import { archivalResolvers } from '../common/archival';
 import { CHANGDE_REGIONS } from '../common/population';
@@ -14,7 +14,7 @@ import { contributedHits } from '../common/search';
 
 type Context = SubgraphContext<MedicalInsuranceDB, MedicalInsuranceLoaders>;
 
-export const resolvers: GraphQLResolverMap<Context> = {
+export const resolvers: ResolverMap<Context> = {
   RecordSearchConnection: {
     medicalInsuranceHits: contributedHits('medical-insurance', SEARCHABLE),
   },

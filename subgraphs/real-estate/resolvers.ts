@@ -1,4 +1,4 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../common/resolver-map';
 import { badInput } from '../../lib/errors';
 import { archivalResolvers } from '../common/archival';
 import type { SubgraphContext } from '../common/server';
@@ -21,7 +21,7 @@ const holdersOf = async (r: PropertyRightRow, { loaders }: Context) => (await lo
 /** A property right is about all its holders: the row-level rule and the reported subjects (access.ts). */
 export const recordSubjects: RecordSubjects<Context> = { PropertyRight: holdersOf };
 
-export const resolvers: GraphQLResolverMap<Context> = {
+export const resolvers: ResolverMap<Context> = {
   RecordSearchConnection: {
     realEstateHits: contributedHits('real-estate', SEARCHABLE),
   },

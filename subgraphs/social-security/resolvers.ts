@@ -1,4 +1,4 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { ResolverMap } from '../common/resolver-map';
 import { badInput } from '../../lib/errors';
 import { describeIdNumber } from '../../lib/id-number';
 import { archivalResolvers } from '../common/archival';
@@ -91,7 +91,7 @@ type SearchRepresentation = { id: string; realEstateHits?: SearchHit[]; marriage
 /** The persons whose records a `RecordReference` is about: the row-level rule and the audit's subjects. */
 export const recordSubjects: RecordSubjects<Context> = { RecordReference: (r: SearchHit) => [r.idNumber] };
 
-export const resolvers: GraphQLResolverMap<Context> = {
+export const resolvers: ResolverMap<Context> = {
   Query: {
     person: async (_root: unknown, args: { idNumber: string }, ctx: Context) => {
       const answer = (await rootAnswers([requireIdNumber(args.idNumber)], ctx))[0];

@@ -11,7 +11,7 @@ import type { AuditEntry } from '../../gateway/src/audit/record';
 import { loadCheckpointSigner } from '../../gateway/src/audit/signing';
 import { LazyAuditStore } from '../../gateway/src/audit/store';
 import { AuditWriter } from '../../gateway/src/audit/writer';
-import { composeSupergraph } from '../../scripts/supergraph';
+import { composeSupergraph } from '../../schema/compose';
 import { DEMO } from '../../subgraphs/common/population';
 import { silentLogger } from '../helpers';
 

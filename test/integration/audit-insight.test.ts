@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
-import { Registry } from 'prom-client';
+import { MetricsRegistry } from '../../gateway/src/metrics';
 import { loadConfig } from '../../lib/config';
 import { coordinateOwners, departmentsOf } from '../../gateway/src/audit/departments';
 import { localTime } from '../../gateway/src/audit/rules';
@@ -33,7 +33,7 @@ describe('audit rules and overview on PGlite', () => {
     checkpointSeconds: 600,
     writeTimeoutMs: 30_000,
   });
-  const metrics = new Registry();
+  const metrics = new MetricsRegistry();
   // Small ticks: windows are re-evaluated as their records arrive, as in a running gateway.
   const evaluator = new InsightEvaluator({ store: lazy, settings, departments, batch: 97, logger: silentLogger, metrics });
   const api = insightResolvers(lazy, evaluator, settings);
@@ -70,7 +70,7 @@ describe('audit rules and overview on PGlite', () => {
     expect(found.find((f) => f.rule === 'off-hours')!.recordSeqs).toEqual(await seqsOf(planted.offHours.map((e) => e.id)));
     expect(found.find((f) => f.rule === 'same-county')!.subjects).toEqual([NEIGHBOUR]);
     expect(found.find((f) => f.rule === 'volume-spike')!.recordSeqs).toEqual(await seqsOf(planted.spike.map((e) => e.id)));
-    expect(await metrics.getSingleMetricAsString('audit_findings_total')).toContain('audit_findings_total{rule="bulk-subjects",severity="HIGH"} 1');
+    expect(await metrics.registry.getSingleMetricAsString('audit_findings_total')).toContain('audit_findings_total{rule="bulk-subjects",severity="HIGH"} 1');
   });
 
   it('finds the same on demand over the week, without duplicating findings', async () => {

@@ -14,7 +14,7 @@ import { dropDatabase } from '../../lib/db';
 import { createGateway } from '../../gateway/src/server';
 import { openAuditStore } from '../../gateway/src/audit/store';
 import { verifyStore } from '../../gateway/src/audit/verify';
-import { composeSupergraph } from '../../scripts/supergraph';
+import { composeSupergraph } from '../../schema/compose';
 import { gql, roleHeaders, silentLogger, testDbUrl } from '../helpers';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy';
 

@@ -20,7 +20,7 @@ import { LazyAuditStore } from '../../gateway/src/audit/store';
 import { verifyStore } from '../../gateway/src/audit/verify';
 import { AuditWriter } from '../../gateway/src/audit/writer';
 import { dropDatabase } from '../../lib/db';
-import { composeSupergraph } from '../../scripts/supergraph';
+import { composeSupergraph } from '../../schema/compose';
 import { DEMO } from '../../subgraphs/common/population';
 import { clientToken, gql, silentLogger, testDbUrl } from '../helpers';
 import { startFederation, type Federation } from '../federation';

@@ -14,7 +14,7 @@ import { dropDatabase, openStore, type Store } from '../../lib/db';
 import { createGateway } from '../../gateway/src/server';
 import { openAuditStore } from '../../gateway/src/audit/store';
 import { verifyStore } from '../../gateway/src/audit/verify';
-import { composeSupergraph } from '../../scripts/supergraph';
+import { composeSupergraph } from '../../schema/compose';
 import { SUBGRAPHS } from '../../subgraphs';
 import { createSubgraphServer, type RunningServer, type SubgraphDefinition } from '../../subgraphs/common/server';
 import { DEMO } from '../../subgraphs/common/population';

@@ -11,7 +11,7 @@ import { createGateway } from '../../gateway/src/server';
 import { refuseRedisCluster } from '../../gateway/src/cache/redis-cluster';
 import { RedisStore, RESPONSE_SLOT } from '../../gateway/src/cache/redis-store';
 import { RedisCounters } from '../../gateway/src/ratelimit/counters';
-import { composeSupergraph } from '../../scripts/supergraph';
+import { composeSupergraph } from '../../schema/compose';
 import { DEMO } from '../../subgraphs/common/population';
 import { freePort, gql, REDIS_URL, roleHeaders, silentLogger } from '../helpers';
 import { startFederation, startGateway, type Federation } from '../federation';

@@ -15,7 +15,7 @@ import { DEPARTMENTS, loadConfig, type Department } from '../../lib/config';
 import { findRole } from '../../lib/roles';
 import { createGateway, type Gateway, type RunningGateway } from '../../gateway/src/server';
 import { prepareSupergraph, supergraphId } from '../../gateway/src/supergraph';
-import { composeSupergraph } from '../../scripts/supergraph';
+import { composeSupergraph } from '../../schema/compose';
 import { SUBGRAPHS } from '../../subgraphs';
 import { fullTypeDefs, type SubgraphDefinition } from '../../subgraphs/common/server';
 import { DEMO } from '../../subgraphs/common/population';

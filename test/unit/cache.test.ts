@@ -1,14 +1,16 @@
 /** The cache's parts without servers: the in-memory store, key derivation, failure handling, the executor wrapper. */
 import { buildSchema, GraphQLError, parse } from 'graphql';
-import { Registry } from 'prom-client';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { Cache } from '../../gateway/src/cache/cache';
-import { authorizationFingerprint, canonicalJson, noteEntityKeys, responseKey, responseTags } from '../../gateway/src/cache/key';
+import { authorizationFingerprint, canonicalJson, responseKey, responseTags } from '../../gateway/src/cache/key';
+import { EntityKeys } from '../../gateway/src/cache/entity-keys';
 import { entryBytes, MemoryStore } from '../../gateway/src/cache/memory-store';
 import { cacheMetrics } from '../../gateway/src/cache/metrics';
+import { MetricsRegistry } from '../../gateway/src/metrics';
 import { ResponseCache } from '../../gateway/src/cache/response-cache';
 import type { CacheStore } from '../../gateway/src/cache/store';
 import type { GatewayContext } from '../../gateway/src/context';
+import { composeExecutors } from '../../gateway/src/pipeline';
 import { silentLogger } from '../helpers';
 
 const HUSBAND = '430702198503151239';
@@ -29,7 +31,7 @@ function request(ctx: GatewayContext, query: string, variables: Record<string, u
 }
 
 function setup(store: CacheStore = new MemoryStore({ maxEntries: 100, maxBytes: MIB }), enabled = true, maxTags = 500) {
-  const metrics = cacheMetrics(new Registry());
+  const metrics = cacheMetrics(new MetricsRegistry());
   const cache = new Cache({ store, logger: silentLogger, metrics, retryAfterMs: 0 });
   return { cache, metrics, responses: new ResponseCache({ cache, metrics, enabled, maxTtlSeconds: 3600, maxTags }) };
 }
@@ -97,8 +99,8 @@ describe('cache key', () => {
   it('tags subjects, entities fetched by key and ID numbers the operation used as arguments, nothing else it was sent', () => {
     const ctx = context(['a']);
     ctx.subjects.add(HUSBAND);
-    ctx.entityKeys = new Set();
-    noteEntityKeys({ representations: [{ __typename: 'Person', idNumber: WIFE }, { __typename: 'X', a: '1', b: '2' }] }, ctx.entityKeys);
+    ctx.entityKeys = new EntityKeys();
+    ctx.entityKeys.fetching({ representations: [{ __typename: 'Person', idNumber: WIFE }, { __typename: 'X', a: '1', b: '2' }] });
     const query = 'query($id: ID!, $d: ID = "430703198608143020") { person(idNumber: $id) { name } other: person(idNumber: $d) { name } }';
     const tags = responseTags(request(ctx, query, { id: HUSBAND, unused: [WIFE, '430721199001010015'] }).rc, ctx);
     expect(tags.sort()).toEqual([`Person:${HUSBAND}`, 'Person:430703198608143020', `Person:${WIFE}`].sort());
@@ -157,12 +159,12 @@ describe('ResponseCache', () => {
   it('stores a clean answer with its subjects and restores them on a hit', async () => {
     const { responses } = setup();
     let calls = 0;
-    const exec = responses.wrap(async (rc) => {
+    const exec = composeExecutors(async (rc) => {
       calls++;
       (rc.context as any).subjects.add(HUSBAND);
       rc.overallCachePolicy.restrict({ maxAge: 60 });
       return { data: { person: { name: '张建国' } } };
-    });
+    }, [responses.stage]);
     await exec(request(context(['a']), query, { id: HUSBAND }).rc);
     const hitCtx = context(['a']);
     const hit = await exec(request(hitCtx, query, { id: HUSBAND }).rc);
@@ -182,11 +184,11 @@ describe('ResponseCache', () => {
   ])('an answer with %s is executed once per request unless cached (%#)', async (_what, doc, errors, maxAge, executions) => {
     const { responses } = setup();
     let calls = 0;
-    const exec = responses.wrap(async (rc) => {
+    const exec = composeExecutors(async (rc) => {
       calls++;
       rc.overallCachePolicy.restrict({ maxAge });
       return errors.length ? { data: { person: null }, errors } : { data: { person: null } };
-    });
+    }, [responses.stage]);
     await exec(request(context(['a']), doc as string, { id: HUSBAND }).rc);
     await exec(request(context(['a']), doc as string, { id: HUSBAND }).rc);
     expect(calls).toBe(executions);
@@ -195,12 +197,12 @@ describe('ResponseCache', () => {
   it('stores no answer carrying more tags than maxTags', async () => {
     const { responses, metrics } = setup(undefined, true, 2);
     let calls = 0;
-    const exec = responses.wrap(async (rc) => {
+    const exec = composeExecutors(async (rc) => {
       calls++;
       ['430702198503151239', '430702198706222420', '430703198608143020'].forEach((id) => (rc.context as any).subjects.add(id));
       rc.overallCachePolicy.restrict({ maxAge: 60 });
       return { data: { person: { name: 'x' } } };
-    });
+    }, [responses.stage]);
     await exec(request(context(['a']), query, { id: HUSBAND }).rc);
     await exec(request(context(['a']), query, { id: HUSBAND }).rc);
     expect(calls).toBe(2);
@@ -209,10 +211,10 @@ describe('ResponseCache', () => {
 
   it('leaves every answer uncacheable for HTTP caches (no-store), hit or miss', async () => {
     const { responses } = setup();
-    const exec = responses.wrap(async (rc) => {
+    const exec = composeExecutors(async (rc) => {
       rc.overallCachePolicy.restrict({ maxAge: 60 });
       return { data: { person: { name: 'x' } } };
-    });
+    }, [responses.stage]);
     for (let i = 0; i < 2; i++) {
       const { rc, policy } = request(context(['a']), query, { id: HUSBAND });
       await exec(rc);
@@ -225,10 +227,10 @@ describe('ResponseCache', () => {
     const { epoch } = await store.read('r');
     await store.write('r', 'old', 60, [`Person:${HUSBAND}`], epoch);
     const { responses } = setup(store, false);
-    const exec = responses.wrap(async (rc) => {
+    const exec = composeExecutors(async (rc) => {
       (rc.context as any).subjects.add(HUSBAND);
       return { data: { fix: { name: 'x' } } };
-    });
+    }, [responses.stage]);
     await exec(request(context(['a']), 'mutation($id: ID!) { fix(idNumber: $id) { name } }', { id: HUSBAND }).rc);
     expect(await store.get('r')).toBeUndefined();
   });

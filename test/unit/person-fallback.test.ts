@@ -1,7 +1,7 @@
 /** The gateway's own answer to a failed person/persons root fetch (gateway/src/fetch/person-fallback.ts). */
 import { GraphQLError } from 'graphql';
 import { personReferencesFallback } from '../../gateway/src/fetch/person-fallback';
-import { subgraphUnavailable } from '../../gateway/src/limits/subgraph-timeout';
+import { subgraphUnavailable } from '../../gateway/src/fetch/subgraph-fetcher';
 import { DEMO } from '../../subgraphs/common/population';
 
 const down = subgraphUnavailable('social-security', 'unreachable', 'could not be reached');

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { composeSupergraph } from '../../scripts/supergraph';
+import { composeSupergraph } from '../../schema/compose';
 
 describe('schema/supergraph.graphql', () => {
   it('is what `npm run compose` writes from the current subgraph SDLs', () => {

@@ -9,7 +9,6 @@ import path from 'node:path';
 import { parse, type GraphQLSchema } from 'graphql';
 import type { Kysely } from 'kysely';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { LocalGraphQLDataSource } from '@apollo/gateway';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GRANT_ID, type AccessPolicy, type Grant } from '../../../lib/legal-basis';
@@ -20,7 +19,7 @@ import { AccessRequests, grantOf, type AccessDB } from './store';
 export const ACCESS_SUBGRAPH = 'access';
 /** Its URL in the supergraph: never fetched (the gateway serves it in process), so never checked by /readyz. */
 export const ACCESS_SUBGRAPH_URL = 'http://gateway.internal/access';
-/** The subgraph's SDL, for composition (scripts/supergraph.ts). */
+/** The subgraph's SDL, for composition (schema/compose.ts). */
 export const accessSubgraphTypeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
 
 export interface AccessOptions {
@@ -45,7 +44,7 @@ export interface Access {
 
 export function createAccess({ db, policy, maxDays }: AccessOptions): Access {
   const requests = new AccessRequests(db as () => Promise<Kysely<AccessDB>>);
-  const resolvers = accessResolvers({ policy, requests, maxDays }) as unknown as GraphQLResolverMap<unknown>;
+  const resolvers = accessResolvers({ policy, requests, maxDays });
   return {
     schema: buildSubgraphSchema([{ typeDefs: accessSubgraphTypeDefs, resolvers }]),
     requests,

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
-import { Counter, type Registry } from 'prom-client';
+import { MetricsRegistry, type Counter } from '../metrics';
 import type { Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
 import { departmentsOf, type CoordinateOwners } from './departments';
@@ -24,7 +24,7 @@ export interface EvaluatorOptions {
   batch: number;
   logger: Logger;
   /** Where `audit_findings_total` is registered (the gateway's /metrics). */
-  metrics?: Registry;
+  metrics?: MetricsRegistry;
 }
 
 export interface EvaluationReport {
@@ -96,11 +96,10 @@ export class InsightEvaluator {
   private readonly findingsTotal: Counter<'rule' | 'severity'>;
 
   constructor(private readonly options: EvaluatorOptions) {
-    this.findingsTotal = new Counter({
+    this.findingsTotal = (options.metrics ?? new MetricsRegistry()).counter({
       name: 'audit_findings_total',
       help: 'Findings of the audit rules created by this gateway, by rule and severity.',
       labelNames: ['rule', 'severity'],
-      registers: options.metrics ? [options.metrics] : [],
     });
   }
 

@@ -9,7 +9,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Express, RequestHandler } from 'express';
 import { ApolloServer, type ApolloServerOptionsWithTypeDefs, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import type { Registry } from 'prom-client';
+import type { MetricsRegistry } from '../metrics';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { dbTimeouts, type Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
@@ -42,7 +42,7 @@ export interface AuditOptions {
   config: Config;
   logger: Logger;
   /** Where the rules' metrics (`audit_findings_total`) go; the gateway's /metrics registry. */
-  metrics?: Registry;
+  metrics?: MetricsRegistry;
   /** The supergraph, to tell which department a returned field belongs to; read from SUPERGRAPH_PATH when omitted. */
   supergraphSdl?: string;
 }

@@ -234,3 +234,10 @@ export function assertRulesCoverSchema(policies: PolicyIndex, catalogue: Catalog
   ];
   if (problems.length) throw new Error(`The access rules do not match the supergraph: ${problems.join('; ')}`);
 }
+
+/** Every scope a supergraph's `@requiresScopes` mentions. */
+export function scopesIn(policies: PolicyIndex): Set<string> {
+  const out = new Set<string>();
+  for (const map of [policies.types, policies.fields]) for (const r of map.values()) r.scopes.flat().forEach((s) => out.add(s));
+  return out;
+}

@@ -4,7 +4,7 @@
  * queries, the response cache and invalidation (the latter also by `npm run import`).
  */
 import type { Kysely } from 'kysely';
-import type { Registry } from 'prom-client';
+import type { MetricsRegistry } from '../metrics';
 import type { Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
 import { persistedQueryCache, type PersistedQueryCache } from './apq';
@@ -51,7 +51,7 @@ export interface GatewayCache {
  * `invalidationDb` is the database of the durable invalidation log (the audit database, which the
  * replicas share); it is used with Redis only: the in-memory store dies with its process anyway.
  */
-export async function createGatewayCache(config: CacheConfig, logger: Logger, registry: Registry, invalidationDb?: () => Promise<Kysely<any>>): Promise<GatewayCache> {
+export async function createGatewayCache(config: CacheConfig, logger: Logger, registry: MetricsRegistry, invalidationDb?: () => Promise<Kysely<any>>): Promise<GatewayCache> {
   if (config.redis?.mode === 'single') await refuseRedisCluster(config.redis.url, CONNECT_WAIT_MS);
   const metrics = cacheMetrics(registry);
   const store = openCacheStore(config);

@@ -20,7 +20,9 @@ import { printSchema, type GraphQLSchema } from 'graphql';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { isValidIdNumber } from '../../../lib/id-number';
 import { suppliedArguments } from '../masking/id-numbers';
-import type { GatewayContext } from '../context';
+import type { Logger } from '../../../lib/logger';
+import type { Identity } from '../auth/identity';
+import type { EntityKeys } from './entity-keys';
 import { personTag } from './store';
 import { permittedSubjects, type PolicyFacts } from '../../../lib/access-policy';
 
@@ -31,6 +33,17 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>
     v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
   );
+}
+
+/** The context fields the response cache reads (who asks) and writes (what the response showed). */
+export interface CachedContext extends Identity {
+  logger: Logger;
+  /** ID numbers whose records the subgraphs returned for this request; a hit restores those of the request that filled the entry. */
+  subjects: Set<string>;
+  /** Whether the response came from the response cache (then `subjects` are those of the request that filled it). */
+  cacheHit?: boolean;
+  /** Entities the query plan fetched by key (entity-keys.ts); installed on a miss, shared by a batch's operations. */
+  entityKeys?: EntityKeys;
 }
 
 /** The part of the key that stands for who is asking (see the module comment). */
@@ -50,7 +63,7 @@ function schemaId(schema: GraphQLSchema): string {
 }
 
 /** The response key of an authorized query; `rc.document`/`rc.queryHash` are the pruned ones. */
-export function responseKey(rc: GatewayGraphQLRequestContext, ctx: GatewayContext): string {
+export function responseKey(rc: GatewayGraphQLRequestContext, ctx: CachedContext): string {
   const parts = {
     schema: schemaId(rc.schema),
     document: rc.queryHash,
@@ -63,29 +76,16 @@ export function responseKey(rc: GatewayGraphQLRequestContext, ctx: GatewayContex
 
 /**
  * The tags of a response: the subjects the subgraphs reported (persons whose records it shows),
- * the entities the plan fetched by key (`entityKeys`, e.g. a spouse whose medical insurance came
- * back null: enrolling them later must drop the entry) and the ID numbers the operation used as
- * arguments (a `person(idNumber:)` the register did not know yet). Strings the request carried
+ * the entities the plan fetched by key (`entityKeys`, entity-keys.ts: e.g. a spouse whose medical
+ * insurance came back null: enrolling them later must drop the entry) and the ID numbers the
+ * operation used as arguments (a `person(idNumber:)` the register did not know yet). Strings the request carried
  * but the operation never used tag nothing: every tag is a Redis set written with the entry.
  */
-export function responseTags(rc: GatewayGraphQLRequestContext, ctx: GatewayContext): string[] {
+export function responseTags(rc: GatewayGraphQLRequestContext, ctx: CachedContext): string[] {
   const tags = new Set<string>();
   for (const id of ctx.subjects) tags.add(personTag(id));
-  for (const key of ctx.entityKeys ?? []) tags.add(key);
+  for (const key of ctx.entityKeys?.tags ?? []) tags.add(key);
   for (const s of suppliedArguments(rc.document, rc.schema, rc.request.operationName, rc.request.variables)) if (s.length === 18 && isValidIdNumber(s)) tags.add(personTag(s));
   return [...tags];
 }
 
-/**
- * Notes the entities a subgraph fetch asks for by key (`_entities` representations) as tags,
- * `Type:value` for single-field keys (`Person:<idNumber>`). Called by the subgraph data source.
- */
-export function noteEntityKeys(variables: Record<string, unknown> | undefined, into: Set<string> | undefined): void {
-  const representations = variables?.representations;
-  if (!into || !Array.isArray(representations)) return;
-  for (const rep of representations) {
-    const { __typename, ...key } = (rep ?? {}) as Record<string, unknown>;
-    const values = Object.values(key);
-    if (typeof __typename === 'string' && values.length === 1 && typeof values[0] === 'string') into.add(`${__typename}:${values[0]}`);
-  }
-}

@@ -1,8 +1,9 @@
 /**
- * The response cache: wraps @apollo/gateway's executor INSIDE the authorizing wrapper
- * (gateway/src/authz/gateway.ts), so it sees the authorized, pruned operation. Authorization
- * therefore runs on every request, hit or miss, and the gateway's ID-number masking and denied
- * nulls are applied to cached data per request, exactly as to fresh data.
+ * The response cache: the executor chain's stage (gateway/src/pipeline.ts) between masking and
+ * @apollo/gateway's executor, so it sees the authorized, pruned operation with the masking keys
+ * (server.ts composes the chain). Authorization therefore runs on every request, hit or miss, and
+ * the gateway's ID-number masking and denied nulls are applied to cached data per request,
+ * exactly as to fresh data.
  *
  * - TTL: the subgraphs' `@cacheControl` hints. Each subgraph's Apollo Server computes its
  *   policy and sends it as a Cache-Control header; @apollo/gateway's RemoteGraphQLDataSource
@@ -25,11 +26,11 @@
 import { GraphQLError } from 'graphql';
 import type { GatewayExecutor, GatewayExecutionResult, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { ErrorCode } from '../../../lib/errors';
-import type { GatewayContext } from '../context';
-import { authorized } from '../observability/tracing';
+import type { ExecutorStage } from '../pipeline';
 import { inSpan } from '../../../lib/tracing';
 import type { Cache } from './cache';
-import { responseKey, responseTags } from './key';
+import { EntityKeys } from './entity-keys';
+import { responseKey, responseTags, type CachedContext } from './key';
 import type { CacheMetrics } from './metrics';
 import { personTag } from './store';
 
@@ -63,24 +64,20 @@ const CACHEABLE_ERRORS = new Set<unknown>([ErrorCode.UNAUTHORIZED_FIELD_OR_TYPE]
 export class ResponseCache {
   constructor(private readonly options: ResponseCacheOptions) {}
 
-  /** The executor with the response cache in front of it. */
-  wrap(inner: GatewayExecutor): GatewayExecutor {
-    return async (rc) => {
-      const ctx = rc.context as unknown as GatewayContext;
-      authorized(ctx); // the operation reaching the cache is the authorized one
-      try {
-        const kind = rc.operation.operation;
-        if (kind === 'mutation') return await this.mutate(inner, rc, ctx);
-        if (kind !== 'query' || !this.options.enabled) return await inner(rc);
-        return await this.query(inner, rc, ctx);
-      } finally {
-        // Once the entry's TTL is read: the client always gets `no-store` (see the module comment).
-        rc.overallCachePolicy.restrict({ maxAge: 0 });
-      }
-    };
-  }
+  /** The stage answering from the cache, or executing and storing (see the module comment). */
+  readonly stage: ExecutorStage<CachedContext> = async (rc, ctx, inner) => {
+    try {
+      const kind = rc.operation.operation;
+      if (kind === 'mutation') return await this.mutate(inner, rc, ctx);
+      if (kind !== 'query' || !this.options.enabled) return await inner(rc);
+      return await this.query(inner, rc, ctx);
+    } finally {
+      // Once the entry's TTL is read: the client always gets `no-store` (see the module comment).
+      rc.overallCachePolicy.restrict({ maxAge: 0 });
+    }
+  };
 
-  private async query(inner: GatewayExecutor, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): Promise<GatewayExecutionResult> {
+  private async query(inner: GatewayExecutor, rc: GatewayGraphQLRequestContext, ctx: CachedContext): Promise<GatewayExecutionResult> {
     const { cache, metrics } = this.options;
     const key = responseKey(rc, ctx);
     const found = await inSpan('cache.lookup', {}, async (span) => {
@@ -100,7 +97,7 @@ export class ResponseCache {
       return this.restore(entry, rc, ctx);
     }
     metrics.requests.inc({ cache: 'response', result: 'miss' });
-    ctx.entityKeys ??= new Set();
+    ctx.entityKeys ??= new EntityKeys(); // the subgraph data source reports each fetch to it
     const result = await inner(rc);
     const ttl = Math.min(rc.overallCachePolicy.policyIfCacheable()?.maxAge ?? 0, this.options.maxTtlSeconds);
     if (ttl <= 0 || !(result.errors ?? []).every((e) => CACHEABLE_ERRORS.has(e.extensions?.code))) {
@@ -112,7 +109,7 @@ export class ResponseCache {
       metrics.writes.inc({ outcome: 'too_many_tags' });
       return result;
     }
-    // Serialized now: the authorizing wrapper masks the result in place once it is returned.
+    // Serialized now: the masking stage masks the result in place once it is returned.
     const value = JSON.stringify({
       data: result.data,
       errors: result.errors?.map((e) => ({ message: e.message, path: e.path, extensions: e.extensions })),
@@ -126,14 +123,14 @@ export class ResponseCache {
     return result;
   }
 
-  private restore(entry: Entry, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): GatewayExecutionResult {
+  private restore(entry: Entry, rc: GatewayGraphQLRequestContext, ctx: CachedContext): GatewayExecutionResult {
     for (const s of entry.subjects) ctx.subjects.add(s);
     ctx.cacheHit = true;
     const errors = entry.errors?.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
     return errors?.length ? { data: entry.data, errors } : { data: entry.data };
   }
 
-  private async mutate(inner: GatewayExecutor, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): Promise<GatewayExecutionResult> {
+  private async mutate(inner: GatewayExecutor, rc: GatewayGraphQLRequestContext, ctx: CachedContext): Promise<GatewayExecutionResult> {
     const result = await inner(rc);
     // Awaited, so a client that reads after the mutation returned never gets the old record.
     if (!(await inSpan('cache.invalidate', { 'cache.tags': ctx.subjects.size }, () => this.options.cache.invalidate([...ctx.subjects].map(personTag))))) {

@@ -1,7 +1,8 @@
 /**
  * The data source for every subgraph call: signs a short-lived internal token carrying the
- * caller's principal and declared purpose (audience = that subgraph), propagates the request id,
- * and the trace context (each call is a span), collects the subjects each subgraph reports, and answers a failed `person`/`persons` root fetch
+ * caller's principal and declared purpose (audience = that subgraph), propagates the request id
+ * and the trace context (each call is a span), tells the context's fetch listener of each fetch,
+ * collects the subjects each subgraph reports, and answers a failed `person`/`persons` root fetch
  * with the references itself (person-fallback.ts) so the other departments still answer.
  */
 import { context as otelContext, propagation, SpanKind } from '@opentelemetry/api';
@@ -10,9 +11,22 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { signInternalToken } from '../../../lib/tokens';
 import { policyFacts } from '../../../lib/access-policy';
 import { inSpan } from '../../../lib/tracing';
-import { noteEntityKeys } from '../cache/key';
+import type { Logger } from '../../../lib/logger';
+import type { Identity } from '../auth/identity';
+import type { FetchListener } from '../cache/entity-keys';
 import { personReferencesFallback } from './person-fallback';
-import type { GatewayContext } from '../context';
+
+/** The context fields the data source reads and writes (absent on health checks and schema loading). */
+export interface SubgraphCallContext extends Identity {
+  requestId: string;
+  logger: Logger;
+  /** Internal tokens already signed for this request, by subgraph. */
+  internalTokens: Map<string, Promise<string>>;
+  /** ID numbers whose records the subgraphs returned for this request (for the audit record). */
+  subjects: Set<string>;
+  /** Told of each fetch (installed by the response cache on a miss: gateway/src/cache/entity-keys.ts). */
+  entityKeys?: FetchListener;
+}
 
 export interface SignedDataSourceOptions {
   /** Subgraph name: the token's audience. */
@@ -20,11 +34,11 @@ export interface SignedDataSourceOptions {
   url: string;
   secret: string;
   ttlSeconds: number;
-  /** The HTTP client (gateway/src/limits: time limit, SUBGRAPH_UNAVAILABLE); RemoteGraphQLDataSource's own when omitted. */
+  /** The HTTP client (subgraph-fetcher.ts: time limit, SUBGRAPH_UNAVAILABLE); RemoteGraphQLDataSource's own when omitted. */
   fetcher?: RemoteGraphQLDataSource['fetcher'];
 }
 
-export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+export class SignedDataSource extends RemoteGraphQLDataSource<SubgraphCallContext> {
   private readonly subgraph: string;
   private readonly secret: string;
   private readonly ttlSeconds: number;
@@ -37,7 +51,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     this.ttlSeconds = options.ttlSeconds;
   }
 
-  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<SubgraphCallContext>): Promise<void> {
     if (!('requestId' in context)) return; // health checks and schema loading carry no request context
     // One token per subgraph per request, however many fetches the plan makes.
     let token = context.internalTokens.get(this.subgraph);
@@ -54,14 +68,14 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     request.http!.headers.set('x-request-id', context.requestId);
     // W3C trace context: the subgraph's spans join this request's trace, under the call's span.
     propagation.inject(otelContext.active(), request.http!.headers, { set: (headers, key, value) => headers.set(key, value) });
-    noteEntityKeys(request.variables, context.entityKeys); // the response cache tags its entry with them
+    context.entityKeys?.fetching(request.variables);
   }
 
-  override async process(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+  override async process(options: GraphQLDataSourceProcessOptions<SubgraphCallContext>): Promise<GatewayGraphQLResponse> {
     return inSpan(`subgraph ${this.subgraph}`, { 'graphql.subgraph.name': this.subgraph, 'server.address': this.url ?? '' }, () => this.call(options), SpanKind.CLIENT);
   }
 
-  private async call(options: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
+  private async call(options: GraphQLDataSourceProcessOptions<SubgraphCallContext>): Promise<GatewayGraphQLResponse> {
     try {
       return await super.process(options);
     } catch (err) {
@@ -76,7 +90,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 
   /** Collects the subjects the subgraph reports (`extensions.subjects`) for the audit record. */
-  override didReceiveResponse({ response, context }: { response: GatewayGraphQLResponse; context: GatewayContext }): GatewayGraphQLResponse {
+  override didReceiveResponse({ response, context }: { response: GatewayGraphQLResponse; context: SubgraphCallContext }): GatewayGraphQLResponse {
     const subjects = response.extensions?.subjects;
     if (Array.isArray(subjects) && 'subjects' in context) for (const s of subjects) if (typeof s === 'string') context.subjects.add(s);
     return response;

@@ -4,7 +4,7 @@
  * (`measure`); the actual cost is computed from the answer. Both go to the metrics.
  */
 import type { GraphQLError } from 'graphql';
-import { Histogram, type Registry } from 'prom-client';
+import type { MetricsRegistry } from '../metrics';
 import { codedError, ErrorCode } from '../../../lib/errors';
 import type { CostDirectives } from './cost-directives';
 
@@ -30,19 +30,17 @@ export interface DemandControlMetrics {
 const COST_BUCKETS = [0, 1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
 
 /** `gateway_operation_cost_estimated` (by `result`) and `gateway_operation_cost_actual`, histograms. */
-export function demandControlMetrics(registry: Registry): DemandControlMetrics {
-  const estimated = new Histogram({
+export function demandControlMetrics(metrics: MetricsRegistry): DemandControlMetrics {
+  const estimated = metrics.histogram({
     name: 'gateway_operation_cost_estimated',
     help: 'Estimated demand-control cost of each operation, before planning, by result (COST_OK, COST_ESTIMATED_TOO_EXPENSIVE; in measure mode the latter are served)',
     labelNames: ['result'] as const,
     buckets: COST_BUCKETS,
-    registers: [registry],
   });
-  const actual = new Histogram({
+  const actual = metrics.histogram({
     name: 'gateway_operation_cost_actual',
     help: 'Actual demand-control cost of each answered operation, computed from its response data',
     buckets: COST_BUCKETS,
-    registers: [registry],
   });
   return {
     estimated: (cost, result) => estimated.observe({ result }, cost),

@@ -1,8 +1,8 @@
 /**
  * Gateway limits (issue #7): what one request may ask for (depth, aliases, root fields, directives,
- * tokens, body size, batch length; and its cost: demand control, issue #18) and how long one subgraph call may take. Every refusal is
- * `OPERATION_LIMIT_EXCEEDED` with `extensions { limit, max, actual }`; a slow or failed subgraph is
- * `SUBGRAPH_UNAVAILABLE` naming it.
+ * tokens, body size, batch length; and its cost: demand control, issue #18). Every refusal is
+ * `OPERATION_LIMIT_EXCEEDED` with `extensions { limit, max, actual }`. How long one subgraph call
+ * may take is the subgraph HTTP client's (gateway/src/fetch/subgraph-fetcher.ts).
  */
 import type { Config } from '../../../lib/config';
 import { NO_COST_DIRECTIVES, type CostDirectives } from './cost-directives';
@@ -11,7 +11,6 @@ import type { OperationLimits } from './plugin';
 
 export { operationLimitsPlugin, type OperationLimits } from './plugin';
 export { httpErrorHandler, httpLimits, type HttpLimits } from './http';
-export { subgraphFetcher, subgraphUnavailable, type SubgraphOutcome } from './subgraph-timeout';
 export { measureOperation, type Measurement } from './measure';
 export { countTokens, jsonDepth } from './tokens';
 export { limitExceeded, type LimitName } from './errors';

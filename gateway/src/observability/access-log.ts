@@ -92,7 +92,7 @@ function errorsOf(record: AccessRecord): { codes: string[]; partial: boolean } {
 const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
 
 /** The context fields the plugin reads; the gateway context has them. */
-interface AccessLogContext {
+export interface AccessLogContext {
   access?: AccessRecord;
   principal?: { sub: string };
 }

@@ -1,6 +1,6 @@
 /** The gateway's request and subgraph metrics, registered in the gateway's registry (gateway/src/metrics). */
-import { Counter, Histogram, type Registry } from 'prom-client';
-import type { SubgraphOutcome } from '../limits/subgraph-timeout';
+import { boundedLabel, type MetricsRegistry } from '../metrics';
+import type { SubgraphOutcome } from '../fetch/subgraph-fetcher';
 
 export type RequestMetrics = ReturnType<typeof requestMetrics>;
 
@@ -8,40 +8,30 @@ export type RequestMetrics = ReturnType<typeof requestMetrics>;
 const MAX_OPERATION_LABELS = 200;
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function requestMetrics(registry: Registry) {
-  const registers = [registry];
-  const duration = new Histogram({
+export function requestMetrics(metrics: MetricsRegistry) {
+  const duration = metrics.histogram({
     name: 'gateway_request_duration_seconds',
     help: 'GraphQL requests by operation name and outcome (ok, partial, error, aborted); its _count is the request rate.',
     labelNames: ['operation', 'outcome'] as const,
     buckets: LATENCY_BUCKETS,
-    registers,
   });
-  const errors = new Counter({
+  const errors = metrics.counter({
     name: 'gateway_errors_total',
     help: 'Errors in GraphQL responses, by extensions.code (OPERATION_LIMIT_EXCEEDED, SUBGRAPH_UNAVAILABLE, ...).',
     labelNames: ['code'] as const,
-    registers,
   });
-  const subgraph = new Histogram({
+  const subgraph = metrics.histogram({
     name: 'gateway_subgraph_request_duration_seconds',
     help: 'Gateway-to-subgraph calls by subgraph and outcome (ok, http_error, timeout, unreachable, invalid_response).',
     labelNames: ['subgraph', 'outcome'] as const,
     buckets: LATENCY_BUCKETS,
-    registers,
   });
-  const operations = new Set<string>();
-  const operationLabel = (name: string | null | undefined): string => {
-    if (!name) return 'anonymous';
-    if (operations.has(name)) return name;
-    if (operations.size >= MAX_OPERATION_LABELS) return 'other';
-    operations.add(name);
-    return name;
-  };
+  const bounded = boundedLabel(MAX_OPERATION_LABELS);
+  const operationLabel = (name: string | null | undefined): string => (name === undefined ? 'none' : name ? bounded(name) : 'anonymous');
   return {
     /** One finished request. `operation` is null for anonymous operations, undefined for requests refused before parsing. */
     request(operation: string | null | undefined, outcome: string, seconds: number, errorCodes: readonly string[]): void {
-      duration.observe({ operation: operation === undefined ? 'none' : operationLabel(operation), outcome }, seconds);
+      duration.observe({ operation: operationLabel(operation), outcome }, seconds);
       for (const code of errorCodes) errors.inc({ code });
     },
     subgraph(name: string, seconds: number, outcome: SubgraphOutcome): void {

@@ -6,7 +6,7 @@
  */
 import type { ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import type { RequestHandler } from 'express';
-import type { Registry } from 'prom-client';
+import type { MetricsRegistry } from '../metrics';
 import { dbTimeouts, type Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
 import type { Principal } from '../../../lib/tokens';
@@ -31,7 +31,7 @@ export interface TrustedOperations {
   close(): Promise<void>;
 }
 
-export function createTrustedOperations(config: Config, logger: Logger, registry: Registry): TrustedOperations {
+export function createTrustedOperations(config: Config, logger: Logger, registry: MetricsRegistry): TrustedOperations {
   const safelist = new Safelist({
     // Opened on first use: a gateway with the feature off and no id-only requests never opens it.
     open: () =>

@@ -4,7 +4,7 @@
  * no Redis is configured. Installed only when a limit is configured.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Registry } from 'prom-client';
+import type { MetricsRegistry } from '../metrics';
 import type { Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
 import { MemoryCounters, RedisCounters, type Counters } from './counters';
@@ -23,7 +23,7 @@ export interface RateLimits {
 const CONNECT_WAIT_MS = 2000;
 
 /** The configured limits, or undefined when none is. */
-export async function createRateLimits(config: Config, logger: Logger, registry: Registry): Promise<RateLimits | undefined> {
+export async function createRateLimits(config: Config, logger: Logger, registry: MetricsRegistry): Promise<RateLimits | undefined> {
   const defaults = { requestsPerMinute: config.RATE_LIMIT_REQUESTS_PER_MINUTE, subjectsPerDay: config.RATE_LIMIT_SUBJECTS_PER_DAY };
   const rules = config.RATE_LIMIT_RULES;
   if (!anyLimit(rules, defaults)) return undefined;

@@ -1,6 +1,5 @@
 /** Rate-limit metrics, per client system and organisation, on the gateway's registry. */
-import { Counter, type Registry } from 'prom-client';
-import { boundedLabel } from '../metrics/labels';
+import { boundedLabel, type MetricsRegistry } from '../metrics';
 import type { Caller } from './rules';
 
 export interface RateLimitMetrics {
@@ -9,23 +8,20 @@ export interface RateLimitMetrics {
   unavailable(): void;
 }
 
-export function rateLimitMetrics(registry: Registry): RateLimitMetrics {
-  const requests = new Counter({
+export function rateLimitMetrics(metrics: MetricsRegistry): RateLimitMetrics {
+  const requests = metrics.counter({
     name: 'gateway_rate_limit_requests_total',
     help: 'Requests checked against the rate limits, by client system, organisation and result (allowed, refused)',
     labelNames: ['client', 'org', 'result'],
-    registers: [registry],
   });
-  const subjects = new Counter({
+  const subjects = metrics.counter({
     name: 'gateway_rate_limit_subjects_released_total',
     help: 'Subjects whose records were released, as counted against the daily quotas, by client system and organisation',
     labelNames: ['client', 'org'],
-    registers: [registry],
   });
-  const unmetered = new Counter({
+  const unmetered = metrics.counter({
     name: 'gateway_rate_limit_unmetered_total',
     help: 'Requests served unmetered because the rate-limit counters (Redis) could not be reached',
-    registers: [registry],
   });
   const client = boundedLabel();
   const org = boundedLabel();

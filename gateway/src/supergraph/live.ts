@@ -11,7 +11,7 @@
  * content is not tried again until it changes; a failed check is retried at every poll.
  *
  * The authorization index switches with the schema: `policiesFor` answers for the SDL
- * @apollo/gateway is switching to while its listeners run (authz/gateway.ts indexes it by schema).
+ * @apollo/gateway is switching to while its listeners run (authz/stage.ts indexes it by schema).
  */
 import type { SupergraphManager, SupergraphSdlUpdateFunction } from '@apollo/gateway';
 import type { PolicyIndex } from '../authz/policies';

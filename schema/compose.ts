@@ -1,4 +1,8 @@
-/** Composes the supergraph from the subgraph SDLs; shared by `npm run compose` and the tests. */
+/**
+ * Composes the supergraph (supergraph.graphql beside this file) from the subgraph SDLs; shared by
+ * `npm run compose` (scripts/compose.ts) and the tests. It sits above the departments and the
+ * gateway, whose in-process `access` subgraph it composes with them.
+ */
 import { composeServices } from '@apollo/composition';
 import type { DocumentNode } from 'graphql';
 import { loadConfig, DEPARTMENTS } from '../lib/config';

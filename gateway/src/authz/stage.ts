@@ -1,27 +1,25 @@
 /**
- * Wraps @apollo/gateway so that every operation is authorized before it is planned: the
- * directives read from the supergraph decide which fields the caller may see, the rest are removed,
- * and the response carries `null` plus `UNAUTHORIZED_FIELD_OR_TYPE` at each removed path.
+ * The authorizing stage of the executor chain (gateway/src/pipeline.ts): every operation is
+ * authorized before it is planned. The directives read from the supergraph decide which fields the
+ * caller may see, the rest are removed, and the response carries `null` plus
+ * `UNAUTHORIZED_FIELD_OR_TYPE` at each removed path. The stages after it (masking, the response
+ * cache, execution) see the pruned operation only.
  */
-import { createHash } from 'node:crypto';
-import type { ApolloGateway } from '@apollo/gateway';
-import type { GatewayExecutor, GatewayInterface, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import { GraphQLError, print, type DocumentNode, type GraphQLSchema } from 'graphql';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { LEGAL_BASIS, legalFacts, policyCheck, policyFacts, type PolicyFacts } from '../../../lib/access-policy';
 import type { AccessPolicy } from '../../../lib/legal-basis';
 import { codedError, ErrorCode } from '../../../lib/errors';
-import type { GatewayContext } from '../context';
-import { maskIdNumbers, mentionsIdDerivedFields, suppliedArguments, withMaskingKeys } from '../masking/id-numbers';
-
+import type { Identity } from '../auth/identity';
+import { withDocument, type ExecutorStage } from '../pipeline';
 import { authorizeOperation, type Denial } from './authorize';
 import { deniedErrors, fillDenied } from './errors';
 import type { PolicyIndex } from './policies';
-import type { ResponseCache } from '../cache/response-cache';
 
 /** How a request with unauthorized fields is answered. */
 export type AuthzMode = 'filter' | 'reject';
 
-export interface AuthorizingGatewayOptions {
+export interface AuthorizeOptions {
   /**
    * The authorization index of a supergraph @apollo/gateway loads, by the SDL it was given
    * (supergraph/live.ts); asked as each schema is loaded, so a schema is only ever authorized with
@@ -30,68 +28,50 @@ export interface AuthorizingGatewayOptions {
   policiesFor: (gatewaySdl: string) => PolicyIndex | undefined;
   /** `filter` (Router's default): remove and null the unauthorized fields; `reject`: refuse the whole request. @default filter */
   mode: AuthzMode;
-  /** Response cache, run after authorization (it sees the pruned operation) and before execution. @default none */
-  responseCache?: ResponseCache;
   /** The access rules deciding `@policy(policies: [["legal_basis"]])` fields. */
   accessPolicy: AccessPolicy;
 }
 
-/** Every scope a supergraph's `@requiresScopes` mentions. */
-export function scopesIn(policies: PolicyIndex): Set<string> {
-  const out = new Set<string>();
-  for (const map of [policies.types, policies.fields]) for (const r of map.values()) r.scopes.flat().forEach((s) => out.add(s));
-  return out;
+/** The context fields authorization reads (the identity) and writes. */
+export interface AuthorizedContext extends Identity {
+  /** Fields removed by authorization (set once the operation is authorized). */
+  denied?: Denial[];
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingGatewayOptions): GatewayInterface {
-  // Registered before Apollo Server's listener, so a new schema has its policies before any request sees it.
+/**
+ * The stage authorizing each operation of `gateway`'s schemas. Create it before Apollo Server
+ * starts: it registers for schema loads ahead of Apollo Server's listener, so a new schema has its
+ * policies before any request sees it.
+ */
+export function authorize(gateway: Pick<GatewayInterface, 'onSchemaLoadOrUpdate'>, options: AuthorizeOptions): ExecutorStage<AuthorizedContext> {
   const policiesBySchema = new WeakMap<GraphQLSchema, PolicyIndex>();
   gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     const policies = options.policiesFor(coreSupergraphSdl);
     if (policies) policiesBySchema.set(apiSchema, policies);
   });
-  const authorize = (inner: GatewayExecutor): GatewayExecutor => async (rc: GatewayGraphQLRequestContext) => {
+  return async (rc, ctx, next) => {
     // No operation by that name (or several without a name): answer as graphql-js would, which
     // Apollo Server turns into 400 OPERATION_RESOLUTION_FAILURE.
     if (!rc.operation) return { errors: [unresolvedOperation(rc.request.operationName)] };
     // The policies of the schema this request was validated against (in flight across a reload: the old one).
     const policies = policiesBySchema.get(rc.schema);
     if (!policies) return { errors: [codedError(ErrorCode.INTERNAL_SERVER_ERROR, 'The gateway has no authorization index for its schema; the request is refused.')] };
-    const ctx = rc.context as unknown as GatewayContext;
-    const scopes = new Set(ctx.principal.scopes);
     const facts = policyFacts(ctx.principal, ctx.basis);
     const { document, denied, empty } = authorizeOperation({
       document: rc.document,
       operationName: rc.request.operationName,
       schema: rc.schema,
       policies,
-      principal: { authenticated: ctx.principal.authenticated, scopes },
+      principal: { authenticated: ctx.principal.authenticated, scopes: new Set(ctx.principal.scopes) },
       policyCheck: policyCheck(options.accessPolicy, facts),
       variables: rc.request.variables,
     });
     explainDenials(denied, policies, options.accessPolicy, facts);
     ctx.denied = denied;
     if (denied.length > 0 && options.mode === 'reject') return { errors: deniedErrors(denied) };
-    const masking = !scopes.has('pii:unmasked');
-    // Masking what an ID encodes needs to know whose record each Person is: ask for the key too.
-    const authorized = denied.length === 0 ? rc.document : document;
-    const executed = masking && mentionsIdDerivedFields(rc.source) ? withMaskingKeys(authorized, rc.schema, rc.source) : authorized;
-    const result = empty
-      ? { data: {} }
-      : await inner(executed === rc.document ? rc : { ...rc, document: executed, queryHash: sha256(print(executed)) });
-    if (masking) maskIds(result.data, executed, rc, ctx);
+    const result = empty ? { data: {} } : await next(denied.length === 0 ? rc : withDocument(rc, document));
     if (denied.length === 0) return result;
     return { ...result, data: fillDenied(result.data ?? null, denied), errors: [...(result.errors ?? []), ...deniedErrors(denied)] };
-  };
-  return {
-    async load(loadOptions) {
-      const { schema, executor } = await gateway.load(loadOptions);
-      return { schema, executor: authorize(options.responseCache ? options.responseCache.wrap(executor) : executor) };
-    },
-    onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
-    stop: () => gateway.stop(),
   };
 }
 
@@ -109,12 +89,3 @@ function explainDenials(denied: Denial[], policies: PolicyIndex, accessPolicy: A
 function unresolvedOperation(name: string | undefined): GraphQLError {
   return new GraphQLError(name ? `Unknown operation named "${name}".` : 'Must provide operation name if query contains multiple operations.');
 }
-
-function maskIds(data: Record<string, unknown> | null | undefined, document: DocumentNode, rc: GatewayGraphQLRequestContext, ctx: GatewayContext): void {
-  if (!data || (rc.source && !rc.source.includes('idNumber') && !mentionsIdDerivedFields(rc.source))) return; // cheap exit: nothing to mask
-  const keep = suppliedArguments(document, rc.schema, rc.request.operationName, rc.request.variables);
-  keep.add(ctx.principal.sub);
-  maskIdNumbers(data, document, rc.schema, keep, rc.request.operationName);
-}
-
-export type { Denial };

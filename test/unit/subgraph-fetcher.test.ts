@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
-import { subgraphFetcher, type SubgraphOutcome } from '../../gateway/src/limits/subgraph-timeout';
+import { subgraphFetcher, type SubgraphOutcome } from '../../gateway/src/fetch/subgraph-fetcher';
 
 const TIMEOUT_MS = 300;
 
