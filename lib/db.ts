@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, Migrator, MysqlDialect, PostgresDialect, sql, type Migration } from 'kysely';
+import { Kysely, Migrator, MysqlDialect, PostgresDialect, sql, type Migration, type RawBuilder } from 'kysely';
+import { jsonBuildObject as mysqlObject } from 'kysely/helpers/mysql';
+import { jsonBuildObject as postgresObject } from 'kysely/helpers/postgres';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -64,6 +66,27 @@ export function dialectOf(url: string | undefined): SqlDialect {
   if (/^(mysql|mariadb):\/\//.test(url)) return 'mysql';
   throw new Error(`Unsupported database URL "${url}": use postgres://… or mysql://…, or leave it unset for the embedded store`);
 }
+
+/**
+ * A child table's rows as one JSON array, for a correlated subquery: select it from the child
+ * table (aliased `alias`, linked to the parent row in the subquery's WHERE) and read the column
+ * back with `parseJsonList`. Each object holds `columns` under their own names, so it reads like a
+ * row of the table (BOOLEANs as 0/1 on MySQL, as in a row); the array follows `orderBy`
+ * (ascending) and is empty, not null, when there are no rows. `json_agg` on PostgreSQL and PGlite,
+ * `JSON_ARRAYAGG` on MySQL 8 and MariaDB 10.5+, both ordered inside the aggregate: Kysely's
+ * `jsonArrayFrom` orders in a derived table, an order MariaDB does not keep, and its MySQL form
+ * casts AS JSON, which MariaDB lacks.
+ */
+export function jsonList<Row>(dialect: SqlDialect, alias: string, columns: { [K in keyof Row]-?: true }, orderBy: ReadonlyArray<keyof Row & string>): RawBuilder<Row[] | string> {
+  const object = Object.fromEntries(Object.keys(columns).map((c) => [c, sql.ref(`${alias}.${c}`)]));
+  const order = sql.join(orderBy.map((c) => sql.ref(`${alias}.${c}`)));
+  return dialect === 'mysql'
+    ? sql<string>`coalesce(json_arrayagg(${mysqlObject(object)} order by ${order}), '[]')`
+    : sql<Row[]>`coalesce(json_agg(${postgresObject(object)} order by ${order}), '[]')`;
+}
+
+/** A `jsonList` column as read: PostgreSQL's driver parses JSON, MariaDB's sends it as text. */
+export const parseJsonList = <Row>(value: Row[] | string): Row[] => (typeof value === 'string' ? JSON.parse(value) : value);
 
 /**
  * Runs one statement, built from the database name in `url`, on that server's maintenance

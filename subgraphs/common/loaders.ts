@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { TypeInfo, visit, visitWithTypeInfo, type GraphQLResolveInfo, type OperationDefinitionNode } from 'graphql';
 
 /**
  * A per-request DataLoader returning, for each key, every row whose `keyOf` is that key: one
@@ -55,4 +56,39 @@ export function argsLoader<A extends object, V>(
     },
     { cacheKeyFn: (key) => `${key.idNumber}|${argsKey(key)}` },
   );
+}
+
+const selections = new WeakMap<OperationDefinitionNode, ReadonlySet<string>>();
+
+/**
+ * Every field the request's operation selects anywhere, fragments included, as `Type.field` with
+ * the type the selection names (`Person.socialInsurance`, `PropertyRight.mortgages`). Fields under
+ * `@skip`/`@include` count as selected, so at worst a list is read and not returned. Worked out
+ * once per parsed operation (the server keeps parsed documents), not per request.
+ */
+export function operationFields(info: GraphQLResolveInfo): ReadonlySet<string> {
+  let fields = selections.get(info.operation);
+  if (!fields) {
+    const found = new Set<string>();
+    const types = new TypeInfo(info.schema);
+    const collect = visitWithTypeInfo(types, {
+      Field: (node) => {
+        const parent = types.getParentType();
+        if (parent) found.add(`${parent.name}.${node.name.value}`);
+      },
+    });
+    for (const node of [info.operation, ...Object.values(info.fragments)]) visit(node, collect);
+    selections.set(info.operation, (fields = found));
+  }
+  return fields;
+}
+
+/**
+ * A per-request loader made on first use from the fields the operation selects (`operationFields`),
+ * so one statement can read rows together with the child lists the operation asks for: call it
+ * with the resolver's `info`. A request runs one operation, so every call sees the same fields.
+ */
+export function lookahead<L>(make: (selected: ReadonlySet<string>) => L): (info: GraphQLResolveInfo) => L {
+  let loader: L | undefined;
+  return (info) => (loader ??= make(operationFields(info)));
 }

@@ -1,10 +1,12 @@
-import { groupLoader } from '../common/loaders';
-import { documentsOf, registrationsOf, type MarriageStore } from './store';
+import { groupLoader, lookahead } from '../common/loaders';
+import { registrationsOf, type MarriageStore } from './store';
 
 export function createLoaders(store: MarriageStore) {
   return {
-    registrationsByPerson: groupLoader((ids: readonly string[]) => registrationsOf(store, ids), (r) => [r.husband_id, r.wife_id]),
-    documentsByRegistration: groupLoader((ids: readonly number[]) => documentsOf(store, ids), (d) => d.registration_id),
+    /** A person's registrations, with their documents when the operation asks for them: one statement for any number of persons. */
+    registrationsByPerson: lookahead((selected) =>
+      groupLoader((ids: readonly string[]) => registrationsOf(store, ids, selected.has('MarriageRecord.documents')), (r) => [r.husband_id, r.wife_id]),
+    ),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ResolverMap } from '../common/resolver-map';
+import type { GraphQLResolveInfo } from 'graphql';
 import { archivalResolvers } from '../common/archival';
 import type { SubgraphContext } from '../common/server';
 import type { RecordSubjects } from '../common/access';
@@ -6,12 +7,12 @@ import type { MarriageLoaders } from './loaders';
 import { badInput } from '../../lib/errors';
 import { correctionResolver } from '../common/corrections';
 import { correction } from './correction';
-import { SEARCHABLE, type MarriageDB, type RegistrationRow } from './store';
+import { SEARCHABLE, type MarriageDB, type RegistrationRecord, type RegistrationRow } from './store';
 import { contributedHits } from '../common/search';
 
 type Context = SubgraphContext<MarriageDB, MarriageLoaders>;
 /** A registration as reached from one of its parties (`viewer`), so `spouse` means "the other one". */
-type ViewedRegistration = RegistrationRow & { viewer: string };
+type ViewedRegistration = RegistrationRecord & { viewer: string };
 
 const isHusband = (r: ViewedRegistration) => r.viewer === r.husband_id;
 
@@ -40,10 +41,10 @@ export const resolvers: ResolverMap<Context> = {
   },
   Person: {
     __resolveReference: (ref: { idNumber: string }) => ({ idNumber: ref.idNumber }),
-    marriages: async ({ idNumber }: { idNumber: string }, _args: unknown, { loaders }: Context) =>
-      (await loaders.registrationsByPerson.load(idNumber)).map((r) => ({ ...r, viewer: idNumber })),
-    maritalStatus: async ({ idNumber }: { idNumber: string }, _args: unknown, { loaders }: Context) =>
-      maritalStatusOf(await loaders.registrationsByPerson.load(idNumber)),
+    marriages: async ({ idNumber }: { idNumber: string }, _args: unknown, { loaders }: Context, info: GraphQLResolveInfo) =>
+      (await loaders.registrationsByPerson(info).load(idNumber)).map((r) => ({ ...r, viewer: idNumber })),
+    maritalStatus: async ({ idNumber }: { idNumber: string }, _args: unknown, { loaders }: Context, info: GraphQLResolveInfo) =>
+      maritalStatusOf(await loaders.registrationsByPerson(info).load(idNumber)),
   },
   MarriageRecord: {
     ...archivalResolvers,
@@ -52,6 +53,6 @@ export const resolvers: ResolverMap<Context> = {
     certificateNumber: (r: ViewedRegistration) => r.certificate_number,
     spouse: (r: ViewedRegistration) => ({ idNumber: isHusband(r) ? r.wife_id : r.husband_id }),
     spouseName: (r: ViewedRegistration) => (isHusband(r) ? r.wife_name : r.husband_name),
-    documents: (r: ViewedRegistration, _args: unknown, { loaders }: Context) => loaders.documentsByRegistration.load(r.id),
+    documents: (r: ViewedRegistration) => r.documents, // read with the registration (the loader read what the operation asks for)
   },
 };

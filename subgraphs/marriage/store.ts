@@ -1,5 +1,5 @@
 /** The marriage registration store: tables and the queries the loaders run. */
-import type { Store } from '../../lib/db';
+import { jsonList, parseJsonList, type Store } from '../../lib/db';
 import type { ArchivalColumns } from '../common/archival';
 import type { MarriageKind } from '../common/population';
 import type { SearchableKind } from '../common/search';
@@ -35,20 +35,30 @@ export const SEARCHABLE: SearchableKind[] = [
   { kind: 'MarriageRecord', score: 2, table: 'marriage_registration', columns: { certificateNumber: 'certificate_number' }, persons: { columns: ['husband_id', 'wife_id'] } },
 ];
 
-/** Registrations in which any of `ids` is a party, oldest first. One statement. */
-export function registrationsOf(store: MarriageStore, ids: readonly string[]): Promise<RegistrationRow[]> {
-  return store.db
+const DOCUMENT_COLUMNS = { id: true, registration_id: true, title: true, pages: true } as const;
+
+/** A registration with, when asked for, the documents filed with it (in filing order). */
+export type RegistrationRecord = RegistrationRow & { documents?: DocumentRow[] };
+
+/** Registrations in which any of `ids` is a party, oldest first, with their documents when `documents`. One statement. */
+export async function registrationsOf(store: MarriageStore, ids: readonly string[], documents: boolean): Promise<RegistrationRecord[]> {
+  const rows = await store.db
     .selectFrom('marriage_registration')
-    .selectAll()
+    .selectAll('marriage_registration')
+    .$if(documents, (q) =>
+      q.select((eb) =>
+        eb
+          .selectFrom('marriage_document as d')
+          .whereRef('d.registration_id', '=', 'marriage_registration.id')
+          .select(jsonList<DocumentRow>(store.dialect, 'd', DOCUMENT_COLUMNS, ['id']).as('list'))
+          .as('documents'),
+      ),
+    )
     .where((eb) => eb.or([eb('husband_id', 'in', ids), eb('wife_id', 'in', ids)]))
     .orderBy('registered_on')
     .orderBy('id')
     .execute();
-}
-
-/** Documents filed with any of the registrations. One statement. */
-export function documentsOf(store: MarriageStore, registrationIds: readonly number[]): Promise<DocumentRow[]> {
-  return store.db.selectFrom('marriage_document').selectAll().where('registration_id', 'in', registrationIds).orderBy('id').execute();
+  return rows.map(({ documents, ...r }) => ({ ...r, ...(documents !== undefined && { documents: parseJsonList(documents!) }) }));
 }
 
 /** Corrects the office of registration `id`; returns its two parties, or null when there is no such registration. */

@@ -1,7 +1,6 @@
-import { argsLoader, groupLoader, rowLoader } from '../common/loaders';
+import { argsLoader, lookahead, rowLoader } from '../common/loaders';
 import {
   enroleesOf,
-  enrolmentsOf,
   settlementCountsOf,
   settlementPagesOf,
   visitsOf,
@@ -18,8 +17,8 @@ export type CountKey = DateRange & { idNumber: string };
 
 export function createLoaders(store: MedicalInsuranceStore) {
   return {
-    enroleeById: rowLoader((ids: readonly string[]) => enroleesOf(store, ids), (e) => e.id_number),
-    enrolmentsByPerson: groupLoader((ids: readonly string[]) => enrolmentsOf(store, ids), (e) => e.id_number),
+    /** Enrolees, with their enrolments when the operation asks for them: one statement for any number of persons. */
+    enroleeById: lookahead((selected) => rowLoader((ids: readonly string[]) => enroleesOf(store, ids, selected.has('MedicalInsurance.enrolments')), (e) => e.id_number)),
     /** Up to `limit + 1` rows per key (the extra one says whether a next page exists). */
     settlementPage: argsLoader<PageWindow, SettlementRow>(
       (ids, { from, to, limit, offset }) => settlementPagesOf(store, ids, { from, to, limit, offset }),

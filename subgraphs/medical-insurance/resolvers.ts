@@ -9,7 +9,7 @@ import { badInput } from '../../lib/errors';
 import { requireIdNumber } from '../common/inputs';
 import { correctionResolver } from '../common/corrections';
 import { correction } from './correction';
-import { INSURANCE_TYPES, SEARCHABLE, type EnroleeRow, type EnrolmentRow, type MedicalInsuranceDB, type SettlementRow } from './store';
+import { INSURANCE_TYPES, SEARCHABLE, type EnroleeRecord, type EnroleeRow, type EnrolmentRow, type MedicalInsuranceDB, type SettlementRow } from './store';
 import { contributedHits } from '../common/search';
 
 type Context = SubgraphContext<MedicalInsuranceDB, MedicalInsuranceLoaders>;
@@ -27,14 +27,14 @@ export const resolvers: ResolverMap<Context> = {
       // Validate the nested `settlements` arguments here, so a bad page is refused before the
       // enrolee is even read (BAD_USER_INPUT, no statement executed).
       for (const args of childFieldArgs(info, 'settlements')) settlementWindow(args as SettlementArgs);
-      return loaders.enroleeById.load(idNumber);
+      return loaders.enroleeById(info).load(idNumber);
     },
   },
   MedicalInsurance: {
     insuredRegion: (e: EnroleeRow) => e.region,
     insuredRegionName: (e: EnroleeRow) => (CHANGDE_REGIONS[e.region] ? `常德市${CHANGDE_REGIONS[e.region]}` : e.region),
     personType: (e: EnroleeRow) => e.person_type,
-    enrolments: (e: EnroleeRow, _args: unknown, { loaders }: Context) => loaders.enrolmentsByPerson.load(e.id_number),
+    enrolments: (e: EnroleeRecord) => e.enrolments, // read with the enrolee (the loader read what the operation asks for)
     settlements: (e: EnroleeRow, args: SettlementArgs): PageKey => ({ idNumber: e.id_number, ...settlementWindow(args) }),
   },
   MedicalEnrolment: {

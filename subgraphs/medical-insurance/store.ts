@@ -1,5 +1,5 @@
 /** The medical insurance store (医保): tables and the queries the loaders run. */
-import type { Store } from '../../lib/db';
+import { jsonList, parseJsonList, type Store } from '../../lib/db';
 import type { ArchivalColumns } from '../common/archival';
 import type { SearchableKind } from '../common/search';
 
@@ -101,14 +101,28 @@ export interface PageWindow extends DateRange {
 const startOf = (day: string) => `${day} 00:00:00`;
 const endOf = (day: string) => `${day} 23:59:59`;
 
-/** Enrolees among `ids`. One statement. */
-export function enroleesOf(store: MedicalInsuranceStore, ids: readonly string[]): Promise<EnroleeRow[]> {
-  return store.db.selectFrom('medical_enrolee').selectAll().where('id_number', 'in', ids).execute();
-}
+const ENROLMENT_COLUMNS = { id: true, id_number: true, insutype: true, start_date: true, end_date: true, status: true } as const;
 
-/** Enrolments of any of `ids`, oldest first. One statement. */
-export function enrolmentsOf(store: MedicalInsuranceStore, ids: readonly string[]): Promise<EnrolmentRow[]> {
-  return store.db.selectFrom('medical_enrolment').selectAll().where('id_number', 'in', ids).orderBy('start_date').orderBy('id').execute();
+/** An enrolee with, when asked for, their enrolments (oldest first). */
+export type EnroleeRecord = EnroleeRow & { enrolments?: EnrolmentRow[] };
+
+/** Enrolees among `ids`, with their enrolments when `enrolments`. One statement. */
+export async function enroleesOf(store: MedicalInsuranceStore, ids: readonly string[], enrolments: boolean): Promise<EnroleeRecord[]> {
+  const rows = await store.db
+    .selectFrom('medical_enrolee')
+    .selectAll('medical_enrolee')
+    .$if(enrolments, (q) =>
+      q.select((eb) =>
+        eb
+          .selectFrom('medical_enrolment as e')
+          .whereRef('e.id_number', '=', 'medical_enrolee.id_number')
+          .select(jsonList<EnrolmentRow>(store.dialect, 'e', ENROLMENT_COLUMNS, ['start_date', 'id']).as('list'))
+          .as('enrolments'),
+      ),
+    )
+    .where('id_number', 'in', ids)
+    .execute();
+  return rows.map(({ enrolments, ...e }) => ({ ...e, ...(enrolments !== undefined && { enrolments: parseJsonList(enrolments!) }) }));
 }
 
 /**

@@ -1,17 +1,17 @@
-import { groupLoader } from '../common/loaders';
-import { holdersOf, mortgagesOf, rightsHeldBy, rightsOnUnits, seizuresOf, type RealEstateStore } from './store';
+import { groupLoader, lookahead } from '../common/loaders';
+import { rightsHeldBy, rightsOnUnits, type RealEstateStore, type RightLists } from './store';
+
+/** The lists the operation asks of its rights: read with them, in the same statement. */
+const listsOf = (selected: ReadonlySet<string>): RightLists => ({ mortgages: selected.has('PropertyRight.mortgages'), seizures: selected.has('PropertyRight.seizures') });
 
 /**
- * This request's loaders: realEstate with owners, coOwners, holders, mortgages and seizures costs
- * four statements for any number of persons (rights by person, holders, mortgages, seizures).
+ * This request's loaders, made on first use (`lookahead`): realEstate with owners, coOwners,
+ * holders, mortgages and seizures costs one statement for any number of persons.
  */
 export function createLoaders(store: RealEstateStore) {
   return {
-    rightsByPerson: groupLoader((ids: readonly string[]) => rightsHeldBy(store, ids), (r) => r.holder_id),
-    rightsByUnit: groupLoader((units: readonly string[]) => rightsOnUnits(store, units), (r) => r.unit_number),
-    holdersByRight: groupLoader((ids: readonly number[]) => holdersOf(store, ids), (h) => h.right_id),
-    mortgagesByRight: groupLoader((ids: readonly number[]) => mortgagesOf(store, ids), (m) => m.right_id),
-    seizuresByRight: groupLoader((ids: readonly number[]) => seizuresOf(store, ids), (s) => s.right_id),
+    rightsByPerson: lookahead((selected) => groupLoader((ids: readonly string[]) => rightsHeldBy(store, ids, listsOf(selected)), (r) => r.holder_id)),
+    rightsByUnit: lookahead((selected) => groupLoader((units: readonly string[]) => rightsOnUnits(store, units, listsOf(selected)), (r) => r.unit_number)),
   };
 }
 

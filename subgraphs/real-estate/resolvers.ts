@@ -1,4 +1,5 @@
 import type { ResolverMap } from '../common/resolver-map';
+import type { GraphQLResolveInfo } from 'graphql';
 import { badInput } from '../../lib/errors';
 import { archivalResolvers } from '../common/archival';
 import type { SubgraphContext } from '../common/server';
@@ -7,16 +8,16 @@ import type { RealEstateLoaders } from './loaders';
 import { correctionResolver } from '../common/corrections';
 import { correction } from './correction';
 import { requireUnitNumber } from './inputs';
-import { SEARCHABLE, type MortgageRow, type PropertyRightRow, type RealEstateDB, type RightHolderRow, type SeizureRow } from './store';
+import { SEARCHABLE, type MortgageRow, type RealEstateDB, type RightHolderRow, type RightRow, type SeizureRow } from './store';
 import { contributedHits } from '../common/search';
 
 type Context = SubgraphContext<RealEstateDB, RealEstateLoaders>;
 /** A right as reached from one of its holders (`viewer`), so `coOwners` means "the others"; null when reached by unit number. */
-type ViewedRight = PropertyRightRow & { viewer: string | null };
+type ViewedRight = RightRow & { viewer: string | null };
 
 
 const person = (idNumber: string) => ({ idNumber });
-const holdersOf = async (r: PropertyRightRow, { loaders }: Context) => (await loaders.holdersByRight.load(r.id)).map((h) => h.id_number);
+const holdersOf = (r: RightRow) => r.holders.map((h) => h.id_number);
 
 /** A property right is about all its holders: the row-level rule and the reported subjects (access.ts). */
 export const recordSubjects: RecordSubjects<Context> = { PropertyRight: holdersOf };
@@ -29,19 +30,19 @@ export const resolvers: ResolverMap<Context> = {
     [correction.mutation]: correctionResolver(correction),
   },
   Query: {
-    propertyRight: async (_root: unknown, { unitNumber }: { unitNumber: string }, ctx: Context) => {
-      const rights = await ctx.loaders.rightsByUnit.load(requireUnitNumber(unitNumber)); // newest first
+    propertyRight: async (_root: unknown, { unitNumber }: { unitNumber: string }, ctx: Context, info: GraphQLResolveInfo) => {
+      const rights = await ctx.loaders.rightsByUnit(info).load(requireUnitNumber(unitNumber)); // newest first
       const right = rights.find((r) => r.status === 'CURRENT') ?? rights[0];
       // Judged here, not only on the right's fields: one FORBIDDEN at the root, and "no such unit"
       // answers a citizen exactly like "not yours".
-      admitRecord(ctx, right ? await holdersOf(right, ctx) : []);
+      admitRecord(ctx, right ? holdersOf(right) : []);
       return right ? { ...right, viewer: null } : null;
     },
   },
   Person: {
     __resolveReference: (ref: { idNumber: string }) => ({ idNumber: ref.idNumber }),
-    realEstate: async ({ idNumber }: { idNumber: string }, { includeHistory }: { includeHistory?: boolean | null }, { loaders }: Context) =>
-      (await loaders.rightsByPerson.load(idNumber))
+    realEstate: async ({ idNumber }: { idNumber: string }, { includeHistory }: { includeHistory?: boolean | null }, { loaders }: Context, info: GraphQLResolveInfo) =>
+      (await loaders.rightsByPerson(info).load(idNumber))
         .filter((r) => includeHistory || r.status === 'CURRENT')
         .map(({ holder_id: _, ...r }): ViewedRight => ({ ...r, viewer: idNumber })),
   },
@@ -55,12 +56,12 @@ export const resolvers: ResolverMap<Context> = {
     registrationType: (r: ViewedRight) => r.registration_type,
     registeredOn: (r: ViewedRight) => r.registered_on,
     endedOn: (r: ViewedRight) => r.ended_on,
-    owners: async (r: ViewedRight, _args: unknown, { loaders }: Context) => (await loaders.holdersByRight.load(r.id)).map((h) => person(h.id_number)),
-    coOwners: async (r: ViewedRight, _args: unknown, { loaders }: Context) =>
-      (await loaders.holdersByRight.load(r.id)).filter((h) => h.id_number !== r.viewer).map((h) => person(h.id_number)),
-    holders: (r: ViewedRight, _args: unknown, { loaders }: Context) => loaders.holdersByRight.load(r.id),
-    mortgages: (r: ViewedRight, _args: unknown, { loaders }: Context) => loaders.mortgagesByRight.load(r.id),
-    seizures: (r: ViewedRight, _args: unknown, { loaders }: Context) => loaders.seizuresByRight.load(r.id),
+    // The lists came with the right (the loader read what the operation asks for).
+    owners: (r: ViewedRight) => r.holders.map((h) => person(h.id_number)),
+    coOwners: (r: ViewedRight) => r.holders.filter((h) => h.id_number !== r.viewer).map((h) => person(h.id_number)),
+    holders: (r: ViewedRight) => r.holders,
+    mortgages: (r: ViewedRight) => r.mortgages,
+    seizures: (r: ViewedRight) => r.seizures,
   },
   RightHolder: {
     person: (h: RightHolderRow) => person(h.id_number),

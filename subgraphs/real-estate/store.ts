@@ -1,5 +1,5 @@
 /** The real-estate registration store: tables and the queries the loaders run. */
-import type { Store } from '../../lib/db';
+import { jsonList, parseJsonList, type Store } from '../../lib/db';
 import type { ArchivalColumns } from '../common/archival';
 import type { SearchableKind } from '../common/search';
 
@@ -75,51 +75,75 @@ export const SEARCHABLE: SearchableKind[] = [
   },
 ];
 
-/** A property right found through one of its holders (`holder_id`). */
-export type HeldRightRow = PropertyRightRow & { holder_id: string };
+// Every column of each child table, so a list's objects read like the table's rows.
+const HOLDER_COLUMNS = { id: true, right_id: true, id_number: true, name: true, share: true } as const;
+const MORTGAGE_COLUMNS = { id: true, right_id: true, mortgagee: true, amount: true, term_start: true, term_end: true, certificate_number: true, cancelled: true } as const;
+const SEIZURE_COLUMNS = { id: true, right_id: true, court: true, case_number: true, start_date: true, end_date: true, released: true } as const;
 
-/** Every right (current or not) any of `ids` holds, oldest registration first. One statement. */
-export function rightsHeldBy(store: RealEstateStore, ids: readonly string[]): Promise<HeldRightRow[]> {
-  return store.db
-    .selectFrom('right_holder')
-    .innerJoin('property_right', 'property_right.id', 'right_holder.right_id')
-    .selectAll('property_right')
-    .select('right_holder.id_number as holder_id')
-    .where('right_holder.id_number', 'in', ids)
-    .orderBy('property_right.registered_on')
-    .orderBy('property_right.id')
-    .execute();
+/** Which of a right's child lists to read with it; its holders always come (they are whom it is about). */
+export interface RightLists {
+  mortgages: boolean;
+  seizures: boolean;
 }
 
-/** Every right registered on any of the unit numbers, newest first. One statement. */
-export function rightsOnUnits(store: RealEstateStore, unitNumbers: readonly string[]): Promise<PropertyRightRow[]> {
+/** A property right with its holders (registration order) and, when asked for, its mortgages and seizures (oldest first). */
+export type RightRow = PropertyRightRow & { holders: RightHolderRow[]; mortgages?: MortgageRow[]; seizures?: SeizureRow[] };
+
+/** A property right found through one of its holders (`holder_id`). */
+export type HeldRightRow = RightRow & { holder_id: string };
+
+/** Rights with their lists, one correlated subquery per list (on the right_id indexes). */
+function rights(store: RealEstateStore, lists: RightLists) {
+  const { dialect } = store;
   return store.db
     .selectFrom('property_right')
-    .selectAll()
-    .where('unit_number', 'in', unitNumbers)
-    .orderBy('registered_on', 'desc')
-    .orderBy('id', 'desc')
-    .execute();
-}
-
-/** The holders of any of the rights, in registration order. One statement. */
-export function holdersOf(store: RealEstateStore, rightIds: readonly number[]): Promise<RightHolderRow[]> {
-  return store.db.selectFrom('right_holder').selectAll().where('right_id', 'in', rightIds).orderBy('id').execute();
+    .selectAll('property_right')
+    .select((eb) =>
+      eb.selectFrom('right_holder as h').whereRef('h.right_id', '=', 'property_right.id').select(jsonList<RightHolderRow>(dialect, 'h', HOLDER_COLUMNS, ['id']).as('list')).as('holders'),
+    )
+    .$if(lists.mortgages, (q) =>
+      q.select((eb) =>
+        eb.selectFrom('mortgage as m').whereRef('m.right_id', '=', 'property_right.id').select(jsonList<MortgageRow>(dialect, 'm', MORTGAGE_COLUMNS, ['term_start', 'id']).as('list')).as('mortgages'),
+      ),
+    )
+    .$if(lists.seizures, (q) =>
+      q.select((eb) =>
+        eb.selectFrom('seizure as s').whereRef('s.right_id', '=', 'property_right.id').select(jsonList<SeizureRow>(dialect, 's', SEIZURE_COLUMNS, ['start_date', 'id']).as('list')).as('seizures'),
+      ),
+    );
 }
 
 // MySQL returns BOOLEAN (tinyint) columns as 0/1.
 const bool = (v: unknown) => v === true || v === 1 || v === '1';
 
-/** Mortgages on any of the rights, oldest first. One statement. */
-export async function mortgagesOf(store: RealEstateStore, rightIds: readonly number[]): Promise<MortgageRow[]> {
-  const rows = await store.db.selectFrom('mortgage').selectAll().where('right_id', 'in', rightIds).orderBy('term_start').orderBy('id').execute();
-  return rows.map((r) => ({ ...r, cancelled: bool(r.cancelled) }));
+type ListColumns = { holders: RightHolderRow[] | string | null; mortgages?: MortgageRow[] | string | null; seizures?: SeizureRow[] | string | null };
+
+/** A row of `rights` with its list columns parsed. */
+function withLists<R extends ListColumns>({ holders, mortgages, seizures, ...right }: R) {
+  return {
+    ...right,
+    holders: parseJsonList(holders!),
+    ...(mortgages !== undefined && { mortgages: parseJsonList(mortgages!).map((m) => ({ ...m, cancelled: bool(m.cancelled) })) }),
+    ...(seizures !== undefined && { seizures: parseJsonList(seizures!).map((s) => ({ ...s, released: bool(s.released) })) }),
+  };
 }
 
-/** Seizures on any of the rights, oldest first. One statement. */
-export async function seizuresOf(store: RealEstateStore, rightIds: readonly number[]): Promise<SeizureRow[]> {
-  const rows = await store.db.selectFrom('seizure').selectAll().where('right_id', 'in', rightIds).orderBy('start_date').orderBy('id').execute();
-  return rows.map((r) => ({ ...r, released: bool(r.released) }));
+/** Every right (current or not) any of `ids` holds, oldest registration first, with `lists`. One statement. */
+export async function rightsHeldBy(store: RealEstateStore, ids: readonly string[], lists: RightLists): Promise<HeldRightRow[]> {
+  const rows = await rights(store, lists)
+    .innerJoin('right_holder as holder', 'holder.right_id', 'property_right.id')
+    .select('holder.id_number as holder_id')
+    .where('holder.id_number', 'in', ids)
+    .orderBy('property_right.registered_on')
+    .orderBy('property_right.id')
+    .execute();
+  return rows.map(withLists);
+}
+
+/** Every right registered on any of the unit numbers, newest first, with `lists`. One statement. */
+export async function rightsOnUnits(store: RealEstateStore, unitNumbers: readonly string[], lists: RightLists): Promise<RightRow[]> {
+  const rows = await rights(store, lists).where('unit_number', 'in', unitNumbers).orderBy('registered_on', 'desc').orderBy('id', 'desc').execute();
+  return rows.map(withLists);
 }
 
 /** Corrects the location of every right on a unit; returns every holder, past and present (none: no such unit). */

@@ -1,23 +1,17 @@
-import { argsLoader, groupLoader, rowLoader } from '../common/loaders';
-import {
-  contributionCountsOf,
-  contributionPagesOf,
-  employersOf,
-  enrolmentsOf,
-  filesOf,
-  residentsOf,
-  type ContributionPageQuery,
-  type ContributionRow,
-  type PeriodRange,
-  type SocialSecurityStore,
-} from './store';
+import { argsLoader, lookahead, rowLoader } from '../common/loaders';
+import { contributionCountsOf, contributionPagesOf, personsOf, type ContributionPageQuery, type ContributionRow, type PeriodRange, type PersonParts, type SocialSecurityStore } from './store';
+
+/** The parts of a person the operation asks for: read with the register row, in the same statement. */
+const partsOf = (selected: ReadonlySet<string>): PersonParts => ({
+  file: selected.has('Person.socialInsurance'),
+  enrolments: selected.has('SocialInsurance.enrolments'),
+  employer: selected.has('SocialInsurance.employer'),
+});
 
 export function createLoaders(store: SocialSecurityStore) {
   return {
-    residents: rowLoader((ids: readonly string[]) => residentsOf(store, ids), (r) => r.id_number),
-    files: rowLoader((ids: readonly string[]) => filesOf(store, ids), (f) => f.id_number),
-    enrolmentsByPerson: groupLoader((ids: readonly string[]) => enrolmentsOf(store, ids), (e) => e.id_number),
-    employers: rowLoader((units: readonly string[]) => employersOf(store, units), (e) => e.unit_number),
+    /** Register row, insurance file, enrolments and employer, as far as the operation asks: one statement for any number of persons. */
+    persons: lookahead((selected) => rowLoader((ids: readonly string[]) => personsOf(store, ids, partsOf(selected)), (p) => p.id_number)),
     /** One page (plus one look-ahead row) of contributions per person and page arguments. */
     contributionPages: argsLoader<ContributionPageQuery, ContributionRow>((ids, page) => contributionPagesOf(store, ids, page), (c) => c.id_number),
     /** `[{ total }]` per person and period range (empty when the person has none in range). */

@@ -1,4 +1,5 @@
 import type { ResolverMap } from '../common/resolver-map';
+import type { GraphQLResolveInfo } from 'graphql';
 import { badInput } from '../../lib/errors';
 import { describeIdNumber } from '../../lib/id-number';
 import { archivalResolvers } from '../common/archival';
@@ -9,7 +10,7 @@ import type { SocialSecurityLoaders } from './loaders';
 import { correctionResolver } from '../common/corrections';
 import { correction } from './correction';
 import { departmentHits, encodeSearch, MAX_SEARCH_PERSONS, parseSearch, personTerms, searchPage, decodeSearch, type SearchFilter, type SearchHit } from '../common/search';
-import { residentsNamed, SEARCHABLE, type ContributionPageQuery, type ContributionRow, type EmployerRow, type EnrolmentRow, type InsuranceFileRow, type PeriodRange, type ResidentRow, type SocialSecurityDB } from './store';
+import { residentsNamed, SEARCHABLE, type ContributionPageQuery, type ContributionRow, type EmployerRow, type EnrolmentRow, type InsuranceFile, type PeriodRange, type ResidentRow, type SocialSecurityDB } from './store';
 
 type Context = SubgraphContext<SocialSecurityDB, SocialSecurityLoaders>;
 type PersonRef = { idNumber: string };
@@ -42,11 +43,11 @@ export function periodRange(from: string | null | undefined, to: string | null |
 }
 
 /** The register row of a person: null when unknown; throws when the store is down. */
-const registered = (idNumber: string, loaders: SocialSecurityLoaders) => loaders.residents.load(idNumber);
+const registered = async (idNumber: string, loaders: SocialSecurityLoaders, info: GraphQLResolveInfo) => (await loaders.persons(info).load(idNumber))?.resident ?? null;
 const registerField =
   <T>(get: (row: ResidentRow, idNumber: string) => T) =>
-  async ({ idNumber }: PersonRef, _args: unknown, { loaders }: Context): Promise<T | null> => {
-    const row = await registered(idNumber, loaders);
+  async ({ idNumber }: PersonRef, _args: unknown, { loaders }: Context, info: GraphQLResolveInfo): Promise<T | null> => {
+    const row = await registered(idNumber, loaders, info);
     return row ? get(row, idNumber) : null;
   };
 
@@ -59,15 +60,16 @@ const registerField =
  * subject, and a `self` caller (a citizen) gets FORBIDDEN for every ID but their own, before the
  * register is read, so an unknown and someone else's ID answer alike.
  */
-async function rootAnswers(ids: string[], ctx: Context): Promise<Array<PersonRef | null | Error>> {
+async function rootAnswers(ids: string[], ctx: Context, info: GraphQLResolveInfo): Promise<Array<PersonRef | null | Error>> {
   const asked = ids.filter((id) => subjectAllowed(ctx, id));
   const rows = new Map(asked.map((id, i) => [id, i]));
-  const found = await ctx.loaders.residents.loadMany(asked);
+  const found = await ctx.loaders.persons(info).loadMany(asked);
   const failure = found.find((r): r is Error => r instanceof Error);
   if (failure) ctx.logger.error({ err: failure, ids: asked.length }, 'resident register lookup failed; answering with the keys only');
   return ids.map((idNumber) => {
     if (!rows.has(idNumber)) return notYours();
-    if (found[rows.get(idNumber)!] === null) return null;
+    const person = found[rows.get(idNumber)!];
+    if (person === null || (!(person instanceof Error) && person.resident === null)) return null;
     ctx.subjects.add(idNumber);
     return { idNumber };
   });
@@ -93,16 +95,16 @@ export const recordSubjects: RecordSubjects<Context> = { RecordReference: (r: Se
 
 export const resolvers: ResolverMap<Context> = {
   Query: {
-    person: async (_root: unknown, args: { idNumber: string }, ctx: Context) => {
-      const answer = (await rootAnswers([requireIdNumber(args.idNumber)], ctx))[0];
+    person: async (_root: unknown, args: { idNumber: string }, ctx: Context, info: GraphQLResolveInfo) => {
+      const answer = (await rootAnswers([requireIdNumber(args.idNumber)], ctx, info))[0];
       if (answer instanceof Error) throw answer;
       return answer;
     },
-    persons: async (_root: unknown, args: { idNumbers: string[] }, ctx: Context) => {
+    persons: async (_root: unknown, args: { idNumbers: string[] }, ctx: Context, info: GraphQLResolveInfo) => {
       if (args.idNumbers.length > MAX_PERSONS) {
         throw badInput('idNumbers', `idNumbers holds ${args.idNumbers.length} ids; ask for at most ${MAX_PERSONS} per call.`);
       }
-      return rootAnswers(args.idNumbers.map((id) => requireIdNumber(id, 'idNumbers')), ctx);
+      return rootAnswers(args.idNumbers.map((id) => requireIdNumber(id, 'idNumbers')), ctx, info);
     },
     searchRecords: async (_root: unknown, args: { filter: SearchFilter; first?: number | null; after?: string | null }, ctx: Context) => {
       const search = parseSearch(args.filter, args.first, args.after, ctx.claims);
@@ -118,7 +120,7 @@ export const resolvers: ResolverMap<Context> = {
     },
   },
   RecordReference: {
-    name: async (r: SearchHit, _args: unknown, { loaders }: Context) => (await registered(r.idNumber, loaders))?.name ?? null,
+    name: async (r: SearchHit, _args: unknown, { loaders }: Context, info: GraphQLResolveInfo) => (await registered(r.idNumber, loaders, info))?.name ?? null,
   },
   Mutation: {
     [correction.mutation]: correctionResolver(correction),
@@ -130,16 +132,17 @@ export const resolvers: ResolverMap<Context> = {
     birthDate: registerField((_r, id) => describeIdNumber(id).birthDate),
     phone: registerField((r) => r.phone),
     address: registerField((r) => r.address),
-    socialInsurance: ({ idNumber }: PersonRef, _args: unknown, { loaders }: Context) => loaders.files.load(idNumber),
+    socialInsurance: async ({ idNumber }: PersonRef, _args: unknown, { loaders }: Context, info: GraphQLResolveInfo) => (await loaders.persons(info).load(idNumber))?.file ?? null,
   },
   SocialInsurance: {
     ...archivalResolvers,
-    insuredNumber: (f: InsuranceFileRow) => f.insured_number,
-    agency: (f: InsuranceFileRow) => f.agency,
-    enrolments: (f: InsuranceFileRow, _args: unknown, { loaders }: Context) => loaders.enrolmentsByPerson.load(f.id_number),
-    employer: (f: InsuranceFileRow, _args: unknown, { loaders }: Context) => (f.employer_unit ? loaders.employers.load(f.employer_unit) : null),
+    insuredNumber: (f: InsuranceFile) => f.insured_number,
+    agency: (f: InsuranceFile) => f.agency,
+    // The enrolments and employer came with the file (the loader read what the operation asks for).
+    enrolments: (f: InsuranceFile) => f.enrolments,
+    employer: (f: InsuranceFile) => f.employer,
     // Validation only; the page's fields load what they need, so an unselected totalCount costs nothing.
-    contributions: (f: InsuranceFileRow, args: { from?: string | null; to?: string | null; first?: number | null; offset?: number | null }): PageParent => ({
+    contributions: (f: InsuranceFile, args: { from?: string | null; to?: string | null; first?: number | null; offset?: number | null }): PageParent => ({
       idNumber: f.id_number,
       ...periodRange(args.from, args.to),
       ...pageArgs(args.first, args.offset),

@@ -1,6 +1,6 @@
 /** The social-security store: the resident register, insurance files and contributions, and the queries the loaders run. */
 import type { GeneratedAlways } from 'kysely';
-import type { Store } from '../../lib/db';
+import { jsonList, parseJsonList, type Store } from '../../lib/db';
 import type { ArchivalColumns } from '../common/archival';
 import type { SearchableKind } from '../common/search';
 
@@ -76,24 +76,67 @@ export async function residentsNamed(store: SocialSecurityStore, terms: { name?:
 /** What searchRecords finds in this store: social-insurance files, by person or 档号. */
 export const SEARCHABLE: SearchableKind[] = [{ kind: 'SocialInsurance', score: 2, table: 'insurance_file', columns: {}, persons: { columns: ['id_number'] } }];
 
-/** Register rows of `ids` (unknown IDs simply have none). One statement. */
-export function residentsOf(store: SocialSecurityStore, ids: readonly string[]): Promise<ResidentRow[]> {
-  return store.db.selectFrom('resident').selectAll().where('id_number', 'in', ids).execute();
+/** Which parts of a person to read with the register row: the insurance file, and with it its enrolments and employer. */
+export interface PersonParts {
+  file: boolean;
+  enrolments: boolean;
+  employer: boolean;
 }
 
-/** Insurance files of `ids`. One statement. */
-export function filesOf(store: SocialSecurityStore, ids: readonly string[]): Promise<InsuranceFileRow[]> {
-  return store.db.selectFrom('insurance_file').selectAll().where('id_number', 'in', ids).execute();
+/** An insurance file with, when asked for, its enrolments (pension first) and employer (null when none is registered). */
+export type InsuranceFile = InsuranceFileRow & { enrolments?: EnrolmentRow[]; employer?: EmployerRow | null };
+
+/** What this store knows of a person: the register row and (when asked for) the insurance file; null where there is none. */
+export interface PersonRecord {
+  id_number: string;
+  resident: ResidentRow | null;
+  file?: InsuranceFile | null;
 }
 
-/** Enrolments of `ids`, in enrolment order (pension first). One statement. */
-export function enrolmentsOf(store: SocialSecurityStore, ids: readonly string[]): Promise<EnrolmentRow[]> {
-  return store.db.selectFrom('insurance_enrolment').selectAll().where('id_number', 'in', ids).orderBy('id').execute();
-}
+const ENROLMENT_COLUMNS = { id: true, id_number: true, insurance_type: true, status: true, first_enrolled_on: true, archival_code: true, fonds: true, retention: true, classification: true, open_status: true } as const;
 
-/** Employers by unit number. One statement. */
-export function employersOf(store: SocialSecurityStore, unitNumbers: readonly string[]): Promise<EmployerRow[]> {
-  return store.db.selectFrom('employer').selectAll().where('unit_number', 'in', unitNumbers).execute();
+/**
+ * The persons among `ids` on the register or with an insurance file, with the `parts` asked for.
+ * One statement: the register row, the file and the employer joined to the persons' keys, the
+ * enrolments as a JSON list.
+ */
+export async function personsOf(store: SocialSecurityStore, ids: readonly string[], parts: PersonParts): Promise<PersonRecord[]> {
+  if (!parts.file) {
+    const residents = await store.db.selectFrom('resident').selectAll().where('id_number', 'in', ids).execute();
+    return residents.map((resident) => ({ id_number: resident.id_number, resident }));
+  }
+  // A file is answered whether or not its person is on the register, as the two are separate records.
+  const keys = store.db
+    .selectFrom('resident')
+    .select('id_number')
+    .where('id_number', 'in', ids)
+    .union(store.db.selectFrom('insurance_file').select('id_number').where('id_number', 'in', ids));
+  const rows = await store.db
+    .selectFrom(keys.as('k'))
+    .leftJoin('resident as r', 'r.id_number', 'k.id_number')
+    .leftJoin('insurance_file as f', 'f.id_number', 'k.id_number')
+    .select(['k.id_number', 'r.id_number as resident_id', 'r.name', 'r.phone', 'r.address'])
+    .select(['f.id_number as file_id', 'f.insured_number', 'f.agency', 'f.employer_unit', 'f.archival_code', 'f.fonds', 'f.retention', 'f.classification', 'f.open_status'])
+    .$if(parts.enrolments, (q) =>
+      q.select((eb) =>
+        eb.selectFrom('insurance_enrolment as e').whereRef('e.id_number', '=', 'k.id_number').select(jsonList<EnrolmentRow>(store.dialect, 'e', ENROLMENT_COLUMNS, ['id']).as('list')).as('enrolments'),
+      ),
+    )
+    .$if(parts.employer, (q) => q.leftJoin('employer as u', 'u.unit_number', 'f.employer_unit').select(['u.name as employer_name', 'u.credit_code', 'u.region']))
+    .execute();
+  return rows.map(({ id_number, resident_id, name, phone, address, file_id, enrolments, employer_name, credit_code, region, ...file }) => ({
+    id_number,
+    resident: resident_id === null ? null : { id_number, name: name!, phone, address },
+    file:
+      file_id === null
+        ? null
+        : {
+            ...(file as InsuranceFileRow),
+            id_number,
+            ...(enrolments !== undefined && { enrolments: parseJsonList(enrolments!) }),
+            ...(parts.employer && { employer: employer_name == null ? null : { unit_number: file.employer_unit!, name: employer_name, credit_code: credit_code!, region: region! } }),
+          },
+  }));
 }
 
 /** A contribution period filter: YYYYMM bounds, inclusive; null = unbounded. */

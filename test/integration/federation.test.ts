@@ -44,6 +44,21 @@ describe('federation through the gateway (PostgreSQL + MariaDB)', () => {
     expect(p.medicalInsurance.enrolments.length).toBeGreaterThan(0);
   });
 
+  it('costs one statement per subgraph fetch: the wife\'s dossier, her husband\'s name and properties included, is six', async () => {
+    const before = fed.statements();
+    const res = await gql(fed.url, DOSSIER, { id: DEMO.wife }, archivist);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.person.marriages.at(-1).spouse.realEstate.length).toBeGreaterThan(0);
+    const after = fed.statements();
+    // social-security and real-estate are each asked twice: for her, then for her husband.
+    expect(Object.fromEntries(Object.keys(after).map((k) => [k, after[k as keyof typeof after] - before[k as keyof typeof before]]))).toEqual({
+      'social-security': 2,
+      'real-estate': 2,
+      marriage: 1,
+      'medical-insurance': 1,
+    });
+  });
+
   it('answers null for an unknown person and BAD_USER_INPUT for a malformed ID without a store call', async () => {
     const unknown = await gql(fed.url, '{ person(idNumber: "34052419800101001X") { name } }', undefined, archivist);
     expect(unknown.errors).toBeUndefined();
