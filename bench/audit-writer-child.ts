@@ -3,7 +3,7 @@
  * replica holds it (the config's defaults), driven directly by the harness over IPC:
  * - `{ bench: 'audit-load', seconds, concurrency }`: `concurrency` requests in flight, each
  *   appending one dossier record and waiting for its commit, for `seconds`; replies with the
- *   records committed and every commit wait (ms).
+ *   records committed, every commit wait (ms) and the SQL statements sent.
  * - `{ bench: 'audit-lone', count }`: one record at a time, each after the last committed.
  * - `{ bench: 'audit-ping' }`: answered once this module listens (messages before are lost).
  * - `{ bench: 'audit-close' }`: closes the writer (signing the tail) and the store, then exits.
@@ -73,14 +73,18 @@ async function appendTimed(): Promise<number> {
   return performance.now() - t;
 }
 
+/** Statements the writer has sent so far (a batch, a checkpoint). */
+const statements = async () => (await store.get()).statements;
+
 async function load(seconds: number, concurrency: number) {
   const waits: number[] = [];
+  const before = await statements();
   const end = performance.now() + seconds * 1000;
   const worker = async () => {
     while (performance.now() < end) waits.push(await appendTimed());
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { records: waits.length, waits };
+  return { records: waits.length, waits, statements: (await statements()) - before };
 }
 
 async function lone(count: number) {

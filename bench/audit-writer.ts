@@ -18,9 +18,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dropDatabase } from '../lib/db';
-import { openAuditStore } from '../gateway/src/audit/store';
+import { sql } from 'kysely';
+import { openAuditStore, type AuditStore } from '../gateway/src/audit/store';
 import { verifyStore } from '../gateway/src/audit/verify';
-import { installCleanup, spawnNode, stopAll, waitUntil, type Child } from './processes';
+import { cpuSeconds, installCleanup, sampleUsage, spawnNode, stopAll, waitUntil, type Child } from './processes';
 import { summarizeProfiles } from './profile';
 import { median } from './report';
 
@@ -50,9 +51,24 @@ const waits = (all: number[]) => {
   return `commit wait p50 ${quantile(s, 0.5).toFixed(2)} ms  p99 ${quantile(s, 0.99).toFixed(2)} ms`;
 };
 
+/** CPU seconds used so far by each PostgreSQL backend connected to the bench database. */
+async function backendCpu(store: AuditStore): Promise<Map<number, number>> {
+  const { rows } = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`.execute(store.db);
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      cpu.set(pid, cpuSeconds(pid));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return cpu;
+}
+
 interface Ran {
   records: number;
   waits: number[];
+  statements?: number;
 }
 
 async function main() {
@@ -75,14 +91,20 @@ async function main() {
     console.log(`lone request (one writer, one record at a time): ${lone.records} records  ${waits(lone.waits)}`);
 
     const rates: number[] = [];
+    const cpuPerRecord: Array<{ writers: number; postgres: number }> = [];
     const profiles: string[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       if (values.profile) for (const w of writers) await w.ask({ bench: 'profile-start' }, 'profile-started');
+      const pgBefore = await backendCpu(store);
+      const usage = writers.map((w) => sampleUsage(w.pid));
       const started = performance.now();
       const ran = (await Promise.all(
         writers.map((w) => w.ask({ bench: 'audit-load', seconds: DURATION, concurrency: CONCURRENCY }, 'audit-loaded', (DURATION + 60) * 1000)),
       )) as unknown as Ran[];
       const seconds = (performance.now() - started) / 1000;
+      const writersCpu = usage.reduce((sum, u) => sum + (u.stop().cpuPercent / 100) * seconds, 0);
+      const pgAfter = await backendCpu(store);
+      const pgCpu = [...pgAfter].reduce((sum, [pid, cpu]) => sum + cpu - (pgBefore.get(pid) ?? 0), 0);
       if (values.profile) {
         for (const [i, w] of writers.entries()) {
           const file = path.join(logDir, `writer-${i + 1}-r${round}.cpuprofile`);
@@ -91,11 +113,19 @@ async function main() {
         }
       }
       const records = ran.reduce((n, r) => n + r.records, 0);
+      const statements = ran.reduce((n, r) => n + r.statements!, 0);
       committed += records;
       rates.push(records / seconds);
-      console.log(`round ${round}/${ROUNDS}: ${records} records in ${seconds.toFixed(1)} s = ${(records / seconds).toFixed(0)} records/s  ${waits(ran.flatMap((r) => r.waits))}`);
+      cpuPerRecord.push({ writers: (writersCpu * 1000) / records, postgres: (pgCpu * 1000) / records });
+      console.log(
+        `round ${round}/${ROUNDS}: ${records} records in ${seconds.toFixed(1)} s = ${(records / seconds).toFixed(0)} records/s  ${waits(ran.flatMap((r) => r.waits))}  ` +
+          `${(statements / records).toFixed(3)} SQL statements per record  ` +
+          `CPU per record: writers ${cpuPerRecord.at(-1)!.writers.toFixed(3)} ms, PostgreSQL backends ${cpuPerRecord.at(-1)!.postgres.toFixed(3)} ms`,
+      );
     }
-    console.log(`median of ${ROUNDS} rounds: ${median(rates).toFixed(0)} records/s`);
+    const cpu = median(cpuPerRecord.map((c) => c.writers + c.postgres));
+    // What the CPU per record allows when the machine's cores do nothing else (one commit at a time on the chain aside).
+    console.log(`median of ${ROUNDS} rounds: ${median(rates).toFixed(0)} records/s; ${cpu.toFixed(3)} CPU ms per record (writers + PostgreSQL) = ${((os.cpus().length * 1000) / cpu).toFixed(0)} records/s on ${os.cpus().length} idle cores`);
     await Promise.all(writers.map((w) => w.ask({ bench: 'audit-close' }, 'audit-closed')));
     if (profiles.length) {
       const summary = summarizeProfiles(profiles, 'audit writers', ['audit-writer']);
