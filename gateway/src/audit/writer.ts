@@ -161,6 +161,10 @@ export class AuditWriter {
       } finally {
         this.batchStartedAt = undefined;
       }
+      // The callers that commit answered may append again within this turn (a client waiting for
+      // its answer to send the next request): one turn lets their records join the next batch
+      // instead of leaving a few to go alone and the rest to wait for the commit after.
+      if (this.queue.length > 0 && this.queue.length < this.options.batchMax) await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
