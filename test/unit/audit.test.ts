@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildSchema, parse } from 'graphql';
 import { outcomeOf, returnedFields } from '../../gateway/src/audit/entry';
-import { canonicalJson, chainHash, GENESIS_HASH, type AuditEntry, type AuditRecord } from '../../gateway/src/audit/record';
+import { aroundSeq, canonicalJson, chainHash, GENESIS_HASH, type AuditEntry, type AuditRecord } from '../../gateway/src/audit/record';
 import { checkpointProblem, loadCheckpointSigner, signerFromKey } from '../../gateway/src/audit/signing';
 import { ChainVerifier, type ChainItem } from '../../gateway/src/audit/verify';
 import { AuditUnavailableError, AuditWriter } from '../../gateway/src/audit/writer';
@@ -19,6 +19,20 @@ describe('canonicalJson', () => {
   it('refuses numbers JSON cannot carry', () => {
     expect(() => canonicalJson({ n: Infinity })).toThrow(/non-finite/);
   });
+});
+
+it('aroundSeq splits the canonical record where its seq goes, whichever members it has', () => {
+  const entries: Array<Record<string, unknown>> = [
+    {},
+    { a: 1 },
+    { z: 'x' },
+    { requestId: 'r', subjects: ['1'], basis: { category: 'court', evidence: [] }, traceId: undefined, variables: { seq: 0, '"seq":': 'x' } },
+    { seq0: 1, sep: 2, 'se\uffff': 3, s: 4, '张': 5 },
+  ];
+  for (const entry of entries) {
+    const { before_seq, after_seq } = aroundSeq(entry as unknown as AuditEntry);
+    for (const seq of [1, 4_294_967_297]) expect(`${before_seq}${seq}${after_seq}`).toBe(canonicalJson({ ...entry, seq }));
+  }
 });
 
 it('chainHash is sha256(prev_hash || body)', () => {

@@ -114,6 +114,21 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
 }
 
+/**
+ * The record's canonical JSON on either side of its seq: `before + seq + after` is
+ * `canonicalJson({ ...entry, seq })`. The store numbers the records under the chain lock (store.ts,
+ * audit_append), so the body is serialised once, before the seq is known.
+ */
+export function aroundSeq(entry: AuditEntry): { before_seq: string; after_seq: string } {
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
+  // Keys sort by code unit, as canonicalJson sorts them.
+  for (const [key, value] of Object.entries(entry)) if (key !== 'seq') (key < 'seq' ? before : after)[key] = value;
+  const head = canonicalJson(before);
+  const tail = canonicalJson(after);
+  return { before_seq: `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"seq":`, after_seq: `${tail.length > 2 ? ',' : ''}${tail.slice(1)}` };
+}
+
 export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** `hash = sha256(prev_hash || canonical JSON of the record)`, prev_hash as its 64 hex characters. */

@@ -124,6 +124,49 @@ const basisColumns: Migration = {
   },
 };
 
+/**
+ * Appends a batch to the chain in one statement, so one round trip commits it and the chain lock
+ * is held only while the server inserts and commits, never while a client is away (a stalled
+ * replica cannot hold it). `records` is a JSON array of the rows' index columns (indexColumns), `id`, and
+ * `before_seq` / `after_seq`: the record's canonical JSON on either side of its seq (record.ts,
+ * aroundSeq). Under the lock it reads the chain head, then numbers each record, completes its body
+ * and hashes it as chainHash does (`sha256(prev_hash || body)` over UTF-8, hex). Returns the new
+ * head and the last checkpoint, for the writer's checkpoint decision.
+ */
+const appendFunction: Migration = {
+  async up(db: Kysely<any>) {
+    await sql`CREATE FUNCTION audit_append(records json)
+      RETURNS TABLE (head_seq bigint, head_hash text, checkpoint_seq bigint, checkpoint_time text)
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        at_seq bigint;
+        at_hash text;
+        record_body text;
+        record_hash text;
+        r record;
+      BEGIN
+        PERFORM pg_advisory_xact_lock(hashtext('archive-federation/audit-chain'));
+        SELECT a.seq, a.hash INTO at_seq, at_hash FROM audit_record a ORDER BY a.seq DESC LIMIT 1;
+        at_seq := coalesce(at_seq, 0);
+        at_hash := coalesce(at_hash, repeat('0', 64));
+        FOR r IN SELECT x.* FROM ROWS FROM (json_to_recordset(records) AS (
+          id uuid, time timestamptz, sub text, org text, purpose text, case_number text, operation_name text, outcome text,
+          subjects text[], category text, grant_id text, before_seq text, after_seq text)) WITH ORDINALITY AS x ORDER BY x.ordinality
+        LOOP
+          at_seq := at_seq + 1;
+          record_body := r.before_seq || at_seq || r.after_seq;
+          record_hash := encode(sha256(convert_to(at_hash || record_body, 'UTF8')), 'hex');
+          INSERT INTO audit_record (seq, id, time, sub, org, purpose, case_number, operation_name, outcome, subjects, category, grant_id, body, prev_hash, hash)
+          VALUES (at_seq, r.id, r.time, r.sub, r.org, r.purpose, r.case_number, r.operation_name, r.outcome, r.subjects, r.category, r.grant_id,
+            record_body, at_hash, record_hash);
+          at_hash := record_hash;
+        END LOOP;
+        RETURN QUERY SELECT at_seq, at_hash, c.seq, c.time FROM (SELECT 1) AS one
+          LEFT JOIN LATERAL (SELECT k.seq, k.time FROM audit_checkpoint k ORDER BY k.seq DESC LIMIT 1) AS c ON true;
+      END $$`.execute(db);
+  },
+};
+
 // The cache's durable invalidation log lives here because every replica shares this database;
 // so do the rules' findings, the overview's rollups, the issued extracts and the grants every replica honours.
 export const auditMigrations: Record<string, Migration> = {
@@ -133,6 +176,7 @@ export const auditMigrations: Record<string, Migration> = {
   '004_extracts': extractsMigration,
   '005_access': accessMigration,
   '006_audit_basis': basisColumns,
+  '007_audit_append': appendFunction,
 };
 
 /** How the audit store's connections behave: their timeouts and who hears of their errors. */

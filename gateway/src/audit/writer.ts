@@ -1,19 +1,21 @@
 /**
- * Group commit for the audit chain. Requests queue their entries; one batch at a time is written as
- * one multi-row INSERT in one transaction, and every request in the batch waits for that commit.
- * While a batch is being written the next one gathers, so under load the cost of a commit is
- * shared by many requests, and when idle a record waits at most `batchMs` before it is written.
+ * Group commit for the audit chain. Requests queue their entries; one batch at a time is written by
+ * one statement, and every request in the batch waits for that commit. While a batch is being
+ * written the next one gathers (up to `batchMax`: everything queued when the last commit ended),
+ * so under load the cost of a commit is shared by many requests, and when idle a record waits at
+ * most `batchMs` before it is written.
  *
- * Several gateway replicas append to one chain: each batch takes a transaction-scoped advisory
- * lock, reads the chain head inside it, numbers and hashes its records and inserts them, so the
- * chain has one order whatever the number of writers.
+ * Several gateway replicas append to one chain: the statement (store.ts, `audit_append`) takes a
+ * transaction-scoped advisory lock, reads the chain head inside it, numbers and hashes its records
+ * and inserts them, so the chain has one order whatever the number of writers. Each record is
+ * serialised once, here, outside the lock; the store only puts its seq in.
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Logger } from '../../../lib/logger';
-import { canonicalJson, chainHash, GENESIS_HASH, indexColumns, type AuditEntry, type AuditRecord } from './record';
+import { aroundSeq, GENESIS_HASH, indexColumns, type AuditEntry, type AuditRecord } from './record';
 import type { CheckpointSigner } from './signing';
 import { storedEntry } from './stored';
-import type { AuditDB, AuditRecordRow, LazyAuditStore } from './store';
+import type { AuditDB, LazyAuditStore } from './store';
 
 /** Thrown to a request whose record could not be committed: its response must not be sent. */
 export class AuditUnavailableError extends Error {
@@ -62,16 +64,24 @@ function isRecordFault(err: unknown): boolean {
   return err instanceof RangeError || err instanceof TypeError;
 }
 
-/** Every replica serializes its appends on this one lock key. */
-const CHAIN_LOCK = sql`pg_advisory_xact_lock(hashtext('archive-federation/audit-chain'))`;
+/** The chain head as `audit_append` returns it (bigints come back as strings from pg). */
+interface AppendedHead {
+  head_seq: string | number;
+  head_hash: string;
+  checkpoint_seq: string | number | null;
+  checkpoint_time: string | null;
+}
 
-/** Reads the head of the chain and of the checkpoints; call with the chain lock held. */
-export async function readHead(trx: Transaction<AuditDB>): Promise<ChainHead> {
+/**
+ * Reads the head of the chain and of the checkpoints. No lock: committed records never change, so
+ * a checkpoint over the head read here stays true whatever is appended meanwhile.
+ */
+export async function readHead(db: Kysely<AuditDB>): Promise<ChainHead> {
   const { rows } = await sql<{ seq: number | null; hash: string | null; cp_seq: number | null; cp_time: string | null }>`
     SELECT r.seq, r.hash, c.seq AS cp_seq, c.time AS cp_time
     FROM (SELECT 1) AS one
     LEFT JOIN LATERAL (SELECT seq, hash FROM audit_record ORDER BY seq DESC LIMIT 1) AS r ON true
-    LEFT JOIN LATERAL (SELECT seq, time FROM audit_checkpoint ORDER BY seq DESC LIMIT 1) AS c ON true`.execute(trx);
+    LEFT JOIN LATERAL (SELECT seq, time FROM audit_checkpoint ORDER BY seq DESC LIMIT 1) AS c ON true`.execute(db);
   const row = rows[0];
   return { seq: Number(row?.seq ?? 0), hash: row?.hash ?? GENESIS_HASH, checkpointSeq: Number(row?.cp_seq ?? 0), checkpointTime: row?.cp_time ?? null };
 }
@@ -151,6 +161,10 @@ export class AuditWriter {
       } finally {
         this.batchStartedAt = undefined;
       }
+      // The callers that commit answered may append again within this turn (a client waiting for
+      // its answer to send the next request): one turn lets their records join the next batch
+      // instead of leaving a few to go alone and the rest to wait for the commit after.
+      if (this.queue.length > 0 && this.queue.length < this.options.batchMax) await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
@@ -182,31 +196,36 @@ export class AuditWriter {
     return this.batchStartedAt === undefined ? 0 : Date.now() - this.batchStartedAt;
   }
 
+  /**
+   * One statement per batch (store.ts, audit_append): the server takes the chain lock, numbers,
+   * completes and hashes the records and commits, so the lock is never held across a round trip.
+   * When a checkpoint is due it is signed and stored before the batch's requests are answered.
+   */
   private async writeBatch(entries: AuditEntry[]): Promise<AuditRecord[]> {
-    const store = await this.options.store.get();
-    return store.db.transaction().execute(async (trx) => {
-      await sql`SELECT ${CHAIN_LOCK}`.execute(trx);
-      const head = await readHead(trx);
-      let { seq, hash } = head;
-      const records: AuditRecord[] = [];
-      const rows: Array<Omit<AuditRecordRow, 'time'> & { time: string }> = entries.map((entry) => {
-        const record: AuditRecord = { ...entry, seq: ++seq };
-        records.push(record);
-        const body = canonicalJson(record);
-        const prev = hash;
-        hash = chainHash(prev, body);
-        return { seq, id: record.id, ...indexColumns(record), body, prev_hash: prev, hash };
-      });
-      await trx.insertInto('audit_record').values(rows).execute();
-      if (this.checkpointDue(head, seq, false)) await trx.insertInto('audit_checkpoint').values(this.options.signer.sign(seq, hash, new Date().toISOString())).execute();
-      return records;
-    });
+    const { db } = await this.options.store.get();
+    const rows = entries.map((entry) => ({ id: entry.id, ...indexColumns(entry), ...aroundSeq(entry) }));
+    const { rows: appended } = await sql<AppendedHead>`SELECT * FROM audit_append(${JSON.stringify(rows)}::json)`.execute(db);
+    const head: ChainHead = {
+      seq: Number(appended[0].head_seq),
+      hash: appended[0].head_hash,
+      checkpointSeq: Number(appended[0].checkpoint_seq ?? 0),
+      checkpointTime: appended[0].checkpoint_time,
+    };
+    if (this.checkpointDue(head, false)) await this.sign(db, head);
+    const first = head.seq - entries.length + 1;
+    return entries.map((entry, i) => ({ ...entry, seq: first + i }));
   }
 
-  private checkpointDue(head: ChainHead, seq: number, force: boolean): boolean {
-    if (seq <= head.checkpointSeq) return false;
-    if (force || seq - head.checkpointSeq >= this.options.checkpointRecords || !head.checkpointTime) return true;
+  private checkpointDue(head: ChainHead, force: boolean): boolean {
+    if (head.seq <= head.checkpointSeq) return false;
+    if (force || head.seq - head.checkpointSeq >= this.options.checkpointRecords || !head.checkpointTime) return true;
     return Date.now() - Date.parse(head.checkpointTime) >= this.options.checkpointSeconds * 1000;
+  }
+
+  /** Stores a signed checkpoint of `head`; another replica may have signed the same seq already. */
+  private async sign(db: Kysely<AuditDB>, head: ChainHead): Promise<void> {
+    const checkpoint = this.options.signer.sign(head.seq, head.hash, new Date().toISOString());
+    await db.insertInto('audit_checkpoint').values(checkpoint).onConflict((oc) => oc.column('seq').doNothing()).execute();
   }
 
   /**
@@ -214,14 +233,11 @@ export class AuditWriter {
    * than `checkpointSeconds`. Returns the signed seq, or null when nothing needed signing.
    */
   async checkpoint(force = true): Promise<number | null> {
-    const store = await this.options.store.get();
-    return store.db.transaction().execute(async (trx) => {
-      await sql`SELECT ${CHAIN_LOCK}`.execute(trx);
-      const head = await readHead(trx);
-      if (!this.checkpointDue(head, head.seq, force)) return null;
-      await trx.insertInto('audit_checkpoint').values(this.options.signer.sign(head.seq, head.hash, new Date().toISOString())).execute();
-      return head.seq;
-    });
+    const { db } = await this.options.store.get();
+    const head = await readHead(db);
+    if (!this.checkpointDue(head, force)) return null;
+    await this.sign(db, head);
+    return head.seq;
   }
 
   /** Writes what is queued, signs the tail (best effort) and stops the timers. */
