@@ -169,6 +169,9 @@ describe('explorer and audit page in a browser (offline)', () => {
   }
 
   it('audit page: the overview charts accesses (Chart.js); clicking a segment or a top requester lists its records', async () => {
+    // A refused request, for the denied line: the auditor's role may not read records.
+    const refused = await gql(fed.url, 'query Refused($id: ID!) { person(idNumber: $id) { name } }', { id: DEMO.husband }, await roleHeaders('auditor'));
+    expect(refused.data?.person ?? null).toBeNull();
     const page = await context.newPage();
     await page.goto(`${origin}/audit`);
     await page.click('#use-auditor');
@@ -176,7 +179,8 @@ describe('explorer and audit page in a browser (offline)', () => {
     const court = '常德市武陵区人民法院';
     const segment = `button[data-category="${court}"][data-kind="count"]`;
     // The court's query of the first test reaches the rollup within a tick; re-group to refresh.
-    for (let i = 0; i < 20 && !(await page.$(`#overview-chart[data-drawn] canvas ${segment}`)); i++) {
+    const deniedPoint = '#overview-timeline canvas button[data-kind="denied"]';
+    for (let i = 0; i < 20 && !((await page.$(`#overview-chart[data-drawn] canvas ${segment}`)) && (await page.$(deniedPoint))); i++) {
       await page.selectOption('#overview-group', 'PURPOSE');
       await page.selectOption('#overview-group', 'ORGANISATION');
       await page.waitForTimeout(300);
@@ -195,7 +199,7 @@ describe('explorer and audit page in a browser (offline)', () => {
     expect(Math.min(...painted)).toBeGreaterThan(500);
     // The timeline stacks by organisation, with the denied requests and cache hits as lines.
     expect(await page.$$eval('#overview-timeline canvas button[data-kind="count"]', (bs) => [...new Set(bs.map((b) => b.getAttribute('data-series')))])).toContain(court);
-    expect(await page.$('#overview-timeline canvas button[data-kind="cache"], #overview-timeline canvas button[data-kind="denied"]')).not.toBeNull();
+    expect(await page.textContent(deniedPoint)).toMatch(/· 拒绝 denied: [1-9]/);
     expect(await page.textContent('#top-requesters')).toContain('court-dev');
     expect(await page.textContent('#top-subjects')).toContain(DEMO.husband);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'audit-overview.png'), fullPage: true });
@@ -213,6 +217,13 @@ describe('explorer and audit page in a browser (offline)', () => {
     const inHour = await listed(page, 'f-org', court);
     expect(inHour.orgs).toEqual([court]);
     expect(Date.parse(`${await page.inputValue('#f-to')}Z`) - Date.parse(`${await page.inputValue('#f-from')}Z`)).toBe(3_600_000);
+
+    // The denied line's point: that hour's refused requests.
+    await clickSegment(page, '#overview-timeline', `button[data-kind="denied"][data-category="${await page.getAttribute(deniedPoint, 'data-category')}"]`);
+    await listed(page, 'f-outcome', 'DENIED');
+    const outcomes = await page.$$eval('#results table.results tbody tr td:nth-child(7) .outcome', (spans) => [...new Set(spans.map((s) => s.textContent))]);
+    expect(outcomes).toEqual(['拒绝 DENIED']);
+    expect(await page.inputValue('#f-org')).toBe('');
 
     await page.click('#top-requesters tr[data-key="court-dev"]');
     const byActor = await listed(page, 'f-actor', 'court-dev');

@@ -13,6 +13,8 @@ import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, L
 import { el } from './view';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip, Legend);
+// The page's fonts (auditor.css), so Chinese labels are drawn with a CJK font where one is installed.
+Chart.defaults.font.family = "system-ui, 'Noto Sans CJK SC', 'Microsoft YaHei', 'PingFang SC', sans-serif";
 
 /** What a segment counts: the accesses of its key (less the denied, in the grouped bars), the denied ones, the cache hits. */
 export type SegmentKind = 'count' | 'denied' | 'cache';
@@ -57,7 +59,8 @@ export const DENIED_COLOUR = '#b42318';
 export const CACHE_COLOUR = '#0f7b3f';
 
 function dataset(s: Series): ChartDataset<'bar' | 'line', number[]> {
-  if (s.line) return { type: 'line', label: s.label, data: s.values, borderColor: s.colour, backgroundColor: s.colour, stack: s.stack, pointRadius: 3, borderWidth: 2 };
+  // A line leaves out its zeros (gaps), so a few denied requests in a quiet week show as points, not a line along the axis.
+  if (s.line) return { type: 'line', label: s.label, data: s.values.map((v) => v || null) as number[], borderColor: s.colour, backgroundColor: s.colour, stack: s.stack, pointRadius: 3, borderWidth: 2 };
   return { type: 'bar', label: s.label, data: s.values, backgroundColor: s.colour, stack: s.stack };
 }
 
