@@ -43,7 +43,9 @@ async function main() {
   const url = `${base}/${process.argv[3] ?? 'af_bench_'}audit_evaluator_${process.pid}`;
   const config = loadConfig({});
   const settings = ruleSettings(config);
-  const store = await openAuditStore(url, 'memory', { timeouts: { ...DB_TIMEOUT_DEFAULTS, statementTimeoutMs: 600_000 } });
+  // Filling takes longer than a statement may in service; a tick may spend longer between its
+  // statements than DB_IDLE_IN_TRANSACTION_TIMEOUT_MS (2 s) allows in service — the times below say whether it does.
+  const store = await openAuditStore(url, 'memory', { timeouts: { ...DB_TIMEOUT_DEFAULTS, statementTimeoutMs: 600_000, idleInTransactionTimeoutMs: 600_000 } });
   try {
     const history = (settings.baselineDays + 1) * 24 * 60 * PER_MINUTE;
     const backlog = 60 * PER_MINUTE;
