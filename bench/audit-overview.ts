@@ -3,9 +3,11 @@
  * database's hourly rollup with a year at 100 requests a minute (≈ 52.6 million records, spread
  * over `COMBOS` organisation × purpose × department × category keys an hour) and times
  * `auditOverview` per grouping over the year and over a month, as the API runs it (the daily
- * rollup is filled from the hourly one, as the evaluator keeps them).
+ * rollup is filled from the hourly one, as the evaluator keeps them). Then the top lists'
+ * per-day rollup: REQUESTERS_A_DAY of 2,000 requesters and SUBJECTS_A_DAY of a million subjects
+ * each day, and `auditTop` over a year, a month and a week.
  *
- *   npx tsx bench/audit-overview.ts [postgres://postgres@127.0.0.1:5432]
+ *   npx tsx bench/audit-overview.ts [postgres://postgres@127.0.0.1:5432] [database prefix=af_bench_]
  */
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
@@ -20,9 +22,23 @@ import { openAuditStore } from '../gateway/src/audit/store';
 const HOURS = 365 * 24;
 const COMBOS = 100;
 const PER_HOUR = 100 * 60;
+const REQUESTERS_A_DAY = 500;
+const SUBJECTS_A_DAY = 20_000;
+
+/** Best and worst of three runs of `ask`, and what the last returned. */
+async function timed<T>(ask: () => Promise<T>): Promise<{ result: T; text: string }> {
+  const times: number[] = [];
+  let result!: T;
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    result = await ask();
+    times.push(performance.now() - t);
+  }
+  return { result, text: `best ${Math.min(...times).toFixed(0)} ms  worst ${Math.max(...times).toFixed(0)} ms` };
+}
 
 async function main() {
-  const url = `${process.argv[2] ?? 'postgres://postgres@127.0.0.1:5432'}/af_bench_audit_overview_${process.pid}`;
+  const url = `${process.argv[2] ?? 'postgres://postgres@127.0.0.1:5432'}/${process.argv[3] ?? 'af_bench_'}audit_overview_${process.pid}`;
   // Filling takes longer than a statement may in service.
   const store = await openAuditStore(url, 'memory', { timeouts: { ...DB_TIMEOUT_DEFAULTS, statementTimeoutMs: 600_000 } });
   try {
@@ -48,14 +64,33 @@ async function main() {
       ['month', '2026-06-01T00:00:00Z', '2026-07-01T00:00:00Z'],
     ]) {
       for (const groupBy of ['ORGANISATION', 'CATEGORY', 'PURPOSE', 'DEPARTMENT', 'DAY', 'HOUR'] as const) {
-        const times: number[] = [];
-        let buckets = 0;
-        for (let i = 0; i < 3; i++) {
-          const t = performance.now();
-          buckets = (await api.Query.auditOverview(null, { from, to, groupBy })).buckets.length;
-          times.push(performance.now() - t);
-        }
-        console.log(`${label.padEnd(17)} ${groupBy.padEnd(12)} ${buckets} buckets  best ${Math.min(...times).toFixed(0)} ms  worst ${Math.max(...times).toFixed(0)} ms`);
+        const { result, text } = await timed(() => api.Query.auditOverview(null, { from, to, groupBy }));
+        console.log(`${label.padEnd(17)} ${groupBy.padEnd(12)} ${result.buckets.length} buckets  ${text}`);
+      }
+      const timeline = await timed(() => api.Query.auditTimeline(null, { from, to, interval: label === 'month' ? 'HOUR' : 'DAY', stackBy: 'ORGANISATION' }));
+      console.log(`${label.padEnd(17)} auditTimeline(${label === 'month' ? 'HOUR' : 'DAY'}, ORGANISATION) ${timeline.result.length} buckets  ${timeline.text}`);
+    }
+
+    const top = Date.now();
+    // Requester r is active on days where (r + day) % 4 = 0: 500 of 2,000 a day; subject s of a million on days (s * 7 + day) % 50 = 0.
+    await sql`INSERT INTO audit_rollup_top (day, kind, key, count, denied, cache_hits)
+      SELECT timestamptz '2025-12-01T00:00:00Z' + make_interval(days => d), 'REQUESTER', 'clerk-' || (r * 4 + (4 - d % 4) % 4), ${PER_HOUR * 24 / REQUESTERS_A_DAY} + r % 50, r % 3, r % 40
+      FROM generate_series(0, 364) AS d, generate_series(0, ${REQUESTERS_A_DAY - 1}) AS r`.execute(store.db);
+    await sql`INSERT INTO audit_rollup_top (day, kind, key, count, denied, cache_hits)
+      SELECT timestamptz '2025-12-01T00:00:00Z' + make_interval(days => d), 'SUBJECT', '4307021985' || lpad(((s::bigint * 50 + d * 7919) % 1000000)::text, 8, '0'), 1 + (s * d) % 12, 0, s % 2
+      FROM generate_series(0, 364) AS d, generate_series(0, ${SUBJECTS_A_DAY - 1}) AS s
+      ON CONFLICT DO NOTHING`.execute(store.db);
+    await sql`ANALYZE audit_rollup_top`.execute(store.db);
+    const counted = await sql<{ kind: string; n: string }>`SELECT kind, count(*) AS n FROM audit_rollup_top GROUP BY kind ORDER BY kind`.execute(store.db);
+    console.log(`top rollup: ${counted.rows.map((r) => `${r.n} ${r.kind} rows`).join(', ')}, filled in ${((Date.now() - top) / 1000).toFixed(1)} s`);
+    for (const [label, from, to] of [
+      ['year', '2025-12-01T00:00:00Z', '2026-12-01T00:00:00Z'],
+      ['month', '2026-06-01T00:00:00Z', '2026-07-01T00:00:00Z'],
+      ['week', '2026-06-01T00:00:00Z', '2026-06-08T00:00:00Z'],
+    ]) {
+      for (const by of ['REQUESTER', 'SUBJECT'] as const) {
+        const { result, text } = await timed(() => api.Query.auditTop(null, { from, to, by, first: 10 }));
+        console.log(`${label.padEnd(17)} auditTop(${by}, first: 10) ${result.length} entries  ${text}`);
       }
     }
   } finally {

@@ -154,30 +154,83 @@ describe('explorer and audit page in a browser (offline)', () => {
     await page.close();
   }, 60_000);
 
-  it('audit page: the overview shows accesses by organisation; clicking a bar lists that organisation\'s records', async () => {
+  /** Clicks the chart segment the canvas lists under `button` (fallback content: where the segment is drawn). */
+  async function clickSegment(page: Page, chart: string, button: string): Promise<void> {
+    const at = await page.$eval(`${chart} canvas ${button}`, (b) => ({ x: Number(b.getAttribute('data-x')), y: Number(b.getAttribute('data-y')) }));
+    await page.click(`${chart} canvas`, { position: at });
+  }
+
+  /** The organisations and actors of the listed records, once a search has filled the field `id` with `value`. */
+  async function listed(page: Page, id: string, value: string): Promise<{ orgs: string[]; actors: string[] }> {
+    await page.waitForFunction(([field, v]) => (document.getElementById(field) as HTMLInputElement).value === v && document.querySelectorAll('#results table.results tbody tr').length > 0, [id, value]);
+    await page.waitForFunction(() => !document.getElementById('message')?.textContent?.includes('Searching'));
+    const column = (n: number) => page.$$eval(`#results table.results tbody tr td:nth-child(${n})`, (tds) => [...new Set(tds.map((td) => td.firstChild?.textContent ?? ''))]);
+    return { orgs: await column(3), actors: await column(2) };
+  }
+
+  it('audit page: the overview charts accesses (Chart.js); clicking a segment or a top requester lists its records', async () => {
+    // A refused request, for the denied line: the auditor's role may not read records.
+    const refused = await gql(fed.url, 'query Refused($id: ID!) { person(idNumber: $id) { name } }', { id: DEMO.husband }, await roleHeaders('auditor'));
+    expect(refused.data?.person ?? null).toBeNull();
     const page = await context.newPage();
     await page.goto(`${origin}/audit`);
     await page.click('#use-auditor');
-    await page.waitForSelector('#overview-chart, #overview-empty');
+    await page.waitForSelector('#overview-chart[data-drawn], #overview-empty');
     const court = '常德市武陵区人民法院';
-    const bar = `#overview-chart g[data-key="${court}"]`;
+    const segment = `button[data-category="${court}"][data-kind="count"]`;
     // The court's query of the first test reaches the rollup within a tick; re-group to refresh.
-    for (let i = 0; i < 20 && !(await page.$(bar)); i++) {
+    const deniedPoint = '#overview-timeline canvas button[data-kind="denied"]';
+    for (let i = 0; i < 20 && !((await page.$(`#overview-chart[data-drawn] canvas ${segment}`)) && (await page.$(deniedPoint))); i++) {
       await page.selectOption('#overview-group', 'PURPOSE');
       await page.selectOption('#overview-group', 'ORGANISATION');
       await page.waitForTimeout(300);
     }
-    expect(await page.textContent(`${bar} title`)).toMatch(/: \d+ 次访问 accesses/);
+    expect(await page.textContent(`#overview-chart canvas ${segment}`)).toMatch(new RegExp(`^${court} · 准许 allowed: \\d+$`));
+    // Chart.js drew both charts: their canvases hold coloured pixels.
+    const painted = await page.$$eval('#overview canvas', (canvases) =>
+      canvases.map((c) => {
+        const { data } = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height);
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) if (data[i + 3] > 0 && (data[i] !== data[i + 1] || data[i + 1] !== data[i + 2])) n++;
+        return n;
+      }),
+    );
+    expect(painted).toHaveLength(2);
+    expect(Math.min(...painted)).toBeGreaterThan(500);
+    // The timeline stacks by organisation, with the denied requests and cache hits as lines.
+    expect(await page.$$eval('#overview-timeline canvas button[data-kind="count"]', (bs) => [...new Set(bs.map((b) => b.getAttribute('data-series')))])).toContain(court);
+    expect(await page.textContent(deniedPoint)).toMatch(/· 拒绝 denied: [1-9]/);
+    expect(await page.textContent('#top-requesters')).toContain('court-dev');
+    expect(await page.textContent('#top-subjects')).toContain(DEMO.husband);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'audit-overview.png'), fullPage: true });
-    await page.click(`${bar} rect.bar-all`);
-    await page.waitForFunction((org) => (document.getElementById('f-org') as HTMLInputElement).value === org && document.querySelectorAll('#results table.results tbody tr').length > 0, court);
-    await page.waitForFunction(() => !document.getElementById('message')?.textContent?.includes('Searching'));
-    const orgs = await page.$$eval('#results table.results tbody tr td:nth-child(3)', (tds) => [...new Set(tds.map((td) => td.textContent))]);
-    expect(orgs).toEqual([court]);
-    expect(await page.$$eval('#results table.results tbody tr td:nth-child(2)', (tds) => tds.map((td) => td.firstChild?.textContent))).toContain('court-dev');
+
+    await clickSegment(page, '#overview-chart', segment);
+    const byOrg = await listed(page, 'f-org', court);
+    expect(byOrg.orgs).toEqual([court]);
+    expect(byOrg.actors).toContain('court-dev');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'audit-overview-filtered.png'), fullPage: true });
+
+    // A segment of the timeline: the court's accesses in that hour.
+    const hour = await page.getAttribute(`#overview-timeline canvas button[data-series="${court}"][data-kind="count"]`, 'data-category');
+    await page.fill('#f-org', '');
+    await clickSegment(page, '#overview-timeline', `button[data-series="${court}"][data-category="${hour}"]`);
+    const inHour = await listed(page, 'f-org', court);
+    expect(inHour.orgs).toEqual([court]);
+    expect(Date.parse(`${await page.inputValue('#f-to')}Z`) - Date.parse(`${await page.inputValue('#f-from')}Z`)).toBe(3_600_000);
+
+    // The denied line's point: that hour's refused requests.
+    await clickSegment(page, '#overview-timeline', `button[data-kind="denied"][data-category="${await page.getAttribute(deniedPoint, 'data-category')}"]`);
+    await listed(page, 'f-outcome', 'DENIED');
+    const outcomes = await page.$$eval('#results table.results tbody tr td:nth-child(7) .outcome', (spans) => [...new Set(spans.map((s) => s.textContent))]);
+    expect(outcomes).toEqual(['拒绝 DENIED']);
+    expect(await page.inputValue('#f-org')).toBe('');
+
+    await page.click('#top-requesters tr[data-key="court-dev"]');
+    const byActor = await listed(page, 'f-actor', 'court-dev');
+    expect(byActor.actors).toEqual(['court-dev']);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'audit-top-requesters.png'), fullPage: true });
     await page.close();
-  }, 60_000);
+  }, 90_000);
 
   it('loaded everything from the gateway: no request left this machine, no script error', () => {
     expect(external).toEqual([]);

@@ -116,10 +116,20 @@ describe('audit rules in two gateway replicas (PostgreSQL)', () => {
     expect(court!.count).toBe(8);
     // One snapshot: the rollup's total against the evaluator's position (seqs are gap-free from 1).
     const consistent = await waitFor(
-      async () => (await db.query(`SELECT (SELECT sum(count) FROM audit_rollup)::int AS total, (SELECT seq FROM audit_insight_cursor)::int AS seq, (SELECT max(seq) FROM audit_record)::int AS head`)).rows[0],
+      async () =>
+        (
+          await db.query(`SELECT (SELECT sum(count) FROM audit_rollup)::int AS total, (SELECT sum(count) FROM audit_rollup_top WHERE kind = 'REQUESTER')::int AS requesters,
+            (SELECT seq FROM audit_insight_cursor)::int AS seq, (SELECT max(seq) FROM audit_record)::int AS head`)
+        ).rows[0],
       (r: any) => r.seq === r.head,
     );
     expect(consistent.total).toBe(consistent.seq);
+    expect(consistent.requesters).toBe(consistent.seq);
+    const top = await gql(auditUrl(replica.url), '{ auditTop(from: "2020-01-01T00:00:00Z", to: "2100-01-01T00:00:00Z", by: REQUESTER, first: 100) { key count denied } }', {}, auditor);
+    expect(top.data.auditTop.filter((e: { key: string }) => e.key.startsWith('court-'))).toEqual([
+      { key: 'court-bulk', count: 6, denied: 0 },
+      { key: 'court-ordinary', count: 2, denied: 0 },
+    ]);
   }, 30_000);
 
   it('lists the findings of a period with `npm run audit -- findings` (exit 1 when there are some)', async () => {

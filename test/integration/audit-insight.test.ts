@@ -9,8 +9,10 @@ import { MetricsRegistry } from '../../gateway/src/metrics';
 import { loadConfig } from '../../lib/config';
 import { coordinateOwners, departmentsOf } from '../../gateway/src/audit/departments';
 import { localTime } from '../../gateway/src/audit/rules';
-import { categoryOf, DENIED_OUTCOMES, InsightEvaluator, ruleSettings } from '../../gateway/src/audit/evaluator';
+import { InsightEvaluator, ruleSettings } from '../../gateway/src/audit/evaluator';
+import { categoryOf, DENIED_OUTCOMES } from '../../gateway/src/audit/rollup';
 import { insightResolvers } from '../../gateway/src/audit/insight-api';
+import { topRollupMigration } from '../../gateway/src/audit/insight-store';
 import type { AuditEntry } from '../../gateway/src/audit/record';
 import { loadCheckpointSigner } from '../../gateway/src/audit/signing';
 import { LazyAuditStore } from '../../gateway/src/audit/store';
@@ -134,6 +136,45 @@ describe('audit rules and overview on PGlite', () => {
     const { rows } = await sql<{ n: string }>`SELECT count(*) AS n FROM audit_rollup`.execute(store.db);
     // Several records per row even in this spread-out traffic; at a steady rate a row holds many more.
     expect(Number(rows[0].n)).toBeLessThan(all.length / 2);
+  });
+
+  it('lists the top requesters and subjects of a period, and accesses per hour by organisation, with the counts the records give', async () => {
+    const from = '2026-11-24T00:00:00Z';
+    const to = '2026-11-27T00:00:00Z';
+    const within = all.filter((e) => e.time >= '2026-11-24T00:00:00.000Z' && e.time < '2026-11-27T00:00:00.000Z');
+    const tally = (keys: (e: AuditEntry) => string[]) => {
+      const out = new Map<string, { key: string; count: number; denied: number }>();
+      for (const e of within)
+        for (const key of new Set(keys(e))) {
+          const b = out.get(key) ?? { key, count: 0, denied: 0 };
+          b.count += 1;
+          if (DENIED_OUTCOMES.includes(e.outcome)) b.denied += 1;
+          out.set(key, b);
+        }
+      return [...out.values()].sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+    };
+    const requesters = await api.Query.auditTop(null, { from, to, by: 'REQUESTER', first: 5 });
+    expect(requesters).toEqual(tally((e) => [e.principal.sub]).slice(0, 5));
+    expect(requesters).toHaveLength(5);
+    expect(await api.Query.auditTop(null, { from, to, by: 'SUBJECT', first: 100 })).toEqual(tally((e) => e.subjects).slice(0, 100));
+    // Widened to whole UTC days: 01:00 to 23:00 reads the same days.
+    expect(await api.Query.auditTop(null, { from: '2026-11-24T01:00:00Z', to: '2026-11-26T23:00:00Z', by: 'REQUESTER', first: 5 })).toEqual(requesters);
+    await expect(api.Query.auditTop(null, { from, to, by: 'SUBJECT', first: 101 })).rejects.toThrow(/first must be between 1 and 100/);
+
+    const hourly = await api.Query.auditTimeline(null, { from, to, interval: 'HOUR', stackBy: 'ORGANISATION' });
+    const byHour = tally((e) => [`${e.time.slice(0, 13)}:00:00Z|${e.principal.org ?? 'none'}`]).sort((a, b) => a.key.localeCompare(b.key));
+    expect(hourly.map((b) => ({ key: `${b.time}|${b.key}`, count: b.count, denied: b.denied }))).toEqual(byHour);
+    const daily = await api.Query.auditTimeline(null, { from: '2026-11-24T05:00:00Z', to, interval: 'DAY', stackBy: 'PURPOSE' });
+    const byDay = tally((e) => (e.time >= '2026-11-24T05:00:00.000Z' ? [`${e.time.slice(0, 10)}|${e.purpose ?? 'none'}`] : [])).sort((a, b) => a.key.localeCompare(b.key));
+    expect(daily.map((b) => ({ key: `${b.time}|${b.key}`, count: b.count, denied: b.denied }))).toEqual(byDay);
+    await expect(api.Query.auditTimeline(null, { from, to, interval: 'HOUR', stackBy: 'HOUR' })).rejects.toThrow(/stackBy must be one of/);
+
+    // At upgrade the migration fills the per-day rollup from the records already rolled up: the same lists.
+    const store = await lazy.get();
+    await sql`DROP TABLE audit_rollup_top`.execute(store.db);
+    await topRollupMigration.up(store.db);
+    expect(await api.Query.auditTop(null, { from, to, by: 'REQUESTER', first: 5 })).toEqual(requesters);
+    expect(await api.Query.auditTop(null, { from, to, by: 'SUBJECT', first: 100 })).toEqual(tally((e) => e.subjects).slice(0, 100));
   });
 
   it('reads the working calendar from configuration and refuses a malformed one', () => {

@@ -1,5 +1,5 @@
 /**
- * Evaluates the rules (rules.ts) and maintains the hourly rollup the overview reads. Continuously:
+ * Evaluates the rules (rules.ts) and maintains the rollups the overview reads (rollup.ts). Continuously:
  * `tick()` reads the records after the last evaluated seq, adds them to the rollup, re-evaluates the
  * windows they touch and moves the cursor, all in one transaction under an advisory lock that
  * replicas try and skip when held, so each record is rolled up exactly once. On demand:
@@ -11,8 +11,8 @@ import { sql, type Transaction } from 'kysely';
 import { MetricsRegistry, type Counter } from '../metrics';
 import type { Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
-import { departmentsOf, type CoordinateOwners } from './departments';
-import type { AuditEntry } from './record';
+import type { CoordinateOwners } from './departments';
+import { rollUp } from './rollup';
 import { RULES, requesterDay, type Candidate, type RuleRecord, type RuleSettings } from './rules';
 import type { AuditDB, LazyAuditStore } from './store';
 
@@ -39,7 +39,6 @@ export interface EvaluationReport {
 const LOCK = sql`pg_try_advisory_xact_lock(hashtext('archive-federation/audit-insight'))`;
 const CURSOR = 'rules';
 const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 
 interface Row {
   seq: number | string;
@@ -55,17 +54,6 @@ interface Row {
 const ruleRecord = (r: Row): RuleRecord => ({ seq: Number(r.seq), time: new Date(r.time), sub: r.sub, org: r.org, purpose: r.purpose, caseNumber: r.case_number, subjects: r.subjects });
 const COLUMNS = ['seq', 'time', 'sub', 'org', 'purpose', 'case_number', 'outcome', 'subjects'] as const;
 
-/** Requests that count as denied in the overview: refused by access control, or without valid credentials. */
-export const DENIED_OUTCOMES = ['DENIED', 'UNAUTHENTICATED'];
-
-/**
- * The requester category of a record: the principal's `category` claim when the record carries
- * one, `unknown` otherwise (records made before tokens had categories, or without one).
- */
-export function categoryOf(principal: AuditEntry['principal']): string {
-  return typeof principal.category === 'string' && principal.category ? principal.category : 'unknown';
-}
-
 /** The rules' thresholds and calendar from configuration. */
 export function ruleSettings(config: Config): RuleSettings {
   return {
@@ -79,17 +67,6 @@ export function ruleSettings(config: Config): RuleSettings {
     baselineDays: config.AUDIT_RULE_BASELINE_DAYS,
     orgPurposes: config.AUDIT_RULE_ORG_PURPOSES,
   };
-}
-
-interface Bucket {
-  hour: string;
-  org: string;
-  purpose: string;
-  department: string;
-  category: string;
-  count: number;
-  denied: number;
-  cache_hits: number;
 }
 
 export class InsightEvaluator {
@@ -119,7 +96,7 @@ export class InsightEvaluator {
         .limit(this.options.batch)
         .execute();
       if (fresh.length === 0) return { records: 0, created: 0, findings: 0 };
-      await this.rollUp(trx, fresh);
+      await rollUp(trx, fresh, this.options.departments);
       const findings = await this.windowsOf(trx, fresh.map(ruleRecord));
       const saved = await this.save(trx, findings, created);
       const last = Number(fresh[fresh.length - 1].seq);
@@ -160,43 +137,6 @@ export class InsightEvaluator {
     });
     for (const c of created) this.findingsTotal.inc({ rule: c.rule, severity: c.severity });
     return { ...report, created: created.length };
-  }
-
-  /** Adds `rows` to the hourly and daily rollups, one upsert per key. */
-  private async rollUp(trx: Transaction<AuditDB>, rows: ReadonlyArray<Row & { body: string }>): Promise<void> {
-    const buckets = new Map<string, Bucket>();
-    for (const row of rows) {
-      const record = JSON.parse(row.body) as AuditEntry;
-      const hour = new Date(Math.floor(new Date(row.time).getTime() / HOUR_MS) * HOUR_MS).toISOString();
-      const key = { hour, org: row.org ?? 'none', purpose: row.purpose ?? 'none', department: departmentsOf(this.options.departments, record.fieldsReturned ?? []).join(',') || 'none', category: categoryOf(record.principal) };
-      const id = JSON.stringify(key);
-      const b = buckets.get(id) ?? { ...key, count: 0, denied: 0, cache_hits: 0 };
-      b.count += 1;
-      if (DENIED_OUTCOMES.includes(row.outcome)) b.denied += 1;
-      if (record.cacheHit) b.cache_hits += 1;
-      buckets.set(id, b);
-    }
-    const days = new Map<string, Bucket>();
-    for (const b of buckets.values()) {
-      const day = { ...b, hour: `${b.hour.slice(0, 10)}T00:00:00.000Z` };
-      const id = JSON.stringify([day.hour, day.org, day.purpose, day.department, day.category]);
-      const d = days.get(id);
-      if (d) (d.count += b.count), (d.denied += b.denied), (d.cache_hits += b.cache_hits);
-      else days.set(id, day);
-    }
-    for (const [table, rows] of [['audit_rollup', buckets], ['audit_rollup_day', days]] as const) {
-      await trx
-        .insertInto(table)
-        .values([...rows.values()])
-        .onConflict((oc) =>
-          oc.columns(['hour', 'org', 'purpose', 'department', 'category']).doUpdateSet({
-            count: sql`${sql.table(table)}.count + excluded.count`,
-            denied: sql`${sql.table(table)}.denied + excluded.denied`,
-            cache_hits: sql`${sql.table(table)}.cache_hits + excluded.cache_hits`,
-          }),
-        )
-        .execute();
-    }
   }
 
   /** The findings of the whole windows the `fresh` records fall in. */

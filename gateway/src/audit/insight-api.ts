@@ -2,7 +2,7 @@
  * The auditors' API over the rules and the overview (schema.graphql): findings, their
  * acknowledgement, on-demand evaluation, and accesses grouped from the hourly rollup.
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { badInput, codedError, ErrorCode } from '../../../lib/errors';
 import { openAuditStoreOr503, pageArgs, timeRange, toRecord } from './api';
 import type { AuditedContext } from './entry';
@@ -57,20 +57,32 @@ function toFinding(row: FindingRow) {
 /** Hour floor (from) and ceiling (to) of an instant: the rollup holds whole hours. */
 const hourFloor = (iso: string) => new Date(Math.floor(Date.parse(iso) / HOUR_MS) * HOUR_MS).toISOString();
 const hourCeil = (iso: string) => new Date(Math.ceil(Date.parse(iso) / HOUR_MS) * HOUR_MS).toISOString();
+const dayFloor = (iso: string) => new Date(Math.floor(Date.parse(iso) / DAY_MS) * DAY_MS).toISOString();
+const dayCeil = (iso: string) => new Date(Math.ceil(Date.parse(iso) / DAY_MS) * DAY_MS).toISOString();
 
 /**
- * The rollup rows of [from, to) with their group key: whole UTC days from the daily rollup, the
- * hours at either end (and every hour, for HOUR) from the hourly one.
+ * The rollup rows of [from, to) with their `columns` (SQL selecting from the rollup's columns, e.g.
+ * `org AS key`): whole UTC days from the daily rollup, the hours at either end (every hour, when
+ * `hourly`) from the hourly one.
  */
-function rollupRows(groupBy: GroupBy, from: string, to: string) {
-  const key = GROUP_KEYS[groupBy];
-  const hours = (a: string, b: string) => sql`SELECT ${key} AS key, count, denied, cache_hits FROM audit_rollup WHERE hour >= ${a} AND hour < ${b}`;
-  const firstDay = new Date(Math.ceil(Date.parse(from) / DAY_MS) * DAY_MS).toISOString();
-  const lastDay = new Date(Math.floor(Date.parse(to) / DAY_MS) * DAY_MS).toISOString();
-  if (groupBy === 'HOUR' || firstDay >= lastDay) return hours(from, to);
+function rollupRows(columns: RawBuilder<unknown>, from: string, to: string, hourly: boolean) {
+  const hours = (a: string, b: string) => sql`SELECT ${columns}, count, denied, cache_hits FROM audit_rollup WHERE hour >= ${a} AND hour < ${b}`;
+  const firstDay = dayCeil(from);
+  const lastDay = dayFloor(to);
+  if (hourly || firstDay >= lastDay) return hours(from, to);
   return sql`${hours(from, firstDay)} UNION ALL ${hours(lastDay, to)}
-    UNION ALL SELECT ${key} AS key, count, denied, cache_hits FROM audit_rollup_day WHERE hour >= ${firstDay} AND hour < ${lastDay}`;
+    UNION ALL SELECT ${columns}, count, denied, cache_hits FROM audit_rollup_day WHERE hour >= ${firstDay} AND hour < ${lastDay}`;
 }
+
+/** [from, to) of an overview query: given or the last 7 days, widened to whole hours. */
+function overviewRange(args: { from?: string | null; to?: string | null }): { from: string; to: string } {
+  const range = timeRange(args.from, args.to);
+  const to = hourCeil(range.to ?? new Date().toISOString());
+  return { from: hourFloor(range.from ?? new Date(Date.parse(to) - DEFAULT_OVERVIEW_MS).toISOString()), to };
+}
+
+const TOP_MAX = 100;
+const STACKS = ['ORGANISATION', 'CATEGORY', 'PURPOSE', 'DEPARTMENT'];
 
 /** Resolvers for findings, rules and the overview; merged with `auditResolvers`. */
 export function insightResolvers(lazy: Pick<LazyAuditStore, 'get'>, evaluator: InsightEvaluator, settings: RuleSettings) {
@@ -96,14 +108,12 @@ export function insightResolvers(lazy: Pick<LazyAuditStore, 'get'>, evaluator: I
         };
       },
       async auditOverview(_: unknown, args: { from?: string | null; to?: string | null; groupBy: GroupBy }) {
-        const range = timeRange(args.from, args.to);
-        const to = hourCeil(range.to ?? new Date().toISOString());
-        const from = hourFloor(range.from ?? new Date(Date.parse(to) - DEFAULT_OVERVIEW_MS).toISOString());
+        const { from, to } = overviewRange(args);
         const store = await open();
         const order = args.groupBy === 'HOUR' || args.groupBy === 'DAY' ? sql`key` : sql`count DESC, key`;
         const { rows } = await sql<{ key: string; count: string; denied: string; cache_hits: string }>`
           SELECT key, sum(count) AS count, sum(denied) AS denied, sum(cache_hits) AS cache_hits
-          FROM (${rollupRows(args.groupBy, from, to)}) AS r
+          FROM (${rollupRows(sql`${GROUP_KEYS[args.groupBy]} AS key`, from, to, args.groupBy === 'HOUR')}) AS r
           GROUP BY key ORDER BY ${order}`.execute(store.db);
         const cursor = await store.db.selectFrom('audit_insight_cursor').select('seq').where('name', '=', 'rules').executeTakeFirst();
         return {
@@ -112,6 +122,33 @@ export function insightResolvers(lazy: Pick<LazyAuditStore, 'get'>, evaluator: I
           buckets: rows.map((r) => ({ key: r.key, count: Number(r.count), denied: Number(r.denied), cacheHits: Number(r.cache_hits) })),
           evaluatedThroughSeq: Number(cursor?.seq ?? 0),
         };
+      },
+      async auditTimeline(_: unknown, args: { from?: string | null; to?: string | null; interval: 'HOUR' | 'DAY'; stackBy: GroupBy }) {
+        if (!STACKS.includes(args.stackBy)) throw badInput('stackBy', `stackBy must be one of ${STACKS.join(', ')}.`);
+        const { from, to } = overviewRange(args);
+        const columns = sql`${GROUP_KEYS[args.interval]} AS time, ${GROUP_KEYS[args.stackBy]} AS key`;
+        const { rows } = await sql<{ time: string; key: string; count: string; denied: string; cache_hits: string }>`
+          SELECT time, key, sum(count) AS count, sum(denied) AS denied, sum(cache_hits) AS cache_hits
+          FROM (${rollupRows(columns, from, to, args.interval === 'HOUR')}) AS r
+          GROUP BY time, key ORDER BY time, key`.execute((await open()).db);
+        return rows.map((r) => ({ time: r.time, key: r.key, count: Number(r.count), denied: Number(r.denied), cacheHits: Number(r.cache_hits) }));
+      },
+      async auditTop(_: unknown, args: { from?: string | null; to?: string | null; by: 'REQUESTER' | 'SUBJECT'; first?: number | null }) {
+        const first = args.first ?? 10;
+        if (first < 1 || first > TOP_MAX) throw badInput('first', `first must be between 1 and ${TOP_MAX}, not ${first}.`);
+        const range = overviewRange(args);
+        const rows = await (await open()).db
+          .selectFrom('audit_rollup_top')
+          .select(['key', sql<string>`sum(count)`.as('count'), sql<string>`sum(denied)`.as('denied')])
+          .where('kind', '=', args.by)
+          .where('day', '>=', dayFloor(range.from) as never)
+          .where('day', '<', dayCeil(range.to) as never)
+          .groupBy('key')
+          .orderBy(sql`sum(count)`, 'desc')
+          .orderBy('key')
+          .limit(first)
+          .execute();
+        return rows.map((r) => ({ key: r.key, count: Number(r.count), denied: Number(r.denied) }));
       },
       auditRules: () => RULES.map((rule) => ({ id: rule.id, severity: rule.severity, description: rule.description(settings) })),
     },

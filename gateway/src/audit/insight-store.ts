@@ -32,6 +32,16 @@ export interface AuditRollupRow {
 /** The same per UTC day (`hour` = the day's midnight): a year's overview reads 365 rows a key, not 8,760. */
 export type AuditRollupDayRow = AuditRollupRow;
 
+/** Requests per UTC day by requester (`kind` REQUESTER, `key` = sub) and by subject (SUBJECT, `key` = ID number), for the top lists. */
+export interface AuditRollupTopRow {
+  day: Timestamp;
+  kind: 'REQUESTER' | 'SUBJECT';
+  key: string;
+  count: number;
+  denied: number;
+  cache_hits: number;
+}
+
 export interface AuditFindingRow {
   /** Paging order. */
   n: Generated<number>;
@@ -57,6 +67,7 @@ export interface InsightDB {
   audit_insight_cursor: InsightCursorRow;
   audit_rollup: AuditRollupRow;
   audit_rollup_day: AuditRollupDayRow;
+  audit_rollup_top: AuditRollupTopRow;
   audit_finding: AuditFindingRow;
 }
 
@@ -104,5 +115,32 @@ export const insightMigration: Migration = {
     await db.schema.createIndex('audit_finding_time').on('audit_finding').column('time').execute();
     // The case-reuse rule reads every record of a case number it sees again.
     await sql`CREATE INDEX audit_record_case_number ON audit_record (case_number) WHERE case_number IS NOT NULL`.execute(db);
+  },
+};
+
+/**
+ * Registered as `008_audit_top`: the per-day requester and subject rollup, filled at once from the
+ * records the evaluator has already rolled up (one scan of the log, at upgrade); the evaluator
+ * adds every later record (rollup.ts).
+ */
+export const topRollupMigration: Migration = {
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('audit_rollup_top')
+      .addColumn('day', 'timestamptz', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('key', 'text', (c) => c.notNull())
+      .addColumn('count', 'bigint', (c) => c.notNull())
+      .addColumn('denied', 'bigint', (c) => c.notNull())
+      .addColumn('cache_hits', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('audit_rollup_top_pk', ['kind', 'day', 'key'])
+      .execute();
+    await sql`INSERT INTO audit_rollup_top (day, kind, key, count, denied, cache_hits)
+      SELECT date_trunc('day', time, 'UTC'), kind, key, count(*), count(*) FILTER (WHERE outcome IN ('DENIED', 'UNAUTHENTICATED')),
+        count(*) FILTER (WHERE (body::jsonb ->> 'cacheHit')::boolean)
+      FROM (SELECT r.time, r.outcome, r.body, k.kind, k.key FROM audit_record r
+        CROSS JOIN LATERAL (SELECT 'REQUESTER' AS kind, r.sub AS key UNION SELECT 'SUBJECT', s FROM unnest(r.subjects) AS s) AS k
+        WHERE r.seq <= (SELECT coalesce(max(seq), 0) FROM audit_insight_cursor WHERE name = 'rules')) AS rows
+      GROUP BY 1, 2, 3`.execute(db);
   },
 };

@@ -7,7 +7,7 @@ import { sql, type ColumnType, type Kysely, type Migration } from 'kysely';
 import { dialectOf, openStore, type OpenStoreOptions, type Store } from '../../../lib/db';
 import { invalidationLogMigration, type InvalidationLogDB } from '../cache/invalidation-log';
 import { accessMigration, type AccessDB } from '../access/store';
-import { insightMigration, type InsightDB } from './insight-store';
+import { insightMigration, topRollupMigration, type InsightDB } from './insight-store';
 import { extractsMigration, type ExtractDB } from '../extracts/store';
 
 /** Times go in as ISO strings and come back as `Date`s (pg and PGlite parse timestamptz). */
@@ -177,6 +177,7 @@ export const auditMigrations: Record<string, Migration> = {
   '005_access': accessMigration,
   '006_audit_basis': basisColumns,
   '007_audit_append': appendFunction,
+  '008_audit_top': topRollupMigration,
 };
 
 /** How the audit store's connections behave: their timeouts and who hears of their errors. */

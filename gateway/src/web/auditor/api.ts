@@ -69,6 +69,19 @@ export interface Bucket {
   key: string;
   count: number;
   denied: number;
+  cacheHits: number;
+}
+
+/** One hour or day of one key (`auditTimeline`). */
+export interface TimelineBucket extends Bucket {
+  time: string;
+}
+
+/** A requester or subject of a top list (`auditTop`). */
+export interface TopEntry {
+  key: string;
+  count: number;
+  denied: number;
 }
 
 /** A finding of the rules (`auditFindings`), with the records that triggered it. */
@@ -110,8 +123,21 @@ export class AuditApi {
 
   /** Accesses in [from, to) grouped by `groupBy` (see the audit API's auditOverview). */
   async overview(groupBy: string, from: string, to: string): Promise<Bucket[]> {
-    const query = 'query AuditOverview($from: String, $to: String, $groupBy: AuditGroupBy!) { auditOverview(from: $from, to: $to, groupBy: $groupBy) { buckets { key count denied } } }';
+    const query = 'query AuditOverview($from: String, $to: String, $groupBy: AuditGroupBy!) { auditOverview(from: $from, to: $to, groupBy: $groupBy) { buckets { key count denied cacheHits } } }';
     return (await this.call<{ auditOverview: { buckets: Bucket[] } }>(query, { from, to, groupBy })).auditOverview.buckets;
+  }
+
+  /** Accesses in [from, to) per hour or day and `stackBy` key (`auditTimeline`). */
+  async timeline(stackBy: string, interval: 'HOUR' | 'DAY', from: string, to: string): Promise<TimelineBucket[]> {
+    const query = `query AuditTimeline($from: String, $to: String, $interval: AuditInterval!, $stackBy: AuditGroupBy!) {
+      auditTimeline(from: $from, to: $to, interval: $interval, stackBy: $stackBy) { time key count denied cacheHits } }`;
+    return (await this.call<{ auditTimeline: TimelineBucket[] }>(query, { from, to, interval, stackBy })).auditTimeline;
+  }
+
+  /** The requesters or subjects with the most requests in [from, to) (`auditTop`). */
+  async top(by: 'REQUESTER' | 'SUBJECT', from: string, to: string, first = 10): Promise<TopEntry[]> {
+    const query = 'query AuditTop($from: String, $to: String, $by: AuditTopBy!, $first: Int) { auditTop(from: $from, to: $to, by: $by, first: $first) { key count denied } }';
+    return (await this.call<{ auditTop: TopEntry[] }>(query, { from, to, by, first })).auditTop;
   }
 
   /** The newest open findings. */

@@ -8,7 +8,7 @@ import './auditor.css';
 import { statusLine } from '../graphql-client';
 import { AuditApi, downloadRegister, exportLines, type Filter, type Finding, type RecordSummary } from './api';
 import type { AuditorConfig } from './config';
-import { barChart, findingsList, GROUPINGS } from './insight';
+import { overviewSection } from './overview';
 import { chainLine, el, OUTCOMES, recordDetail, resultsTable } from './view';
 
 const config = JSON.parse(document.getElementById('page-config')!.textContent!) as AuditorConfig;
@@ -80,7 +80,7 @@ async function signIn(token: string): Promise<void> {
   searchForm.hidden = false;
   overviewBox.hidden = false;
   await run(() => search(false));
-  await run(refreshOverview);
+  await run(overview.refresh);
 }
 
 function signOut(): void {
@@ -203,53 +203,21 @@ async function register(format: 'xlsx' | 'jsonl'): Promise<void> {
 }
 
 // ---- overview and findings ----
-const OVERVIEW_DAYS = 7;
-const groupSelect = el('select', { id: 'overview-group', onchange: () => void run(refreshOverview) }, ...Object.entries(GROUPINGS).map(([v, label]) => el('option', { value: v }, label)));
-const chartBox = el('div', { id: 'overview' });
-const findingsBox = el('div', { id: 'findings-box' });
-const overviewBox = el(
-  'section',
-  { id: 'overview-section', className: 'card', hidden: true },
-  el('h2', {}, '概览 Overview', el('span', { className: 'muted' }, ` — 最近 ${OVERVIEW_DAYS} 天 last ${OVERVIEW_DAYS} days · 点击条形筛选记录 click a bar to list its records`)),
-  el('label', { className: 'field' }, el('span', {}, '分组 Group by'), groupSelect),
-  chartBox,
-  el('h2', {}, '待处理发现 Open findings'),
-  findingsBox,
-);
-
-const setField = (id: string, v: string) => ((document.getElementById(id) as HTMLInputElement).value = v);
-const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
-
-/** Narrows the record search to a clicked bar: its organisation, purpose or (UTC) day. */
-function pick(groupBy: string, key: string): void {
-  for (const id of ['f-subject', 'f-actor', 'f-org', 'f-purpose', 'f-category', 'f-grant', 'f-outcome', 'f-from', 'f-to']) setField(id, '');
-  if (groupBy === 'ORGANISATION') setField('f-org', key);
-  if (groupBy === 'PURPOSE') setField('f-purpose', key);
-  if (groupBy === 'CATEGORY' && key !== 'unknown') setField('f-category', key);
-  if (groupBy === 'DAY') {
-    const start = new Date(`${key}T00:00:00Z`);
-    setField('f-from', localInput(start));
-    setField('f-to', localInput(new Date(start.getTime() + 86_400_000)));
-  }
-  void run(() => search(false));
-}
-
-function showFinding(f: Finding): void {
-  results.replaceChildren(resultsTable(f.records, (id) => void run(() => open(id))));
-  more.hidden = true;
-  say(`${f.rule} · ${f.requester.sub} · ${f.window}: ${f.records.length}/${f.recordSeqs.length} 条记录 records`);
-}
-
-async function refreshOverview(): Promise<void> {
-  if (!api) return;
-  const groupBy = groupSelect.value;
-  const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000);
-  const from = new Date(to.getTime() - OVERVIEW_DAYS * 86_400_000);
-  const filterable = ['ORGANISATION', 'PURPOSE', 'CATEGORY', 'DAY'].includes(groupBy);
-  const [buckets, findings] = await Promise.all([api.overview(groupBy, from.toISOString(), to.toISOString()), api.findings()]);
-  chartBox.replaceChildren(barChart(buckets, filterable ? (key) => pick(groupBy, key) : null));
-  findingsBox.replaceChildren(findingsList(findings, showFinding));
-}
+const SEARCH_FIELDS = ['f-subject', 'f-actor', 'f-org', 'f-purpose', 'f-category', 'f-grant', 'f-outcome', 'f-from', 'f-to'];
+const overview = overviewSection({
+  api: () => api,
+  run,
+  search(fields) {
+    for (const id of SEARCH_FIELDS) (document.getElementById(id) as HTMLInputElement).value = fields[id] ?? '';
+    void run(() => search(false));
+  },
+  showFinding(f: Finding) {
+    results.replaceChildren(resultsTable(f.records, (id) => void run(() => open(id))));
+    more.hidden = true;
+    say(`${f.rule} · ${f.requester.sub} · ${f.window}: ${f.records.length}/${f.recordSeqs.length} 条记录 records`);
+  },
+});
+const overviewBox = overview.box;
 
 // ---- page ----
 document.getElementById('root')!.replaceChildren(

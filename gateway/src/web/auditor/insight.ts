@@ -1,55 +1,123 @@
 /// <reference lib="dom" />
 /**
- * The overview and findings on the auditors' page: accesses grouped from the rollups as plain SVG
- * bars (nothing loaded from outside; geometry in attributes, so the page keeps its CSP), and the
- * rules' findings. Clicking a bar narrows the record search to it.
+ * The overview and findings on the auditors' page: what the charts (charts.ts) show of the
+ * rollups — accesses over time stacked by a grouping, accesses by a grouping with the denied part
+ * and the cache hits — the top requesters and subjects, and the rules' findings. Clicking any of
+ * them narrows the record search (client.ts).
  */
-import type { Bucket, Finding } from './api';
-import { el } from './view';
+import type { Bucket, Finding, TimelineBucket, TopEntry } from './api';
+import { CACHE_COLOUR, DENIED_COLOUR, PALETTE, type ChartSpec, type Series } from './charts';
+import { el, localTime } from './view';
 
-/** Groupings the page offers, with their labels; DEPARTMENT and CATEGORY have no record filter. */
+/** Groupings of the bar chart, with their labels; DEPARTMENT has no record filter. */
 export const GROUPINGS: Record<string, string> = {
-  DAY: '按日 By day',
   ORGANISATION: '按机构 By organisation',
   PURPOSE: '按用途 By purpose',
-  DEPARTMENT: '按部门 By department',
   CATEGORY: '按类别 By category',
+  DEPARTMENT: '按部门 By department',
+  DAY: '按日 By day',
 };
 
-const SVG = 'http://www.w3.org/2000/svg';
-const svg = (tag: string, attrs: Record<string, string | number>, text?: string) => {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  return node;
+/** Groupings the timeline can stack by. */
+export const STACKS: Record<string, string> = {
+  ORGANISATION: '机构 Organisation',
+  PURPOSE: '用途 Purpose',
+  CATEGORY: '类别 Category',
+  DEPARTMENT: '部门 Department',
 };
 
-/** Horizontal bars, one per bucket (denied part darker); `onPick` gets the clicked bucket's key. */
-export function barChart(buckets: Bucket[], onPick: ((key: string) => void) | null): Element {
-  if (buckets.length === 0) return el('p', { className: 'muted', id: 'overview-empty' }, '此期间没有记录 No records in this period.');
-  const max = Math.max(...buckets.map((b) => b.count));
-  const rowH = 22;
-  const labelW = 210;
-  const barW = 420;
-  const chart = svg('svg', { id: 'overview-chart', width: labelW + barW + 90, height: buckets.length * rowH + 4, role: 'img' });
-  buckets.forEach((b, i) => {
-    const y = i * rowH + 2;
-    const w = Math.max(1, Math.round((b.count / max) * barW));
-    const g = svg('g', { class: onPick ? 'bar pickable' : 'bar', 'data-key': b.key, tabindex: 0 });
-    g.append(
-      svg('title', {}, `${b.key}: ${b.count} 次访问 accesses, ${b.denied} 次拒绝 denied`),
-      svg('text', { x: labelW - 6, y: y + 15, 'text-anchor': 'end', class: 'bar-label' }, b.key.length > 28 ? `${b.key.slice(0, 27)}…` : b.key),
-      svg('rect', { x: labelW, y, width: w, height: rowH - 6, class: 'bar-all' }),
-      svg('rect', { x: labelW, y, width: Math.round((b.denied / max) * barW), height: rowH - 6, class: 'bar-denied' }),
-      svg('text', { x: labelW + w + 6, y: y + 14, class: 'bar-count' }, String(b.count)),
-    );
-    if (onPick) {
-      g.addEventListener('click', () => onPick(b.key));
-      g.addEventListener('keydown', (e) => (e as KeyboardEvent).key === 'Enter' && onPick(b.key));
-    }
-    chart.append(g);
-  });
-  return chart;
+/** Keys the timeline stacks one by one; the rest are stacked together as "other". */
+const STACKED_KEYS = PALETTE.length - 1;
+export const OTHER = '其他 other';
+const DENIED_LABEL = '拒绝 denied';
+const CACHE_LABEL = '缓存命中 cache hits';
+
+/** Horizontal bars by group key: accesses (less the denied), the denied ones, and the cache hits beside. */
+export function groupedChart(buckets: Bucket[]): ChartSpec {
+  const bar = (label: string, kind: Series['kind'], colour: string, stack: string, values: number[]): Series => ({ label, series: '', kind, colour, stack, values });
+  return {
+    id: 'overview-chart',
+    categories: buckets.map((b) => b.key),
+    labels: buckets.map((b) => (b.key.length > 28 ? `${b.key.slice(0, 27)}…` : b.key)),
+    series: [
+      bar('准许 allowed', 'count', '#8fb0ee', 'accesses', buckets.map((b) => b.count - b.denied)),
+      bar(DENIED_LABEL, 'denied', DENIED_COLOUR, 'accesses', buckets.map((b) => b.denied)),
+      bar(CACHE_LABEL, 'cache', '#7cc6a0', 'cache', buckets.map((b) => b.cacheHits)),
+    ],
+    horizontal: true,
+    height: 70 + buckets.length * 34,
+    description: '按分组的访问量 Accesses by group',
+  };
+}
+
+/** Accesses per hour or day stacked by key (the largest keys, the rest as "other"), with the denied requests and cache hits as lines. */
+export function timelineChart(rows: TimelineBucket[], times: string[], interval: 'HOUR' | 'DAY'): ChartSpec {
+  const totals = new Map<string, number>();
+  for (const r of rows) totals.set(r.key, (totals.get(r.key) ?? 0) + r.count);
+  const ranked = [...totals].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k]) => k);
+  const shown = ranked.length > STACKED_KEYS + 1 ? ranked.slice(0, STACKED_KEYS) : ranked;
+  const index = new Map(times.map((t, i) => [t, i]));
+  const zeros = () => times.map(() => 0);
+  const stacks = new Map(shown.map((k) => [k, zeros()]));
+  const other = zeros();
+  const denied = zeros();
+  const cache = zeros();
+  for (const r of rows) {
+    const i = index.get(r.time);
+    if (i === undefined) continue;
+    (stacks.get(r.key) ?? other)[i] += r.count;
+    denied[i] += r.denied;
+    cache[i] += r.cacheHits;
+  }
+  const series: Series[] = shown.map((key, n) => ({ label: key, series: key, kind: 'count', colour: PALETTE[n], stack: 'accesses', values: stacks.get(key)! }));
+  if (other.some((v) => v > 0)) series.push({ label: OTHER, series: OTHER, kind: 'count', colour: PALETTE[PALETTE.length - 1], stack: 'accesses', values: other });
+  series.push(
+    { label: DENIED_LABEL, series: '', kind: 'denied', colour: DENIED_COLOUR, stack: 'denied', values: denied, line: true },
+    { label: CACHE_LABEL, series: '', kind: 'cache', colour: CACHE_COLOUR, stack: 'cache', values: cache, line: true },
+  );
+  const label = (t: string) => (interval === 'HOUR' ? localTime(t).slice(5, 16) : t);
+  return { id: 'overview-timeline', categories: times, labels: times.map(label), series, horizontal: false, height: 300, description: '按时间的访问量 Accesses over time' };
+}
+
+/** The UTC hours (ISO, as `auditTimeline` keys them) or days (YYYY-MM-DD) of [from, to). */
+export function timeSlots(from: Date, to: Date, interval: 'HOUR' | 'DAY'): string[] {
+  const step = interval === 'HOUR' ? 3_600_000 : 86_400_000;
+  const slots: string[] = [];
+  for (let t = Math.floor(from.getTime() / step) * step; t < to.getTime(); t += step) {
+    const iso = new Date(t).toISOString();
+    slots.push(interval === 'HOUR' ? `${iso.slice(0, 13)}:00:00Z` : iso.slice(0, 10));
+  }
+  return slots;
+}
+
+/** A top list (requesters or subjects); `onPick` gets the clicked entry's key. */
+export function topList(id: string, title: string, entries: TopEntry[], onPick: (key: string) => void): HTMLElement {
+  return el(
+    'div',
+    { className: 'top-list' },
+    el('h3', {}, title),
+    entries.length === 0
+      ? el('p', { className: 'muted' }, '此期间没有记录 No records in this period.')
+      : el(
+          'table',
+          { className: 'results', id },
+          el('thead', {}, el('tr', {}, ...['#', '', '次数 Requests', '拒绝 Denied'].map((h) => el('th', {}, h)))),
+          el(
+            'tbody',
+            {},
+            ...entries.map((e, i) =>
+              el(
+                'tr',
+                { 'data-key': e.key, tabindex: 0, title: '列出其记录 List the records', onclick: () => onPick(e.key), onkeydown: (ev: KeyboardEvent) => ev.key === 'Enter' && onPick(e.key) },
+                el('td', {}, String(i + 1)),
+                el('td', { className: 'mono' }, e.key),
+                el('td', {}, String(e.count)),
+                el('td', { className: e.denied ? 'denied' : '' }, String(e.denied)),
+              ),
+            ),
+          ),
+        ),
+  );
 }
 
 const SEVERITY: Record<string, string> = { HIGH: '高 HIGH', MEDIUM: '中 MEDIUM', LOW: '低 LOW' };
