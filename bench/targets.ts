@@ -22,15 +22,15 @@ export const INTERNAL_SECRET = 'archive-federation-bench-internal-secret';
 /** Internal tokens for the plain gateways outlive any run. */
 const INTERNAL_TOKEN_TTL_SECONDS = 12 * 3600;
 
-export const TARGET_IDS = ['full', 'full-nocache', 'traced', 'apollo', 'hive', 'subgraph', 'ceiling'] as const;
+export const TARGET_IDS = ['full', 'full-nocache', 'traced', 'apollo', 'hive', 'hive-rust', 'subgraph', 'ceiling'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
-/** Added to every port below (BENCH_PORT_OFFSET, e.g. 100: 5101–5114), so two checkouts can run the bench side by side. @default 0 */
+/** Added to every port below (BENCH_PORT_OFFSET, e.g. 100: 5101–5116), so two checkouts can run the bench side by side. @default 0 */
 const OFFSET = Number(process.env.BENCH_PORT_OFFSET ?? 0);
 /** Subgraphs listen on 5001–5004 (DEPARTMENTS order), their statement counters on 5005. */
 export const SUBGRAPH_PORT_BASE = 5001 + OFFSET;
 export const CONTROL_PORT = 5005 + OFFSET;
-const PORTS: Record<TargetId, number> = { full: 5010 + OFFSET, 'full-nocache': 5011 + OFFSET, apollo: 5012 + OFFSET, hive: 5013 + OFFSET, subgraph: SUBGRAPH_PORT_BASE, ceiling: 5014 + OFFSET, traced: 5015 + OFFSET };
+const PORTS: Record<TargetId, number> = { full: 5010 + OFFSET, 'full-nocache': 5011 + OFFSET, apollo: 5012 + OFFSET, hive: 5013 + OFFSET, subgraph: SUBGRAPH_PORT_BASE, ceiling: 5014 + OFFSET, traced: 5015 + OFFSET, 'hive-rust': 5016 + OFFSET };
 
 export interface TargetInfo {
   id: TargetId;
@@ -45,6 +45,7 @@ export const TARGETS: Record<TargetId, TargetInfo> = {
   traced: { id: 'traced', label: 'gateway, cache off, tracing on (in-memory exporter)' },
   apollo: { id: 'apollo', label: 'plain @apollo/gateway' },
   hive: { id: 'hive', label: 'Hive Gateway' },
+  'hive-rust': { id: 'hive-rust', label: 'Hive Gateway, Rust query planner' },
   subgraph: { id: 'subgraph', label: 'social-security subgraph direct', scenarios: ['contributions'] },
   ceiling: { id: 'ceiling', label: 'bare node:http (ceiling)', scenarios: ['hot'] },
 };
@@ -141,7 +142,8 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
       child = spawnNode(id, 'bench/apollo-gateway.ts', { ...common, env: standalone });
       break;
     case 'hive':
-      child = spawnNode(id, 'bench/hive-gateway.ts', { ...common, env: standalone });
+    case 'hive-rust':
+      child = spawnNode(id, 'bench/hive-gateway.ts', { ...common, env: { ...standalone, BENCH_HIVE_ROUTER_RUNTIME: id === 'hive-rust' ? '1' : '0' } });
       break;
     case 'subgraph':
       child = ctx.subgraphs;
