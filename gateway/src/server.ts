@@ -17,6 +17,7 @@ import { authenticationPlugin, identityResolver } from './auth/identity';
 import { authorizingGateway, scopesIn } from './authz/gateway';
 import { accessPolicyOf } from '../../lib/access-policy';
 import { SignedDataSource } from './fetch/signed-data-source';
+import { InFlightFetches } from './fetch/in-flight';
 import { auditStateOf, createAudit } from './audit';
 import { ACCESS_SUBGRAPH, AccessDataSource, createAccess, type Access } from './access';
 import { createGatewayCache } from './cache';
@@ -119,6 +120,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     catalogue: accessPolicy.catalogue,
     onServed: useSupergraph,
   });
+  const inFlight = config.SUBGRAPH_DEDUP === 'on' ? new InFlightFetches(metrics) : undefined;
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph,
     // Also in production: a reloaded supergraph that does not validate is refused, not served.
@@ -128,12 +130,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // Served in process: not called over HTTP (nor checked by /readyz).
       if (name === ACCESS_SUBGRAPH) return new AccessDataSource(access.schema);
       const url = urlOf(name, supergraphUrl!);
+      const fetcher = subgraphFetcher({ subgraph: name, timeoutMs: config.SUBGRAPH_TIMEOUT_MS, observe: observed.subgraph });
       return new SignedDataSource({
         name,
         url,
         secret: config.INTERNAL_TOKEN_SECRET,
         ttlSeconds: config.INTERNAL_TOKEN_TTL_SECONDS,
-        fetcher: subgraphFetcher({ subgraph: name, timeoutMs: config.SUBGRAPH_TIMEOUT_MS, observe: observed.subgraph }),
+        fetcher: inFlight ? inFlight.fetcher(name, fetcher) : fetcher,
       });
     },
   });
