@@ -14,6 +14,7 @@ import type { GatewayContext } from '../context';
 import { maskIdNumbers, mentionsIdDerivedFields, suppliedArguments, withMaskingKeys } from '../masking/id-numbers';
 
 import { authorizeOperation, type Denial } from './authorize';
+import { AuthorizationMemo, decisionKey } from './memo';
 import { deniedErrors, fillDenied } from './errors';
 import type { PolicyIndex } from './policies';
 import type { ResponseCache } from '../cache/response-cache';
@@ -52,6 +53,7 @@ export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingG
     const policies = options.policiesFor(coreSupergraphSdl);
     if (policies) policiesBySchema.set(apiSchema, policies);
   });
+  const memo = new AuthorizationMemo<{ denied: Denial[]; empty: boolean; executed: DocumentNode; queryHash: string }>();
   const authorize = (inner: GatewayExecutor): GatewayExecutor => async (rc: GatewayGraphQLRequestContext) => {
     // No operation by that name (or several without a name): answer as graphql-js would, which
     // Apollo Server turns into 400 OPERATION_RESOLUTION_FAILURE.
@@ -60,27 +62,28 @@ export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingG
     const policies = policiesBySchema.get(rc.schema);
     if (!policies) return { errors: [codedError(ErrorCode.INTERNAL_SERVER_ERROR, 'The gateway has no authorization index for its schema; the request is refused.')] };
     const ctx = rc.context as unknown as GatewayContext;
-    const scopes = new Set(ctx.principal.scopes);
     const facts = policyFacts(ctx.principal, ctx.basis);
-    const { document, denied, empty } = authorizeOperation({
-      document: rc.document,
-      operationName: rc.request.operationName,
-      schema: rc.schema,
-      policies,
-      principal: { authenticated: ctx.principal.authenticated, scopes },
-      policyCheck: policyCheck(options.accessPolicy, facts),
-      variables: rc.request.variables,
+    const masking = !ctx.principal.scopes.includes('pii:unmasked');
+    // Decided once per (document, variables, caller facts): a repeated request reuses the decision (memo.ts).
+    const { denied, empty, executed, queryHash } = memo.get(rc.schema, rc.document, decisionKey(rc.request.operationName, rc.request.variables, facts), () => {
+      const { document, denied, empty } = authorizeOperation({
+        document: rc.document,
+        operationName: rc.request.operationName,
+        schema: rc.schema,
+        policies,
+        principal: { authenticated: ctx.principal.authenticated, scopes: new Set(ctx.principal.scopes) },
+        policyCheck: policyCheck(options.accessPolicy, facts),
+        variables: rc.request.variables,
+      });
+      explainDenials(denied, policies, options.accessPolicy, facts);
+      // Masking what an ID encodes needs to know whose record each Person is: ask for the key too.
+      const authorized = denied.length === 0 ? rc.document : document;
+      const executed = masking && mentionsIdDerivedFields(rc.source) ? withMaskingKeys(authorized, rc.schema, rc.source) : authorized;
+      return { denied, empty, executed, queryHash: executed === rc.document ? rc.queryHash : sha256(print(executed)) };
     });
-    explainDenials(denied, policies, options.accessPolicy, facts);
     ctx.denied = denied;
     if (denied.length > 0 && options.mode === 'reject') return { errors: deniedErrors(denied) };
-    const masking = !scopes.has('pii:unmasked');
-    // Masking what an ID encodes needs to know whose record each Person is: ask for the key too.
-    const authorized = denied.length === 0 ? rc.document : document;
-    const executed = masking && mentionsIdDerivedFields(rc.source) ? withMaskingKeys(authorized, rc.schema, rc.source) : authorized;
-    const result = empty
-      ? { data: {} }
-      : await inner(executed === rc.document ? rc : { ...rc, document: executed, queryHash: sha256(print(executed)) });
+    const result = empty ? { data: {} } : await inner(executed === rc.document ? rc : { ...rc, document: executed, queryHash });
     if (masking) maskIds(result.data, executed, rc, ctx);
     if (denied.length === 0) return result;
     return { ...result, data: fillDenied(result.data ?? null, denied), errors: [...(result.errors ?? []), ...deniedErrors(denied)] };
