@@ -67,6 +67,8 @@ export interface RunningTarget extends TargetInfo {
 
 export interface TargetContext {
   logDir: string;
+  /** How long a started target may take to answer. */
+  startTimeoutMs: number;
   /** Headers of an archivist client (JWT, purpose, case number) for the project's gateway. */
   clientHeaders: Record<string, string>;
   /** Long-lived internal tokens by subgraph, for the gateways that do not sign their own. */
@@ -155,7 +157,7 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
       break;
   }
   try {
-    await waitUntil(child, () => answers(url, headers));
+    await waitUntil(child, () => answers(url, headers), ctx.startTimeoutMs);
   } catch (err) {
     if (child !== ctx.subgraphs) await child.stop();
     throw err;
