@@ -18,6 +18,8 @@ export interface BenchOptions {
   rounds: number;
   scenarios: ScenarioName[];
   targets: TargetId[];
+  /** Seconds each process (subgraphs, targets) may take to answer after it starts; longer on a machine shared with other work. @default 90 */
+  startTimeout: number;
   /** Start the Node targets with `--cpu-prof` and print their top self-time functions. */
   profile: boolean;
   quick: boolean;
@@ -33,6 +35,7 @@ const HELP = `npm run bench -- [options]
   --rounds N         rounds, targets alternating within each (default 3; --quick 1)
   --scenarios a,b    of ${SCENARIO_NAMES.join(', ')} (default all; --quick dossier,hot)
   --targets a,b      of ${TARGET_IDS.join(', ')} (default all)
+  --start-timeout S  seconds a process may take to start answering (default 90)
   --profile          run the Node targets under --cpu-prof and report their top self-time functions
   --quick            a short development run (under two minutes)
   --out DIR          results folder (default bench/results)`;
@@ -65,6 +68,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       rounds: { type: 'string' },
       scenarios: { type: 'string' },
       targets: { type: 'string' },
+      'start-timeout': { type: 'string' },
       profile: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
@@ -84,6 +88,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     rounds: positive(values.rounds, quick ? 1 : 3, 'rounds'),
     scenarios: list(values.scenarios, SCENARIO_NAMES, quick ? ['dossier', 'hot'] : SCENARIO_NAMES, 'scenario'),
     targets: list(values.targets, TARGET_IDS, TARGET_IDS, 'target'),
+    startTimeout: positive(values['start-timeout'], 90, 'start-timeout', false),
     profile: values.profile!,
     quick,
     outDir: values.out!,

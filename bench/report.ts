@@ -173,10 +173,16 @@ export function checkTargets(summaries: Summary[], probe?: StatementProbe): Targ
     const ratio = x.cpuMsPerRequest / y.cpuMsPerRequest;
     return { goal, actual: `${ratio.toFixed(2)}× (${x.cpuMsPerRequest.toFixed(2)} vs ${y.cpuMsPerRequest.toFixed(2)} ms)`, cpuRatio: `${ratio.toFixed(2)}×`, met: ratio <= max };
   };
+  const hot = find('hot', 'full');
   const checks = [
     check('dossier: gateway, cache off ≥ 1.0× Hive Gateway', 'dossier', 'full-nocache', 'hive', 1.0),
     check('dossier: gateway, cache off ≥ 0.85× plain @apollo/gateway', 'dossier', 'full-nocache', 'apollo', 0.85),
-    check('hot: gateway cached ≥ 5× cache off', 'hot', 'full', 'full-nocache', 5),
+    cpuCheck('dossier: gateway, cache off, CPU per request ≤ 0.7× Hive Gateway', 'dossier', 'full-nocache', 'hive', 0.7),
+    cpuCheck('dossier: gateway, cache off, CPU per request ≤ Hive Gateway, Rust query planner', 'dossier', 'full-nocache', 'hive-rust', 1.0),
+    check('hot: gateway cached ≥ 10× cache off', 'hot', 'full', 'full-nocache', 10),
+    hot?.cpuMsPerRequest
+      ? { goal: 'hot: gateway cached ≤ 0.4 ms CPU per request', actual: `${hot.cpuMsPerRequest.toFixed(2)} ms`, met: hot.cpuMsPerRequest <= 0.4 }
+      : { goal: 'hot: gateway cached ≤ 0.4 ms CPU per request', actual: 'not measured', met: null },
     cpuCheck('dossier: gateway CPU per request with tracing on ≤ 1.15× off', 'dossier', 'traced', 'full-nocache', 1.15),
     cpuCheck('dossier: gateway CPU per request with trusted operations, quotas and tracing on ≤ 1.15× off', 'dossier', 'features', 'full-nocache', 1.15),
     cpuCheck('list50: gateway CPU per request with trusted operations, quotas and tracing on ≤ 1.15× off', 'list50', 'features', 'full-nocache', 1.15),

@@ -52,7 +52,7 @@ async function main() {
   console.log(`Starting the subgraphs and the targets; logs in ${path.relative(process.cwd(), logDir)}/`);
   const subgraphs = startSubgraphs(logDir);
   const { clientHeaders, internalTokens } = await credentials();
-  await waitUntil(subgraphs, async () => (await statementCounts()) !== undefined);
+  await waitUntil(subgraphs, async () => (await statementCounts()) !== undefined, options.startTimeout * 1000);
 
   const population = generatePopulation(options.persons);
   const scenarios = buildScenarios({
@@ -64,6 +64,7 @@ async function main() {
 
   const ctx: TargetContext = {
     logDir,
+    startTimeoutMs: options.startTimeout * 1000,
     clientHeaders,
     internalTokens,
     strippedSupergraph: strippedSupergraph(path.join(logDir, 'supergraph-stripped.graphql')),

@@ -24,15 +24,15 @@ export const INTERNAL_SECRET = 'archive-federation-bench-internal-secret';
 /** Internal tokens for the plain gateways outlive any run. */
 const INTERNAL_TOKEN_TTL_SECONDS = 12 * 3600;
 
-export const TARGET_IDS = ['full', 'full-nocache', 'traced', 'features', 'apollo', 'hive', 'subgraph', 'ceiling'] as const;
+export const TARGET_IDS = ['full', 'full-nocache', 'traced', 'features', 'apollo', 'hive', 'hive-rust', 'subgraph', 'ceiling'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
-/** Added to every port below (BENCH_PORT_OFFSET, e.g. 100: 5101–5114), so two checkouts can run the bench side by side. @default 0 */
+/** Added to every port below (BENCH_PORT_OFFSET, e.g. 100: 5101–5117), so two checkouts can run the bench side by side. @default 0 */
 const OFFSET = Number(process.env.BENCH_PORT_OFFSET ?? 0);
 /** Subgraphs listen on 5001–5004 (DEPARTMENTS order), their statement counters on 5005. */
 export const SUBGRAPH_PORT_BASE = 5001 + OFFSET;
 export const CONTROL_PORT = 5005 + OFFSET;
-const PORTS: Record<TargetId, number> = { full: 5010 + OFFSET, 'full-nocache': 5011 + OFFSET, apollo: 5012 + OFFSET, hive: 5013 + OFFSET, subgraph: SUBGRAPH_PORT_BASE, ceiling: 5014 + OFFSET, traced: 5015 + OFFSET, features: 5017 + OFFSET };
+const PORTS: Record<TargetId, number> = { full: 5010 + OFFSET, 'full-nocache': 5011 + OFFSET, apollo: 5012 + OFFSET, hive: 5013 + OFFSET, subgraph: SUBGRAPH_PORT_BASE, ceiling: 5014 + OFFSET, traced: 5015 + OFFSET, 'hive-rust': 5016 + OFFSET, features: 5017 + OFFSET };
 
 export interface TargetInfo {
   id: TargetId;
@@ -48,6 +48,7 @@ export const TARGETS: Record<TargetId, TargetInfo> = {
   features: { id: 'features', label: 'gateway, cache off, trusted operations (refuse) + quotas + tracing on' },
   apollo: { id: 'apollo', label: 'plain @apollo/gateway' },
   hive: { id: 'hive', label: 'Hive Gateway' },
+  'hive-rust': { id: 'hive-rust', label: 'Hive Gateway, Rust query planner' },
   subgraph: { id: 'subgraph', label: 'social-security subgraph direct', scenarios: ['contributions'] },
   ceiling: { id: 'ceiling', label: 'bare node:http (ceiling)', scenarios: ['hot'] },
 };
@@ -69,6 +70,8 @@ export interface RunningTarget extends TargetInfo {
 
 export interface TargetContext {
   logDir: string;
+  /** How long a started target may take to answer. */
+  startTimeoutMs: number;
   /** Headers of an archivist client (JWT, purpose, case number) for the project's gateway. */
   clientHeaders: Record<string, string>;
   /** Long-lived internal tokens by subgraph, for the gateways that do not sign their own. */
@@ -172,7 +175,8 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
       child = spawnNode(id, 'bench/apollo-gateway.ts', { ...common, env: standalone });
       break;
     case 'hive':
-      child = spawnNode(id, 'bench/hive-gateway.ts', { ...common, env: standalone });
+    case 'hive-rust':
+      child = spawnNode(id, 'bench/hive-gateway.ts', { ...common, env: { ...standalone, BENCH_HIVE_ROUTER_RUNTIME: id === 'hive-rust' ? '1' : '0' } });
       break;
     case 'subgraph':
       child = ctx.subgraphs;
@@ -184,7 +188,7 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
       break;
   }
   try {
-    await waitUntil(child, () => answers(url, headers));
+    await waitUntil(child, () => answers(url, headers), ctx.startTimeoutMs);
   } catch (err) {
     if (child !== ctx.subgraphs) await child.stop();
     throw err;

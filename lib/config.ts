@@ -337,6 +337,12 @@ const baseSchema = z.object({
   SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(10000),
   /** Longest one gateway-to-subgraph call may take; then its fields are null with SUBGRAPH_UNAVAILABLE. @default 10000 */
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10000),
+  /**
+   * `on`: a subgraph query identical to one another request already has in flight, for a caller
+   * the subgraph's access rules cannot tell apart, waits for that one's answer instead of being
+   * sent again (gateway/src/fetch/in-flight.ts). @default on
+   */
+  SUBGRAPH_DEDUP: z.enum(['on', 'off']).default('on'),
   /** HS256 secret for client JWTs (local tokens from `npm run token`). Required in production unless JWT_JWKS_* is set. */
   JWT_SECRET: optionalUrl,
   /** JWKS for RS256/ES256 client JWTs: a URL or a file path. */

@@ -31,6 +31,13 @@ export function composeGateway<C extends object>(gateway: GatewayInterface, stag
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** The hash of each document a stage handed on: a remembered one (an authorization decision, masking keys) is printed once. */
+const hashes = new WeakMap<DocumentNode, string>();
+const hashOf = (document: DocumentNode) => {
+  let hash = hashes.get(document);
+  if (hash === undefined) hashes.set(document, (hash = sha256(print(document))));
+  return hash;
+};
 
 /**
  * `rc` running `document` instead. Its `queryHash` (the key of @apollo/gateway's query plans and of
@@ -44,6 +51,6 @@ export function withDocument(rc: GatewayGraphQLRequestContext, document: Documen
   return Object.defineProperties({} as GatewayGraphQLRequestContext, {
     ...Object.getOwnPropertyDescriptors(rc),
     document: { value: document, enumerable: true },
-    queryHash: { get: () => (queryHash ??= sha256(print(document))), enumerable: true },
+    queryHash: { get: () => (queryHash ??= hashOf(document)), enumerable: true },
   });
 }

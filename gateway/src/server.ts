@@ -22,6 +22,7 @@ import { composeGateway } from './pipeline';
 import { accessPolicyOf } from '../../lib/access-policy';
 import { SignedDataSource } from './fetch/signed-data-source';
 import { subgraphFetcher } from './fetch/subgraph-fetcher';
+import { InFlightFetches } from './fetch/in-flight';
 import { auditStateOf, createAudit } from './audit';
 import { ACCESS_SUBGRAPH, AccessDataSource, createAccess, type Access } from './access';
 import { createGatewayCache } from './cache';
@@ -124,6 +125,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     catalogue: accessPolicy.catalogue,
     onServed: useSupergraph,
   });
+  const inFlight = config.SUBGRAPH_DEDUP === 'on' ? new InFlightFetches(metrics) : undefined;
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph,
     // Also in production: a reloaded supergraph that does not validate is refused, not served.
@@ -133,12 +135,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       // Served in process: not called over HTTP (nor checked by /readyz).
       if (name === ACCESS_SUBGRAPH) return new AccessDataSource(access.schema);
       const url = urlOf(name, supergraphUrl!);
+      const fetcher = subgraphFetcher({ subgraph: name, timeoutMs: config.SUBGRAPH_TIMEOUT_MS, observe: observed.subgraph });
       return new SignedDataSource({
         name,
         url,
         secret: config.INTERNAL_TOKEN_SECRET,
         ttlSeconds: config.INTERNAL_TOKEN_TTL_SECONDS,
-        fetcher: subgraphFetcher({ subgraph: name, timeoutMs: config.SUBGRAPH_TIMEOUT_MS, observe: observed.subgraph }),
+        fetcher: inFlight ? inFlight.fetcher(name, fetcher) : fetcher,
       });
     },
   });

@@ -24,7 +24,13 @@ import type { InternalClaims } from '../../lib/tokens';
 import { isSelfCaller } from './access';
 import { PAGE } from './inputs';
 
-export const searchTypeDefs = readFileSync(path.join(__dirname, 'search.graphql'), 'utf8');
+const HIT_TEMPLATE = readFileSync(path.join(__dirname, 'search.graphql'), 'utf8');
+
+/** Declarations of the `<Department>SearchHit` types `sdl` names, each from the one template (search.graphql). */
+export function searchHitTypeDefs(sdl: string): string {
+  const names = new Set(sdl.match(/\b[A-Z]\w*SearchHit\b/g));
+  return [...names].map((name) => HIT_TEMPLATE.replace(/\bRecordSearchHit\b/g, name)).join('\n');
+}
 
 /** `RecordSearchFilter` as the client sends it. */
 export interface SearchFilter {
@@ -53,7 +59,7 @@ export interface Search {
   after: Cursor | null;
 }
 
-/** One record a store matched (the `RecordSearchHit` type). */
+/** One record a store matched (a `<Department>SearchHit`). */
 export interface SearchHit {
   idNumber: string;
   department: string;

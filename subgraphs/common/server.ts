@@ -28,7 +28,7 @@ import { archivalTypeDefs } from './archival';
 import type { Correction } from './corrections';
 import { cacheControlTypeDefs } from './cache-control';
 import { traceResolvers } from './tracing';
-import { searchTypeDefs } from './search';
+import { searchHitTypeDefs } from './search';
 import type { Population } from './population';
 
 /** What a resolver sees: the caller's claims, the store, this request's loaders and the logger. */
@@ -61,9 +61,9 @@ export interface SubgraphDefinition<DB = any, L = any> {
   recordSubjects?: RecordSubjects<SubgraphContext<DB, L>>;
 }
 
-/** The subgraph's complete SDL: department SDL plus the shared archival, access, cache and search types. */
+/** The subgraph's complete SDL: department SDL plus the shared archival, access and cache types and the search hit types it names. */
 export function fullTypeDefs(def: SubgraphDefinition): DocumentNode {
-  return parse(`${def.typeDefs}\n${archivalTypeDefs}\n${accessTypeDefs}\n${cacheControlTypeDefs}\n${searchTypeDefs}`);
+  return parse(`${def.typeDefs}\n${archivalTypeDefs}\n${accessTypeDefs}\n${cacheControlTypeDefs}\n${searchHitTypeDefs(def.typeDefs)}`);
 }
 
 /** The subgraph's executable schema, enforcing the access rules of `policyDir`. */

@@ -6,50 +6,18 @@
  * metrics those requests leave behind.
  */
 import { spawn } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { DEMO } from '../../subgraphs/common/population';
 import { dropDatabase } from '../../lib/db';
 import { DEPARTMENTS, envPrefix } from '../../lib/config';
 import { gql, roleHeaders, testDbUrl } from '../helpers';
 import { startFederation, startGateway, type Federation } from '../federation';
+import { startDelayingProxy } from '../delaying-proxy';
 
 const DOSSIER = `query Dossier($id: ID!) {
   person(idNumber: $id) { name maritalStatus marriages { kind spouse { name } } realEstate { unitNumber } socialInsurance { enrolments { type } } }
 }`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A proxy in front of one subgraph that waits `delayMs` before forwarding; remembers the request ids it saw. */
-async function startDelayingProxy(target: string) {
-  const state = { delayMs: 0, requestIds: [] as string[] };
-  const timers = new Set<NodeJS.Timeout>(); // cleared on stop, so no delayed forward outlives the test
-  const delay = (ms: number) => new Promise<void>((resolve) => timers.add(setTimeout(resolve, ms)));
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    state.requestIds.push(String(req.headers['x-request-id']));
-    await delay(state.delayMs);
-    if (res.destroyed) return; // the gateway gave up waiting
-    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'content-length', 'connection'].includes(k))) as Record<string, string>;
-    try {
-      const upstream = await fetch(target, { method: 'POST', headers, body: Buffer.concat(chunks) });
-      res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(await upstream.text());
-    } catch {
-      res.writeHead(502).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    state,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
-    stop: () => {
-      timers.forEach(clearTimeout);
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 /** The SUBGRAPH_UNAVAILABLE errors' code, subgraph and reason (test mode adds stack traces). */
 const unavailable = (res: { errors?: Array<{ extensions?: Record<string, any> }> }) =>

@@ -6,13 +6,14 @@
  * cache, execution) see the pruned operation only.
  */
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { LEGAL_BASIS, legalFacts, policyCheck, policyFacts, type PolicyFacts } from '../../../lib/access-policy';
 import type { AccessPolicy } from '../../../lib/legal-basis';
 import { codedError, ErrorCode } from '../../../lib/errors';
 import type { Identity } from '../auth/identity';
 import { withDocument, type ExecutorStage } from '../pipeline';
 import { authorizeOperation, type Denial } from './authorize';
+import { AuthorizationMemo, decisionKey } from './memo';
 import { deniedErrors, fillDenied } from './errors';
 import type { PolicyIndex } from './policies';
 
@@ -49,6 +50,7 @@ export function authorize(gateway: Pick<GatewayInterface, 'onSchemaLoadOrUpdate'
     const policies = options.policiesFor(coreSupergraphSdl);
     if (policies) policiesBySchema.set(apiSchema, policies);
   });
+  const memo = new AuthorizationMemo<{ document: DocumentNode; denied: Denial[]; empty: boolean }>();
   return async (rc, ctx, next) => {
     // No operation by that name (or several without a name): answer as graphql-js would, which
     // Apollo Server turns into 400 OPERATION_RESOLUTION_FAILURE.
@@ -57,16 +59,20 @@ export function authorize(gateway: Pick<GatewayInterface, 'onSchemaLoadOrUpdate'
     const policies = policiesBySchema.get(rc.schema);
     if (!policies) return { errors: [codedError(ErrorCode.INTERNAL_SERVER_ERROR, 'The gateway has no authorization index for its schema; the request is refused.')] };
     const facts = policyFacts(ctx.principal, ctx.basis);
-    const { document, denied, empty } = authorizeOperation({
-      document: rc.document,
-      operationName: rc.request.operationName,
-      schema: rc.schema,
-      policies,
-      principal: { authenticated: ctx.principal.authenticated, scopes: new Set(ctx.principal.scopes) },
-      policyCheck: policyCheck(options.accessPolicy, facts),
-      variables: rc.request.variables,
+    // Decided once per (document, variables, caller facts): a repeated request reuses the decision (memo.ts).
+    const { document, denied, empty } = memo.get(rc.schema, rc.document, decisionKey(rc.request.operationName, rc.request.variables, facts), () => {
+      const decision = authorizeOperation({
+        document: rc.document,
+        operationName: rc.request.operationName,
+        schema: rc.schema,
+        policies,
+        principal: { authenticated: ctx.principal.authenticated, scopes: new Set(ctx.principal.scopes) },
+        policyCheck: policyCheck(options.accessPolicy, facts),
+        variables: rc.request.variables,
+      });
+      explainDenials(decision.denied, policies, options.accessPolicy, facts);
+      return decision;
     });
-    explainDenials(denied, policies, options.accessPolicy, facts);
     ctx.denied = denied;
     if (denied.length > 0 && options.mode === 'reject') return { errors: deniedErrors(denied) };
     const result = empty ? { data: {} } : await next(denied.length === 0 ? rc : withDocument(rc, document));
