@@ -11,6 +11,7 @@
  * serialised once, here, outside the lock; the store only puts its seq in.
  */
 import { sql, type Kysely } from 'kysely';
+import type { Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
 import { aroundSeq, GENESIS_HASH, indexColumns, type AuditEntry, type AuditRecord } from './record';
 import type { CheckpointSigner } from './signing';
@@ -37,6 +38,17 @@ export interface AuditWriterOptions {
   checkpointSeconds: number;
   /** A caller waits at most this long for its commit. @default 5000 */
   writeTimeoutMs: number;
+}
+
+/** The writer's settings from the gateway's configuration (AUDIT_BATCH_*, AUDIT_CHECKPOINT_*, AUDIT_WRITE_TIMEOUT_MS). */
+export function writerSettings(config: Config): Pick<AuditWriterOptions, 'batchMs' | 'batchMax' | 'checkpointRecords' | 'checkpointSeconds' | 'writeTimeoutMs'> {
+  return {
+    batchMs: config.AUDIT_BATCH_MS,
+    batchMax: config.AUDIT_BATCH_MAX,
+    checkpointRecords: config.AUDIT_CHECKPOINT_RECORDS,
+    checkpointSeconds: config.AUDIT_CHECKPOINT_SECONDS,
+    writeTimeoutMs: config.AUDIT_WRITE_TIMEOUT_MS,
+  };
 }
 
 interface Pending {
