@@ -15,7 +15,7 @@ import { createLogger } from '../lib/logger';
 import { makeIdNumber } from '../lib/id-number';
 import { loadCheckpointSigner } from '../gateway/src/audit/signing';
 import { LazyAuditStore } from '../gateway/src/audit/store';
-import { AuditWriter } from '../gateway/src/audit/writer';
+import { AuditWriter, writerSettings } from '../gateway/src/audit/writer';
 import type { AuditEntry } from '../gateway/src/audit/record';
 import { entry } from '../test/audit-traffic';
 import { DOSSIER } from './scenarios';
@@ -53,16 +53,7 @@ function dossierEntry(n: number): AuditEntry {
 const config = loadConfig(process.env);
 const logger = createLogger('warn', 'audit-writer-bench');
 const store = new LazyAuditStore(config.AUDIT_DB_URL, 'memory');
-const writer = new AuditWriter({
-  store,
-  signer: loadCheckpointSigner({ dataDir: 'memory', logger }),
-  logger,
-  batchMs: config.AUDIT_BATCH_MS,
-  batchMax: config.AUDIT_BATCH_MAX,
-  checkpointRecords: config.AUDIT_CHECKPOINT_RECORDS,
-  checkpointSeconds: config.AUDIT_CHECKPOINT_SECONDS,
-  writeTimeoutMs: config.AUDIT_WRITE_TIMEOUT_MS,
-});
+const writer = new AuditWriter({ store, signer: loadCheckpointSigner({ dataDir: 'memory', logger }), logger, ...writerSettings(config) });
 let next = process.pid * 100_000;
 
 /** Appends one record; resolves with how long its commit took (ms). Rejections fail the run. */

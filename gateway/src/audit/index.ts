@@ -36,7 +36,7 @@ import { auditRefusals, auditStateOf } from './refusals';
 import { loadCheckpointSigner, type CheckpointSigner } from './signing';
 import { checkAuditReadiness, type AuditReadiness } from './readiness';
 import { LazyAuditStore } from './store';
-import { AuditWriter } from './writer';
+import { AuditWriter, writerSettings } from './writer';
 
 export interface AuditOptions {
   config: Config;
@@ -104,16 +104,7 @@ export function createAudit({ config, logger, metrics, supergraphSdl }: AuditOpt
     onConnectionError: (err) => logger.warn({ err }, 'audit store connection lost; the next commit reconnects'),
   });
   const signer = loadCheckpointSigner({ keyFile: config.AUDIT_SIGNING_KEY_FILE, dataDir: config.DATA_DIR, production: config.NODE_ENV === 'production', logger });
-  const writer = new AuditWriter({
-    store,
-    signer,
-    logger,
-    batchMs: config.AUDIT_BATCH_MS,
-    batchMax: config.AUDIT_BATCH_MAX,
-    checkpointRecords: config.AUDIT_CHECKPOINT_RECORDS,
-    checkpointSeconds: config.AUDIT_CHECKPOINT_SECONDS,
-    writeTimeoutMs: config.AUDIT_WRITE_TIMEOUT_MS,
-  });
+  const writer = new AuditWriter({ store, signer, logger, ...writerSettings(config) });
   // Open (and migrate) now rather than on the first request; a failure is retried on use.
   store.get().catch((err) => logger.warn({ err }, 'audit store unreachable; record reads are refused until it is back'));
   const servers: Array<ApolloServer<AuditedContext>> = [];

@@ -11,6 +11,7 @@
  * serialised once, here, outside the lock; the store only puts its seq in.
  */
 import { sql, type Kysely } from 'kysely';
+import type { Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
 import { aroundSeq, GENESIS_HASH, indexColumns, type AuditEntry, type AuditRecord } from './record';
 import type { CheckpointSigner } from './signing';
@@ -37,6 +38,17 @@ export interface AuditWriterOptions {
   checkpointSeconds: number;
   /** A caller waits at most this long for its commit. @default 5000 */
   writeTimeoutMs: number;
+}
+
+/** The writer's settings from the gateway's configuration (AUDIT_BATCH_*, AUDIT_CHECKPOINT_*, AUDIT_WRITE_TIMEOUT_MS). */
+export function writerSettings(config: Config): Pick<AuditWriterOptions, 'batchMs' | 'batchMax' | 'checkpointRecords' | 'checkpointSeconds' | 'writeTimeoutMs'> {
+  return {
+    batchMs: config.AUDIT_BATCH_MS,
+    batchMax: config.AUDIT_BATCH_MAX,
+    checkpointRecords: config.AUDIT_CHECKPOINT_RECORDS,
+    checkpointSeconds: config.AUDIT_CHECKPOINT_SECONDS,
+    writeTimeoutMs: config.AUDIT_WRITE_TIMEOUT_MS,
+  };
 }
 
 interface Pending {
@@ -199,7 +211,9 @@ export class AuditWriter {
   /**
    * One statement per batch (store.ts, audit_append): the server takes the chain lock, numbers,
    * completes and hashes the records and commits, so the lock is never held across a round trip.
-   * When a checkpoint is due it is signed and stored before the batch's requests are answered.
+   * When a checkpoint is due it is signed and stored before the batch's requests are answered; a
+   * checkpoint that cannot be stored fails nothing (the records are committed; the next batch or
+   * the timer signs), and must not: a retried batch would append its records again.
    */
   private async writeBatch(entries: AuditEntry[]): Promise<AuditRecord[]> {
     const { db } = await this.options.store.get();
@@ -211,7 +225,7 @@ export class AuditWriter {
       checkpointSeq: Number(appended[0].checkpoint_seq ?? 0),
       checkpointTime: appended[0].checkpoint_time,
     };
-    if (this.checkpointDue(head, false)) await this.sign(db, head);
+    if (this.checkpointDue(head, false)) await this.sign(db, head).catch((err) => this.options.logger.warn({ err }, 'audit checkpoint not stored'));
     const first = head.seq - entries.length + 1;
     return entries.map((entry, i) => ({ ...entry, seq: first + i }));
   }
