@@ -119,6 +119,8 @@ describe('fault tolerance', () => {
       AUDIT_DB_URL: await auditDb('faults_sigterm'),
       SUBGRAPH_TIMEOUT_MS: '5000',
       ...NO_CACHE,
+      // Eight identical dossiers must each be in flight at the subgraph; merged, only one would be.
+      SUBGRAPH_DEDUP: 'off',
     };
     for (const name of DEPARTMENTS) env[`${envPrefix(name)}_SUBGRAPH_URL`] = name === 'marriage' ? proxy.url : fed.subgraphs[name].url;
     // node --import tsx: one process, so the signal reaches the gateway itself (not a wrapper that relays it).
