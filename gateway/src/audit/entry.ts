@@ -2,7 +2,6 @@
  * Builds the audit entry of a finished request from its Apollo request context: who, why, what was
  * asked, whose records and which fields came back, and how it ended.
  */
-import { createHash } from 'node:crypto';
 import type { GraphQLRequestContext } from '@apollo/server';
 import {
   getNamedType,
@@ -16,6 +15,7 @@ import {
   type GraphQLSchema,
   type SelectionSetNode,
 } from 'graphql';
+import { sha256Hex } from '../../../lib/hash';
 import type { Logger } from '../../../lib/logger';
 import type { LegalBasis } from '../../../lib/legal-basis';
 import type { Identity } from '../auth/identity';
@@ -156,7 +156,7 @@ export function buildEntry(rc: GraphQLRequestContext<AuditedContext>, endpoint: 
     caseNumber: ctx.caseNumber ?? null,
     operationName: rc.operationName ?? rc.request.operationName ?? null,
     operationType: rc.operation?.operation ?? null,
-    documentHash: rc.queryHash ?? (document === null ? null : createHash('sha256').update(document).digest('hex')),
+    documentHash: rc.queryHash ?? (document === null ? null : sha256Hex(document)),
     document,
     variables: rc.request.variables ?? null,
     subjects: sorted(ctx.subjects ?? []),

@@ -10,7 +10,8 @@
  */
 import { sql, type Transaction } from 'kysely';
 import type { Logger } from '../../../lib/logger';
-import { canonicalJson, chainHash, GENESIS_HASH, indexColumns, type AuditEntry, type AuditRecord } from './record';
+import { canonicalJson } from '../../../lib/hash';
+import { chainHash, GENESIS_HASH, indexColumns, type AuditEntry, type AuditRecord } from './record';
 import type { CheckpointSigner } from './signing';
 import { storedEntry } from './stored';
 import type { AuditDB, AuditRecordRow, LazyAuditStore } from './store';

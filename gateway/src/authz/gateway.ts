@@ -3,7 +3,7 @@
  * directives read from the supergraph decide which fields the caller may see, the rest are removed,
  * and the response carries `null` plus `UNAUTHORIZED_FIELD_OR_TYPE` at each removed path.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../../lib/hash';
 import type { ApolloGateway } from '@apollo/gateway';
 import type { GatewayExecutor, GatewayInterface, GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { GraphQLError, print, type DocumentNode, type GraphQLSchema } from 'graphql';
@@ -43,8 +43,6 @@ export function scopesIn(policies: PolicyIndex): Set<string> {
   return out;
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
 export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingGatewayOptions): GatewayInterface {
   // Registered before Apollo Server's listener, so a new schema has its policies before any request sees it.
   const policiesBySchema = new WeakMap<GraphQLSchema, PolicyIndex>();
@@ -80,7 +78,7 @@ export function authorizingGateway(gateway: ApolloGateway, options: AuthorizingG
     const executed = masking && mentionsIdDerivedFields(rc.source) ? withMaskingKeys(authorized, rc.schema, rc.source) : authorized;
     const result = empty
       ? { data: {} }
-      : await inner(executed === rc.document ? rc : { ...rc, document: executed, queryHash: sha256(print(executed)) });
+      : await inner(executed === rc.document ? rc : { ...rc, document: executed, queryHash: sha256Hex(print(executed)) });
     if (masking) maskIds(result.data, executed, rc, ctx);
     if (denied.length === 0) return result;
     return { ...result, data: fillDenied(result.data ?? null, denied), errors: [...(result.errors ?? []), ...deniedErrors(denied)] };
