@@ -1,0 +1,205 @@
+/**
+ * Typed walks over an operation: `walkSelections` over its selections alone, `walkResponse` over
+ * its response data beside the selections that produced it. Both follow named and inline
+ * fragments by the type-condition rule of `operation.ts`, pass over what `@skip`/`@include` prove
+ * left out, and visit only fields the schema defines on their parent type (`__typename` and
+ * introspection fields are not visited).
+ */
+import {
+  getNamedType,
+  isCompositeType,
+  isInterfaceType,
+  isObjectType,
+  Kind,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLInterfaceType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import { conditionOf, fragmentApplies, isSkipped } from './operation';
+
+type Json = Record<string, unknown>;
+type FieldsType = GraphQLObjectType | GraphQLInterfaceType;
+
+/** What a walk reads the document with. */
+export interface WalkOptions {
+  schema: GraphQLSchema;
+  /** The document's fragments (`fragmentsOf`). */
+  fragments: ReadonlyMap<string, FragmentDefinitionNode>;
+  /** Coerced variables (`coercedVariables`), for `@skip`/`@include`. @default none: only literal `if:` decides */
+  variables?: Record<string, unknown>;
+}
+
+/** A field as `walkSelections` meets it. */
+export interface SelectedField {
+  node: FieldNode;
+  /** The type it is selected on: the enclosing field's type or a fragment's type condition. */
+  parentType: FieldsType;
+  fieldDef: GraphQLField<unknown, unknown>;
+}
+
+const fieldOf = (type: GraphQLCompositeType, name: string): GraphQLField<unknown, unknown> | undefined =>
+  isObjectType(type) || isInterfaceType(type) ? type.getFields()[name] : undefined;
+
+/**
+ * Calls `visit` for each field of `selectionSet`, read on `type`, and (unless `visit` returns
+ * false) for the fields under it. No data, so the runtime type is known only where the type is an
+ * object type. Each named fragment is followed once per walk, where it is first spread: a fragment
+ * bomb takes linear time. That suits collecting what an operation asks for, not counting how often
+ * it executes (limits/measure.ts counts).
+ */
+export function walkSelections(options: WalkOptions, selectionSet: SelectionSetNode, type: GraphQLCompositeType, visit: (field: SelectedField) => boolean | void): void {
+  const { schema, fragments } = options;
+  const variables = options.variables ?? {};
+  const followed = new Set<string>();
+  const walk = (set: SelectionSetNode, scope: GraphQLCompositeType): void => {
+    for (const sel of set.selections) {
+      if (isSkipped(sel, variables)) continue;
+      if (sel.kind === Kind.FIELD) {
+        const fieldDef = fieldOf(scope, sel.name.value);
+        if (!fieldDef || visit({ node: sel, parentType: scope as FieldsType, fieldDef }) === false || !sel.selectionSet) continue;
+        const named = getNamedType(fieldDef.type);
+        if (isCompositeType(named)) walk(sel.selectionSet, named);
+        continue;
+      }
+      const fragment = sel.kind === Kind.INLINE_FRAGMENT ? sel : followed.has(sel.name.value) ? undefined : fragments.get(sel.name.value);
+      const condition = fragment && conditionOf(schema, fragment, scope);
+      if (!fragment || !condition || !fragmentApplies(schema, condition, scope, undefined)) continue;
+      if (sel.kind === Kind.FRAGMENT_SPREAD) followed.add(sel.name.value);
+      walk(fragment.selectionSet, condition);
+    }
+  };
+  walk(selectionSet, type);
+}
+
+/** A response key of one object as `walkResponse` meets it. */
+export interface ResponseField {
+  /** The response key (alias or field name). */
+  key: string;
+  /** Every selection merged under `key` for this field, as execution merges them. */
+  nodes: readonly FieldNode[];
+  /** The object's runtime type when known (an object type, or a selected `__typename`), else the type the field was selected on. */
+  parentType: FieldsType;
+  fieldDef: GraphQLField<unknown, unknown>;
+  /** The object holding the value: assign `parent[key]` to change it. */
+  parent: Json;
+  /** `parent[key]`. */
+  value: unknown;
+  /** Response path to `value`, list indices included. Shared by the walk: copy it to keep it. */
+  path: readonly (string | number)[];
+}
+
+/**
+ * Walks `data`, the answer to `operation`, field by field as execution produced it: per object,
+ * its fields collected by response key through the fragments that apply to it, lists item by item.
+ * `visit` returns the state handed to the fields under its value, or false not to walk under it.
+ *
+ * An object's runtime type is read only from a selected `__typename` field (an alias of another
+ * field named `__typename` says nothing) and only when it is a possible type there. Without it,
+ * under an interface or union, every fragment applies and fields selected on different types
+ * under one key are visited once for each type.
+ */
+export function walkResponse<S>(
+  options: WalkOptions & { operation: OperationDefinitionNode; data: unknown },
+  state: S,
+  visit: (field: ResponseField, state: S) => S | false,
+): void {
+  const { schema, fragments } = options;
+  const variables = options.variables ?? {};
+  const root = schema.getRootType(options.operation.operation);
+  const path: Array<string | number> = [];
+  if (root && isJson(options.data)) walkObject(options.data, [options.operation.selectionSet], root, state);
+
+  function walkObject(object: Json, sets: readonly SelectionSetNode[], scope: GraphQLCompositeType, inherited: S): void {
+    for (const field of collectFields(sets, scope, runtimeType(object, sets, scope))) {
+      const value = object[field.key];
+      path.push(field.key);
+      const next = visit({ ...field, parent: object, value, path }, inherited);
+      const named = getNamedType(field.fieldDef.type);
+      const subsets = field.nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
+      if (next !== false && isCompositeType(named) && subsets.length > 0) walkValue(value, subsets, named, next);
+      path.pop();
+    }
+  }
+
+  function walkValue(value: unknown, sets: readonly SelectionSetNode[], type: GraphQLCompositeType, inherited: S): void {
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        path.push(index);
+        walkValue(item, sets, type, inherited);
+        path.pop();
+      });
+    } else if (isJson(value)) walkObject(value, sets, type, inherited);
+  }
+
+  type Collected = Pick<ResponseField, 'key' | 'parentType' | 'fieldDef'> & { nodes: FieldNode[] };
+
+  /** graphql-js's collectFields, by the rule of operation.ts; a runtime type unknown keeps fields of different parent types apart. */
+  function collectFields(sets: readonly SelectionSetNode[], scope: GraphQLCompositeType, runtime: GraphQLObjectType | undefined): Iterable<Collected> {
+    const fields = new Map<string, Collected>();
+    const followed = new Set<string>(); // a fragment spread twice in one selection set executes once
+    const collect = (set: SelectionSetNode, at: GraphQLCompositeType): void => {
+      for (const sel of set.selections) {
+        if (isSkipped(sel, variables)) continue;
+        if (sel.kind === Kind.FIELD) {
+          const parentType = runtime ?? at;
+          const fieldDef = fieldOf(parentType, sel.name.value);
+          if (!fieldDef) continue;
+          const key = sel.alias?.value ?? sel.name.value;
+          const id = runtime ? key : `${key}\u0000${parentType.name}.${fieldDef.name}`;
+          const known = fields.get(id);
+          if (known) known.nodes.push(sel);
+          else fields.set(id, { key, nodes: [sel], parentType: parentType as FieldsType, fieldDef });
+          continue;
+        }
+        const fragment = sel.kind === Kind.INLINE_FRAGMENT ? sel : followed.has(sel.name.value) ? undefined : fragments.get(sel.name.value);
+        const condition = fragment && conditionOf(schema, fragment, at);
+        if (!fragment || !condition || !fragmentApplies(schema, condition, at, runtime)) continue;
+        if (sel.kind === Kind.FRAGMENT_SPREAD) followed.add(sel.name.value);
+        collect(fragment.selectionSet, condition);
+      }
+    };
+    for (const set of sets) collect(set, scope);
+    return fields.values();
+  }
+
+  /** The object's type: the scope when it is an object type, else what a selected `__typename` says. */
+  function runtimeType(object: Json, sets: readonly SelectionSetNode[], scope: GraphQLCompositeType): GraphQLObjectType | undefined {
+    if (isObjectType(scope)) return scope;
+    for (const key of typenameKeys(sets)) {
+      const named = object[key];
+      const type = typeof named === 'string' ? schema.getType(named) : undefined;
+      if (isObjectType(type) && schema.isSubType(scope, type)) return type;
+    }
+    return undefined;
+  }
+
+  /** The response keys of the `__typename` fields selected directly in `sets`, through any fragment. */
+  function typenameKeys(sets: readonly SelectionSetNode[]): string[] {
+    const keys: string[] = [];
+    const seen = new Set<string>();
+    const scan = (set: SelectionSetNode): void => {
+      for (const sel of set.selections) {
+        if (sel.kind === Kind.FIELD) {
+          if (sel.name.value === '__typename') keys.push(sel.alias?.value ?? sel.name.value);
+        } else if (sel.kind === Kind.INLINE_FRAGMENT) scan(sel.selectionSet);
+        else if (!seen.has(sel.name.value)) {
+          seen.add(sel.name.value);
+          const fragment = fragments.get(sel.name.value);
+          if (fragment) scan(fragment.selectionSet);
+        }
+      }
+    };
+    sets.forEach(scan);
+    return keys;
+  }
+}
+
+function isJson(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
