@@ -35,6 +35,9 @@ export interface WalkOptions {
   variables?: Record<string, unknown>;
 }
 
+/** What a visitor returns not to walk under a field (a `walkResponse` state may be anything, false too). */
+export const SKIP: unique symbol = Symbol('skip');
+
 /** A field as `walkSelections` meets it. */
 export interface SelectedField {
   node: FieldNode;
@@ -48,12 +51,12 @@ const fieldOf = (type: GraphQLCompositeType, name: string): GraphQLField<unknown
 
 /**
  * Calls `visit` for each field of `selectionSet`, read on `type`, and (unless `visit` returns
- * false) for the fields under it. No data, so the runtime type is known only where the type is an
+ * `SKIP`) for the fields under it. No data, so the runtime type is known only where the type is an
  * object type. Each named fragment is followed once per walk, where it is first spread: a fragment
  * bomb takes linear time. That suits collecting what an operation asks for, not counting how often
  * it executes (limits/measure.ts counts).
  */
-export function walkSelections(options: WalkOptions, selectionSet: SelectionSetNode, type: GraphQLCompositeType, visit: (field: SelectedField) => boolean | void): void {
+export function walkSelections(options: WalkOptions, selectionSet: SelectionSetNode, type: GraphQLCompositeType, visit: (field: SelectedField) => void | typeof SKIP): void {
   const { schema, fragments } = options;
   const variables = options.variables ?? {};
   const followed = new Set<string>();
@@ -62,7 +65,7 @@ export function walkSelections(options: WalkOptions, selectionSet: SelectionSetN
       if (isSkipped(sel, variables)) continue;
       if (sel.kind === Kind.FIELD) {
         const fieldDef = fieldOf(scope, sel.name.value);
-        if (!fieldDef || visit({ node: sel, parentType: scope as FieldsType, fieldDef }) === false || !sel.selectionSet) continue;
+        if (!fieldDef || visit({ node: sel, parentType: scope as FieldsType, fieldDef }) === SKIP || !sel.selectionSet) continue;
         const named = getNamedType(fieldDef.type);
         if (isCompositeType(named)) walk(sel.selectionSet, named);
         continue;
@@ -97,7 +100,7 @@ export interface ResponseField {
 /**
  * Walks `data`, the answer to `operation`, field by field as execution produced it: per object,
  * its fields collected by response key through the fragments that apply to it, lists item by item.
- * `visit` returns the state handed to the fields under its value, or false not to walk under it.
+ * `visit` returns the state handed to the fields under its value, or `SKIP` not to walk under it.
  *
  * An object's runtime type is read only from a selected `__typename` field (an alias of another
  * field named `__typename` says nothing) and only when it is a possible type there. Without it,
@@ -107,7 +110,7 @@ export interface ResponseField {
 export function walkResponse<S>(
   options: WalkOptions & { operation: OperationDefinitionNode; data: unknown },
   state: S,
-  visit: (field: ResponseField, state: S) => S | false,
+  visit: (field: ResponseField, state: S) => S | typeof SKIP,
 ): void {
   const { schema, fragments } = options;
   const variables = options.variables ?? {};
@@ -122,7 +125,7 @@ export function walkResponse<S>(
       const next = visit({ ...field, parent: object, value, path }, inherited);
       const named = getNamedType(field.fieldDef.type);
       const subsets = field.nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
-      if (next !== false && isCompositeType(named) && subsets.length > 0) walkValue(value, subsets, named, next);
+      if (next !== SKIP && isCompositeType(named) && subsets.length > 0) walkValue(value, subsets, named, next);
       path.pop();
     }
   }

@@ -4,7 +4,7 @@
  */
 import { getArgumentValues, getNamedType, isObjectType, type GraphQLResolveInfo } from 'graphql';
 import { badInput } from '../../lib/errors';
-import { walkSelections } from '../../lib/graphql/walk';
+import { SKIP, walkSelections } from '../../lib/graphql/walk';
 import { pageArgs } from '../common/inputs';
 import type { PageWindow } from './store';
 
@@ -56,7 +56,7 @@ export function childFieldArgs(info: GraphQLResolveInfo, fieldName: string): Rec
     if (!node.selectionSet) continue;
     walkSelections(options, node.selectionSet, type, (child) => {
       if (child.node.name.value === fieldName) found.push(getArgumentValues(child.fieldDef, child.node, info.variableValues));
-      return false; // directly under the field only
+      return SKIP; // directly under the field only
     });
   }
   return found;

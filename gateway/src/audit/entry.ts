@@ -5,7 +5,7 @@
 import type { GraphQLRequestContext } from '@apollo/server';
 import { getNamedType, isCompositeType, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { fragmentsOf, selectOperation } from '../../../lib/graphql/operation';
-import { walkResponse } from '../../../lib/graphql/walk';
+import { SKIP, walkResponse } from '../../../lib/graphql/walk';
 import { sha256Hex } from '../../../lib/hash';
 import type { Logger } from '../../../lib/logger';
 import type { LegalBasis } from '../../../lib/legal-basis';
@@ -67,11 +67,11 @@ export function returnedFields(schema: GraphQLSchema, document: DocumentNode, da
   let leafValues = 0;
   if (!operation) return { coordinates: [], leafValues };
   walkResponse({ schema, fragments: fragmentsOf(document), operation, data }, undefined, ({ parentType, fieldDef, value }) => {
-    if (value === null || value === undefined) return false;
+    if (value === null || value === undefined) return SKIP;
     out.add(`${parentType.name}.${fieldDef.name}`);
     if (isCompositeType(getNamedType(fieldDef.type))) return undefined; // its fields say what came back
     leafValues += Array.isArray(value) ? value.flat(Infinity).filter((x) => x !== null).length : 1;
-    return false;
+    return SKIP;
   });
   return { coordinates: sorted(out), leafValues };
 }

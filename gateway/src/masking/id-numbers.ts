@@ -8,7 +8,7 @@
  */
 import { getNamedType, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema, type ValueNode } from 'graphql';
 import { coercedVariables, fragmentsOf, selectOperation } from '../../../lib/graphql/operation';
-import { walkResponse, walkSelections } from '../../../lib/graphql/walk';
+import { SKIP, walkResponse, walkSelections } from '../../../lib/graphql/walk';
 import { normaliseIdNumber } from '../../../lib/id-number';
 import { mask, maskBesideId } from '../../../lib/mask';
 
@@ -129,12 +129,12 @@ export function maskIdNumbers(data: Json | null | undefined, document: DocumentN
     const coordinate = `${parentType.name}.${field.fieldDef.name}`;
     if (ID_NUMBER_COORDINATES.has(coordinate)) {
       if (typeof value === 'string' && !keep.has(value) && key !== MASKING_KEY) parent[key] = mask.idNumber(value);
-      return false;
+      return SKIP;
     }
     const derived = ID_DERIVED_FIELDS[coordinate];
     if (derived) {
       if (typeof value === 'string' && masked) parent[key] = derived(value);
-      return false;
+      return SKIP;
     }
     return masked;
   });
