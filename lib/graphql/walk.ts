@@ -13,11 +13,13 @@ import {
   Kind,
   type FieldNode,
   type FragmentDefinitionNode,
+  type FragmentSpreadNode,
   type GraphQLCompositeType,
   type GraphQLField,
   type GraphQLInterfaceType,
   type GraphQLObjectType,
   type GraphQLSchema,
+  type InlineFragmentNode,
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
@@ -57,7 +59,6 @@ const fieldOf = (type: GraphQLCompositeType, name: string): GraphQLField<unknown
  * it executes (limits/measure.ts counts).
  */
 export function walkSelections(options: WalkOptions, selectionSet: SelectionSetNode, type: GraphQLCompositeType, visit: (field: SelectedField) => void | typeof SKIP): void {
-  const { schema, fragments } = options;
   const variables = options.variables ?? {};
   const followed = new Set<string>();
   const walk = (set: SelectionSetNode, scope: GraphQLCompositeType): void => {
@@ -70,11 +71,8 @@ export function walkSelections(options: WalkOptions, selectionSet: SelectionSetN
         if (isCompositeType(named)) walk(sel.selectionSet, named);
         continue;
       }
-      const fragment = sel.kind === Kind.INLINE_FRAGMENT ? sel : followed.has(sel.name.value) ? undefined : fragments.get(sel.name.value);
-      const condition = fragment && conditionOf(schema, fragment, scope);
-      if (!fragment || !condition || !fragmentApplies(schema, condition, scope, undefined)) continue;
-      if (sel.kind === Kind.FRAGMENT_SPREAD) followed.add(sel.name.value);
-      walk(fragment.selectionSet, condition);
+      const fragment = follow(options, sel, scope, undefined, followed);
+      if (fragment) walk(fragment.selectionSet, fragment.condition);
     }
   };
   walk(selectionSet, type);
@@ -160,11 +158,8 @@ export function walkResponse<S>(
           else fields.set(id, { key, nodes: [sel], parentType: parentType as FieldsType, fieldDef });
           continue;
         }
-        const fragment = sel.kind === Kind.INLINE_FRAGMENT ? sel : followed.has(sel.name.value) ? undefined : fragments.get(sel.name.value);
-        const condition = fragment && conditionOf(schema, fragment, at);
-        if (!fragment || !condition || !fragmentApplies(schema, condition, at, runtime)) continue;
-        if (sel.kind === Kind.FRAGMENT_SPREAD) followed.add(sel.name.value);
-        collect(fragment.selectionSet, condition);
+        const fragment = follow(options, sel, at, runtime, followed);
+        if (fragment) collect(fragment.selectionSet, fragment.condition);
       }
     };
     for (const set of sets) collect(set, scope);
@@ -201,6 +196,24 @@ export function walkResponse<S>(
     sets.forEach(scan);
     return keys;
   }
+}
+
+/**
+ * The selections a fragment brings in where a `scope` is expected, and the type they are read on,
+ * when it applies (operation.ts's rule) and, a named one, was not `followed` already (then it is).
+ */
+function follow(
+  options: WalkOptions,
+  sel: InlineFragmentNode | FragmentSpreadNode,
+  scope: GraphQLCompositeType,
+  runtime: GraphQLObjectType | undefined,
+  followed: Set<string>,
+): { selectionSet: SelectionSetNode; condition: GraphQLCompositeType } | undefined {
+  const fragment = sel.kind === Kind.INLINE_FRAGMENT ? sel : followed.has(sel.name.value) ? undefined : options.fragments.get(sel.name.value);
+  const condition = fragment && conditionOf(options.schema, fragment, scope);
+  if (!fragment || !condition || !fragmentApplies(options.schema, condition, scope, runtime)) return undefined;
+  if (sel.kind === Kind.FRAGMENT_SPREAD) followed.add(sel.name.value);
+  return { selectionSet: fragment.selectionSet, condition };
 }
 
 function isJson(value: unknown): value is Json {
