@@ -78,6 +78,16 @@ export function walkSelections(options: WalkOptions, selectionSet: SelectionSetN
   walk(selectionSet, type);
 }
 
+/** A response key's field, as `walkResponse` collects it for one object type. */
+interface Collected {
+  key: string;
+  nodes: FieldNode[];
+  parentType: FieldsType;
+  fieldDef: GraphQLField<unknown, unknown>;
+  /** The merged selections under it and their type, when it has any. */
+  under?: { sets: SelectionSetNode[]; type: GraphQLCompositeType };
+}
+
 /** A response key of one object as `walkResponse` meets it. */
 export interface ResponseField {
   /** The response key (alias or field name). */
@@ -114,16 +124,20 @@ export function walkResponse<S>(
   const variables = options.variables ?? {};
   const root = schema.getRootType(options.operation.operation);
   const path: Array<string | number> = [];
+
+  // Collected once per selection sets and runtime type, as graphql-js memoizes its subfields: the
+  // items of a list share theirs.
+  const collected = new WeakMap<readonly SelectionSetNode[], Map<GraphQLObjectType | undefined, Collected[]>>();
+  const typenames = new WeakMap<readonly SelectionSetNode[], string[]>();
+
   if (root && isJson(options.data)) walkObject(options.data, [options.operation.selectionSet], root, state);
 
   function walkObject(object: Json, sets: readonly SelectionSetNode[], scope: GraphQLCompositeType, inherited: S): void {
-    for (const field of collectFields(sets, scope, runtimeType(object, sets, scope))) {
+    for (const field of fieldsOf(sets, scope, runtimeType(object, sets, scope))) {
       const value = object[field.key];
       path.push(field.key);
-      const next = visit({ ...field, parent: object, value, path }, inherited);
-      const named = getNamedType(field.fieldDef.type);
-      const subsets = field.nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
-      if (next !== SKIP && isCompositeType(named) && subsets.length > 0) walkValue(value, subsets, named, next);
+      const next = visit({ key: field.key, nodes: field.nodes, parentType: field.parentType, fieldDef: field.fieldDef, parent: object, value, path }, inherited);
+      if (next !== SKIP && field.under) walkValue(value, field.under.sets, field.under.type, next);
       path.pop();
     }
   }
@@ -138,10 +152,16 @@ export function walkResponse<S>(
     } else if (isJson(value)) walkObject(value, sets, type, inherited);
   }
 
-  type Collected = Pick<ResponseField, 'key' | 'parentType' | 'fieldDef'> & { nodes: FieldNode[] };
+  function fieldsOf(sets: readonly SelectionSetNode[], scope: GraphQLCompositeType, runtime: GraphQLObjectType | undefined): Collected[] {
+    let byRuntime = collected.get(sets);
+    if (!byRuntime) collected.set(sets, (byRuntime = new Map()));
+    let fields = byRuntime.get(runtime);
+    if (!fields) byRuntime.set(runtime, (fields = collectFields(sets, scope, runtime)));
+    return fields;
+  }
 
   /** graphql-js's collectFields, by the rule of operation.ts; a runtime type unknown keeps fields of different parent types apart. */
-  function collectFields(sets: readonly SelectionSetNode[], scope: GraphQLCompositeType, runtime: GraphQLObjectType | undefined): Iterable<Collected> {
+  function collectFields(sets: readonly SelectionSetNode[], scope: GraphQLCompositeType, runtime: GraphQLObjectType | undefined): Collected[] {
     const fields = new Map<string, Collected>();
     const followed = new Set<string>(); // a fragment spread twice in one selection set executes once
     const collect = (set: SelectionSetNode, at: GraphQLCompositeType): void => {
@@ -163,7 +183,13 @@ export function walkResponse<S>(
       }
     };
     for (const set of sets) collect(set, scope);
-    return fields.values();
+    const list = [...fields.values()];
+    for (const field of list) {
+      const type = getNamedType(field.fieldDef.type);
+      const subsets = field.nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
+      if (isCompositeType(type) && subsets.length > 0) field.under = { sets: subsets, type };
+    }
+    return list;
   }
 
   /** The object's type: the scope when it is an object type, else what a selected `__typename` says. */
@@ -179,6 +205,8 @@ export function walkResponse<S>(
 
   /** The response keys of the `__typename` fields selected directly in `sets`, through any fragment. */
   function typenameKeys(sets: readonly SelectionSetNode[]): string[] {
+    const known = typenames.get(sets);
+    if (known) return known;
     const keys: string[] = [];
     const seen = new Set<string>();
     const scan = (set: SelectionSetNode): void => {
@@ -194,6 +222,7 @@ export function walkResponse<S>(
       }
     };
     sets.forEach(scan);
+    typenames.set(sets, keys);
     return keys;
   }
 }
