@@ -5,6 +5,7 @@
 import { buildSchema, parse, type FieldNode, type GraphQLObjectType } from 'graphql';
 import { appliesTo, coercedVariables, fragmentsOf, isSkipped, selectOperation } from '../../lib/graphql/operation';
 import { SKIP, walkResponse, walkSelections } from '../../lib/graphql/walk';
+import { maskIdNumbers } from '../../gateway/src/masking/id-numbers';
 
 const schema = buildSchema(`
   type Query { node: Node, items: [Item!]!, person: Person }
@@ -119,5 +120,31 @@ describe('selectOperation', () => {
     expect(selectOperation(two)).toBeUndefined();
     expect(selectOperation(two, 'C')).toBeUndefined();
     expect(selectOperation(parse('{ person { id } }'))?.operation).toBe('query');
+  });
+});
+
+describe('ID masking reads types by the rule', () => {
+  const records = buildSchema(`
+    type Query { records: [ArchivedRecord] }
+    interface ArchivedRecord { archivalCode: String }
+    type MarriageRecord implements ArchivedRecord { archivalCode: String, spouse: Person }
+    type PropertyRight implements ArchivedRecord { archivalCode: String }
+    type Person { idNumber: ID! }
+  `);
+  const ID = '430702198706222420';
+
+  it('masks under a fragment whatever another field aliased __typename says', () => {
+    // An archival code reading "PropertyRight" must not make the MarriageRecord fragment look inapplicable.
+    const document = parse('{ records { __typename: archivalCode ... on MarriageRecord { spouse { idNumber } } } }');
+    const data = { records: [{ __typename: 'PropertyRight', spouse: { idNumber: ID } }] };
+    maskIdNumbers(data, document, records, new Set());
+    expect(data.records[0].spouse.idNumber).toBe('430***********2420');
+  });
+
+  it('leaves alone what a fragment on another type would have selected, when __typename tells', () => {
+    const document = parse('{ records { __typename ... on MarriageRecord { spouse { idNumber } } ... on PropertyRight { archivalCode } } }');
+    const data = { records: [{ __typename: 'MarriageRecord', spouse: { idNumber: ID } }, { __typename: 'PropertyRight', archivalCode: 'A-1' }] };
+    maskIdNumbers(data, document, records, new Set());
+    expect(data.records).toEqual([{ __typename: 'MarriageRecord', spouse: { idNumber: '430***********2420' } }, { __typename: 'PropertyRight', archivalCode: 'A-1' }]);
   });
 });
