@@ -133,7 +133,9 @@ export function walkResponse<S>(
   if (root && isJson(options.data)) walkObject(options.data, [options.operation.selectionSet], root, state);
 
   function walkObject(object: Json, sets: readonly SelectionSetNode[], scope: GraphQLCompositeType, inherited: S): void {
-    for (const field of fieldsOf(sets, scope, runtimeType(object, sets, scope))) {
+    const fields = fieldsOf(sets, scope, runtimeType(object, sets, scope));
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i];
       const value = object[field.key];
       path.push(field.key);
       const next = visit({ key: field.key, nodes: field.nodes, parentType: field.parentType, fieldDef: field.fieldDef, parent: object, value, path }, inherited);
@@ -144,11 +146,11 @@ export function walkResponse<S>(
 
   function walkValue(value: unknown, sets: readonly SelectionSetNode[], type: GraphQLCompositeType, inherited: S): void {
     if (Array.isArray(value)) {
-      value.forEach((item, index) => {
+      for (let index = 0; index < value.length; index++) {
         path.push(index);
-        walkValue(item, sets, type, inherited);
+        walkValue(value[index], sets, type, inherited);
         path.pop();
-      });
+      }
     } else if (isJson(value)) walkObject(value, sets, type, inherited);
   }
 
