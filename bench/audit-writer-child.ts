@@ -8,9 +8,10 @@
  * - `{ bench: 'audit-ping' }`: answered once this module listens (messages before are lost).
  * - `{ bench: 'audit-close' }`: closes the writer (signing the tail) and the store, then exits.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../lib/config';
+import { sha256Hex } from '../lib/hash';
 import { createLogger } from '../lib/logger';
 import { makeIdNumber } from '../lib/id-number';
 import { loadCheckpointSigner } from '../gateway/src/audit/signing';
@@ -28,7 +29,7 @@ const DOSSIER_FIELDS = [
   'Person.sex', 'Person.socialInsurance', 'PropertyRight.certificateNumber', 'PropertyRight.coOwners', 'PropertyRight.holding', 'PropertyRight.mortgages',
   'PropertyRight.owners', 'PropertyRight.unitNumber', 'Query.person', 'SocialInsurance.enrolments',
 ];
-const DOCUMENT_HASH = createHash('sha256').update(DOSSIER).digest('hex');
+const DOCUMENT_HASH = sha256Hex(DOSSIER);
 
 /** A clerk's dossier request with its legal basis, as buildEntry records it (about 2 KB of canonical JSON). */
 function dossierEntry(n: number): AuditEntry {

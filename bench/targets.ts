@@ -12,7 +12,7 @@ import { signClientToken, signInternalToken, type Principal } from '../lib/token
 import { readPolicies } from '../gateway/src/authz/policies';
 import { ACCESS_SUBGRAPH } from '../gateway/src/access';
 import { CLIENT_NAME_HEADER, openOperationsStore, publishOperations } from '../gateway/src/operations';
-import { sha256Hex } from '../gateway/src/audit/record';
+import { sha256Hex } from '../lib/hash';
 import type { ScenarioName } from './scenarios';
 import { spawnNode, waitUntil, type Child } from './processes';
 import { post } from './load';

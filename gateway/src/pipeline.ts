@@ -6,9 +6,9 @@
  * hands every stage the request's context typed so, and server.ts checks that the gateway's
  * context has them all.
  */
-import { createHash } from 'node:crypto';
 import type { GatewayExecutionResult, GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { print, type DocumentNode } from 'graphql';
+import { sha256Hex } from '../../lib/hash';
 
 /** One stage: `rc`'s operation, its context (`rc.context`, typed) and the rest of the chain. */
 export type ExecutorStage<C extends object> = (rc: GatewayGraphQLRequestContext, ctx: C, next: GatewayExecutor) => Promise<GatewayExecutionResult>;
@@ -30,12 +30,11 @@ export function composeGateway<C extends object>(gateway: GatewayInterface, stag
   };
 }
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 /** The hash of each document a stage handed on: a remembered one (an authorization decision, masking keys) is printed once. */
 const hashes = new WeakMap<DocumentNode, string>();
 const hashOf = (document: DocumentNode) => {
   let hash = hashes.get(document);
-  if (hash === undefined) hashes.set(document, (hash = sha256(print(document))));
+  if (hash === undefined) hashes.set(document, (hash = sha256Hex(print(document))));
   return hash;
 };
 

@@ -2,8 +2,9 @@
  * Argument validation for `MedicalInsurance.settlements`: every check throws BAD_USER_INPUT
  * before any store call.
  */
-import { getArgumentValues, getDirectiveValues, getNamedType, GraphQLIncludeDirective, GraphQLSkipDirective, isObjectType, Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
+import { getArgumentValues, getNamedType, isObjectType, type GraphQLResolveInfo } from 'graphql';
 import { badInput } from '../../lib/errors';
+import { SKIP, walkSelections } from '../../lib/graphql/walk';
 import { pageArgs } from '../common/inputs';
 import type { PageWindow } from './store';
 
@@ -48,21 +49,15 @@ export function settlementWindow(args: SettlementArgs): PageWindow {
  */
 export function childFieldArgs(info: GraphQLResolveInfo, fieldName: string): Record<string, unknown>[] {
   const type = getNamedType(info.returnType);
-  const field = isObjectType(type) ? type.getFields()[fieldName] : undefined;
-  if (!field) return [];
+  if (!isObjectType(type)) return [];
   const found: Record<string, unknown>[] = [];
-  const included = (node: Parameters<typeof getDirectiveValues>[1]) =>
-    getDirectiveValues(GraphQLSkipDirective, node, info.variableValues)?.if !== true &&
-    getDirectiveValues(GraphQLIncludeDirective, node, info.variableValues)?.if !== false;
-  const visit = (set: SelectionSetNode | undefined) => {
-    for (const s of set?.selections ?? []) {
-      if (!included(s)) continue;
-      if (s.kind === Kind.FIELD) {
-        if (s.name.value === fieldName) found.push(getArgumentValues(field, s as FieldNode, info.variableValues));
-      } else if (s.kind === Kind.INLINE_FRAGMENT) visit(s.selectionSet);
-      else visit(info.fragments[s.name.value]?.selectionSet);
-    }
-  };
-  for (const node of info.fieldNodes) visit(node.selectionSet);
+  const options = { schema: info.schema, fragments: new Map(Object.entries(info.fragments)), variables: info.variableValues };
+  for (const node of info.fieldNodes) {
+    if (!node.selectionSet) continue;
+    walkSelections(options, node.selectionSet, type, (child) => {
+      if (child.node.name.value === fieldName) found.push(getArgumentValues(child.fieldDef, child.node, info.variableValues));
+      return SKIP; // directly under the field only
+    });
+  }
   return found;
 }

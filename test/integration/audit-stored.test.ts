@@ -5,7 +5,8 @@
  * fails, and the chain verifies, also over a quiet time range.
  */
 import { randomUUID } from 'node:crypto';
-import { canonicalJson, chainHash, indexColumns, type AuditEntry } from '../../gateway/src/audit/record';
+import { canonicalJson } from '../../lib/hash';
+import { chainHash, indexColumns, type AuditEntry } from '../../gateway/src/audit/record';
 import { loadCheckpointSigner } from '../../gateway/src/audit/signing';
 import { LazyAuditStore } from '../../gateway/src/audit/store';
 import { STORED_LIMITS } from '../../gateway/src/audit/stored';

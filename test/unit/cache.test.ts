@@ -2,7 +2,8 @@
 import { buildSchema, GraphQLError, parse } from 'graphql';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { Cache } from '../../gateway/src/cache/cache';
-import { authorizationFingerprint, canonicalJson, responseKey, responseTags } from '../../gateway/src/cache/key';
+import { canonicalJson } from '../../lib/hash';
+import { authorizationFingerprint, responseKey, responseTags } from '../../gateway/src/cache/key';
 import { EntityKeys } from '../../gateway/src/cache/entity-keys';
 import { entryBytes, MemoryStore } from '../../gateway/src/cache/memory-store';
 import { cacheMetrics } from '../../gateway/src/cache/metrics';

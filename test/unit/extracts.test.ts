@@ -4,8 +4,8 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { signerFromKey } from '../../gateway/src/audit/signing';
-import { canonicalJson } from '../../gateway/src/audit/record';
-import { CODE_PATTERN, CONTENT_TYPE, extractProblem, maskedSummary, newVerificationCode, sha256Hex, signExtract, type ExtractContent } from '../../gateway/src/extracts/content';
+import { canonicalJson, sha256Hex } from '../../lib/hash';
+import { CODE_PATTERN, CONTENT_TYPE, extractProblem, maskedSummary, newVerificationCode, signExtract, type ExtractContent } from '../../gateway/src/extracts/content';
 import { codeInPdf } from '../../gateway/src/extracts/http';
 import { KINDS, periodRuns } from '../../gateway/src/extracts/kinds';
 

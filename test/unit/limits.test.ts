@@ -3,12 +3,13 @@
  * fields, directives and cost, with fragments expanded, introspection set apart without opening a
  * bypass, fragment cycles refused and fragment bombs measured in linear time.
  */
-import { buildSchema, getIntrospectionQuery, Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { buildSchema, getIntrospectionQuery, parse } from 'graphql';
 import { countTokens } from '../../gateway/src/limits/tokens';
 import { limitExceeded } from '../../gateway/src/limits/errors';
 import { measureOperation, type Measurement } from '../../gateway/src/limits/measure';
 import { readCostDirectives } from '../../gateway/src/limits/cost-directives';
 import { actualCost } from '../../gateway/src/limits/actual-cost';
+import { selectOperation } from '../../lib/graphql/operation';
 
 /** A supergraph-shaped SDL: the cost spec linked as composition links it (`@cost` by namespace, `@listSize` imported). */
 const sdl = `
@@ -38,7 +39,7 @@ const costs = readCostDirectives(sdl);
 
 const operationOf = (query: string) => {
   const document = parse(query);
-  return { document, operation: document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)! };
+  return { document, operation: selectOperation(document)! };
 };
 
 function measure(query: string, variables?: Record<string, unknown>, listSize = 10): Measurement {

@@ -2,20 +2,11 @@
  * Builds the audit entry of a finished request from its Apollo request context: who, why, what was
  * asked, whose records and which fields came back, and how it ended.
  */
-import { createHash } from 'node:crypto';
 import type { GraphQLRequestContext } from '@apollo/server';
-import {
-  getNamedType,
-  isAbstractType,
-  isCompositeType,
-  isObjectType,
-  Kind,
-  type DocumentNode,
-  type FragmentDefinitionNode,
-  type GraphQLCompositeType,
-  type GraphQLSchema,
-  type SelectionSetNode,
-} from 'graphql';
+import { getNamedType, isCompositeType, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { fragmentsOf, selectOperation } from '../../../lib/graphql/operation';
+import { SKIP, walkResponse } from '../../../lib/graphql/walk';
+import { sha256Hex } from '../../../lib/hash';
 import type { Logger } from '../../../lib/logger';
 import type { LegalBasis } from '../../../lib/legal-basis';
 import type { Identity } from '../auth/identity';
@@ -67,53 +58,22 @@ export interface Returned {
 
 /**
  * The schema coordinates whose values came back non-null, walking the document's selections
- * alongside the response data (a `TypeInfo` walk driven by the data, so fields under a type
- * condition count only where the object had that type, when `__typename` tells).
+ * alongside the response data (lib/graphql/walk.ts), so a field under a type condition counts only
+ * where the object had that type, when a selected `__typename` tells.
  */
 export function returnedFields(schema: GraphQLSchema, document: DocumentNode, data: Json, operationName?: string | null): Returned {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation;
-  for (const def of document.definitions) {
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
-  }
-  const root = operation && schema.getRootType(operation.operation);
-  if (!operation || !root) return { coordinates: [], leafValues: 0 };
+  const operation = selectOperation(document, operationName);
   const out = new Set<string>();
   let leafValues = 0;
-
-  const visit = (selectionSet: SelectionSetNode, type: GraphQLCompositeType, value: Json) => {
-    const typename = typeof value.__typename === 'string' ? value.__typename : undefined;
-    const concrete = typename ? schema.getType(typename) : undefined;
-    for (const sel of selectionSet.selections) {
-      if (sel.kind === Kind.FIELD) {
-        const name = sel.name.value;
-        const v = value[sel.alias?.value ?? name];
-        const def = 'getFields' in type ? type.getFields()[name] : undefined; // unions select only __typename
-        if (name.startsWith('__') || v === null || v === undefined || !def) continue;
-        const owner = isAbstractType(type) && concrete && isObjectType(concrete) ? concrete : type;
-        out.add(`${owner.name}.${name}`);
-        const fieldType = getNamedType(def.type);
-        if (sel.selectionSet && isCompositeType(fieldType)) each(v, (item) => visit(sel.selectionSet!, fieldType, item));
-        else leafValues += Array.isArray(v) ? v.flat(Infinity).filter((x) => x !== null).length : 1;
-        continue;
-      }
-      const fragment = sel.kind === Kind.FRAGMENT_SPREAD ? fragments.get(sel.name.value) : sel;
-      if (!fragment) continue;
-      const condition = fragment.typeCondition ? schema.getType(fragment.typeCondition.name.value) : type;
-      if (!condition || !isCompositeType(condition)) continue;
-      // With __typename we know whether the condition applies; without it, its keys simply match or not.
-      if (concrete && isObjectType(concrete) && condition !== concrete && !(isAbstractType(condition) && schema.isSubType(condition, concrete))) continue;
-      visit(fragment.selectionSet, condition, value);
-    }
-  };
-  visit(operation.selectionSet, root, data);
+  if (!operation) return { coordinates: [], leafValues };
+  walkResponse({ schema, fragments: fragmentsOf(document), operation, data }, undefined, ({ parentType, fieldDef, value }) => {
+    if (value === null || value === undefined) return SKIP;
+    out.add(`${parentType.name}.${fieldDef.name}`);
+    if (isCompositeType(getNamedType(fieldDef.type))) return undefined; // its fields say what came back
+    leafValues += Array.isArray(value) ? value.flat(Infinity).filter((x) => x !== null).length : 1;
+    return SKIP;
+  });
   return { coordinates: sorted(out), leafValues };
-}
-
-function each(value: unknown, fn: (item: Json) => void): void {
-  if (Array.isArray(value)) value.forEach((item) => each(item, fn));
-  else if (value && typeof value === 'object') fn(value as Json);
 }
 
 /**
@@ -156,7 +116,7 @@ export function buildEntry(rc: GraphQLRequestContext<AuditedContext>, endpoint: 
     caseNumber: ctx.caseNumber ?? null,
     operationName: rc.operationName ?? rc.request.operationName ?? null,
     operationType: rc.operation?.operation ?? null,
-    documentHash: rc.queryHash ?? (document === null ? null : createHash('sha256').update(document).digest('hex')),
+    documentHash: rc.queryHash ?? (document === null ? null : sha256Hex(document)),
     document,
     variables: rc.request.variables ?? null,
     subjects: sorted(ctx.subjects ?? []),

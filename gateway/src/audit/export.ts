@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
-import { canonicalJson } from './record';
+import { canonicalJson } from '../../../lib/hash';
 import type { AuditCheckpointRow, AuditStore } from './store';
 import { ChainVerifier, seqRange, type VerifyReport } from './verify';
 

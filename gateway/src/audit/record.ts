@@ -1,8 +1,9 @@
 /**
- * The audit record: what one request did, and the canonical form its hash is computed over.
+ * The audit record: what one request did, and how its hash chains it (over lib/hash.ts
+ * `canonicalJson` of the record).
  * Shared by the writer, the auditors' API and the offline verifier, so they agree byte for byte.
  */
-import { createHash } from 'node:crypto';
+import { canonicalJson, sha256Hex } from '../../../lib/hash';
 import type { Principal } from '../../../lib/tokens';
 
 /** How a request ended, from the auditor's point of view. */
@@ -97,24 +98,6 @@ export interface AuditRecord extends AuditEntry {
 export const GENESIS_HASH = '0'.repeat(64);
 
 /**
- * Canonical JSON (RFC 8785 for the values a record holds): object keys sorted by code unit, no
- * whitespace, `undefined` members dropped, numbers and strings as `JSON.stringify` writes them.
- * Any tool can rebuild it from the parsed record, so the hash does not depend on how a database or
- * an export file happened to order keys.
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
-    return JSON.stringify(value) ?? 'null';
-  }
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const keys = Object.keys(value)
-    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-}
-
-/**
  * The record's canonical JSON on either side of its seq: `before + seq + after` is
  * `canonicalJson({ ...entry, seq })`. The store numbers the records under the chain lock (store.ts,
  * audit_append), so the body is serialised once, before the seq is known.
@@ -129,11 +112,9 @@ export function aroundSeq(entry: AuditEntry): { before_seq: string; after_seq: s
   return { before_seq: `${head.slice(0, -1)}${head.length > 2 ? ',' : ''}"seq":`, after_seq: `${tail.length > 2 ? ',' : ''}${tail.slice(1)}` };
 }
 
-export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
-
 /** `hash = sha256(prev_hash || canonical JSON of the record)`, prev_hash as its 64 hex characters. */
 export function chainHash(prevHash: string, body: string): string {
-  return createHash('sha256').update(prevHash, 'utf8').update(body, 'utf8').digest('hex');
+  return sha256Hex(prevHash + body);
 }
 
 /** The searchable columns stored beside a record's body; `verify` checks they still match it. */

@@ -6,7 +6,8 @@
  * one (outcome ERROR, the response's error codes) and ends the response once it is committed.
  */
 import { activeTraceId } from '../../../lib/tracing';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { sha256Hex } from '../../../lib/hash';
 import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
@@ -79,7 +80,7 @@ async function record(
     caseNumber: identity.caseNumber ?? null,
     operationName: typeof operationName === 'string' ? operationName : null,
     operationType: null,
-    documentHash: document === null ? null : createHash('sha256').update(document).digest('hex'),
+    documentHash: document === null ? null : sha256Hex(document),
     document,
     variables: variables && typeof variables === 'object' && !Array.isArray(variables) ? (variables as Record<string, unknown>) : null,
     subjects: [],

@@ -3,11 +3,11 @@
  * message-log batches and CloudTrail's digest files. A checkpoint pins everything before it: to
  * rewrite history unnoticed one would need the private key, not just database access.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../../lib/logger';
-import { canonicalJson } from './record';
+import { canonicalJson, sha256Hex } from '../../../lib/hash';
 import type { AuditCheckpointRow } from './store';
 
 /** The checkpoint signer: the private key stays here; checkpoints carry the public key. */
@@ -30,7 +30,7 @@ export function checkpointStatement(seq: number, hash: string, time: string): st
 
 /** Short fingerprint of a public key: the first 16 hex characters of SHA-256 over its SPKI DER. */
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+  return sha256Hex(publicKey.export({ type: 'spki', format: 'der' })).slice(0, 16);
 }
 
 export function signerFromKey(privateKey: KeyObject): CheckpointSigner {

@@ -6,7 +6,8 @@
  * a checkpoint beyond the last record shows that records were cut off the end.
  */
 import type { KeyObject } from 'node:crypto';
-import { canonicalJson, chainHash, GENESIS_HASH, indexColumns, type AuditRecord, type IndexColumns } from './record';
+import { canonicalJson } from '../../../lib/hash';
+import { chainHash, GENESIS_HASH, indexColumns, type AuditRecord, type IndexColumns } from './record';
 import { checkpointProblem } from './signing';
 import type { AuditCheckpointRow, AuditStore } from './store';
 

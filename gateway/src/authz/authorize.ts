@@ -6,12 +6,8 @@
  * response can carry `null` plus an `UNAUTHORIZED_FIELD_OR_TYPE` error at that path.
  */
 import {
-  GraphQLSkipDirective,
-  GraphQLIncludeDirective,
   Kind,
-  getDirectiveValues,
   getNamedType,
-  getVariableValues,
   isAbstractType,
   isCompositeType,
   visit,
@@ -24,6 +20,7 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { coercedVariables, conditionOf, fragmentsOf, isSkipped, narrowTypes, possibleTypes, selectOperation } from '../../../lib/graphql/operation';
 import { isSatisfied, type Principal, type Requirement } from '../../../lib/access-policy';
 import type { PolicyIndex } from './policies';
 import type { Decision } from '../../../lib/legal-basis';
@@ -89,13 +86,6 @@ interface Walk {
   changed: boolean;
 }
 
-function selectOperation(document: DocumentNode, operationName?: string | null): OperationDefinitionNode {
-  const ops = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const op = operationName ? ops.find((o) => o.name?.value === operationName) : ops.length === 1 ? ops[0] : undefined;
-  if (!op) throw new TypeError(operationName ? `Unknown operation "${operationName}"` : 'Must provide operationName when the document holds several operations');
-  return op;
-}
-
 /**
  * Replaces each `...F` by `... on T @dirs { body }`. Pruning the inlined copies separately is what
  * makes a fragment spread in several places (under differently authorized parents) come out right.
@@ -114,16 +104,6 @@ function inline(set: SelectionSetNode, fragments: Map<string, FragmentDefinition
   return { ...set, selections };
 }
 
-/** True only when the given variables prove the selection is not executed. */
-function skipped(sel: SelectionNode, vars: Record<string, unknown>): boolean {
-  if (!sel.directives?.length) return false;
-  try {
-    return getDirectiveValues(GraphQLSkipDirective, sel, vars)?.if === true || getDirectiveValues(GraphQLIncludeDirective, sel, vars)?.if === false;
-  } catch {
-    return false; // a variable we cannot resolve: assume executed, i.e. enforce and report
-  }
-}
-
 function deny(walk: Walk, pos: Position, coordinate: string, onTypes?: string[]): void {
   const key = `${pos.path.join('\u0000')}|${coordinate}|${onTypes?.join(',') ?? ''}`;
   if (walk.denied.some((d) => `${d.path.join('\u0000')}|${d.coordinate}|${d.onTypes?.join(',') ?? ''}` === key)) return;
@@ -131,7 +111,7 @@ function deny(walk: Walk, pos: Position, coordinate: string, onTypes?: string[])
 }
 
 function concreteTypes(walk: Walk, type: GraphQLCompositeType): string[] {
-  return isAbstractType(type) ? walk.schema.getPossibleTypes(type).map((t) => t.name) : [type.name];
+  return possibleTypes(walk.schema, type).map((t) => t.name);
 }
 
 /** Field requirement, return-type requirement, and on an abstract scope those of every implementation. */
@@ -175,8 +155,8 @@ function pruneField(walk: Walk, sel: FieldNode, scope: GraphQLCompositeType, pos
 function pruneSelection(walk: Walk, sel: SelectionNode, scope: GraphQLCompositeType, pos: Position, inherited: boolean, onTypes?: string[]): SelectionNode | null {
   if (sel.kind === Kind.FIELD) return pruneField(walk, sel, scope, pos, inherited, onTypes);
   if (sel.kind !== Kind.INLINE_FRAGMENT) throw new TypeError('Named fragments must be inlined before pruning');
-  const cond = sel.typeCondition ? walk.schema.getType(sel.typeCondition.name.value) : scope;
-  if (!cond || !isCompositeType(cond)) throw new TypeError(`Unknown type condition on ${scope.name}; validate the document first`);
+  const cond = conditionOf(walk.schema, sel, scope);
+  if (!cond) throw new TypeError(`Unknown type condition on ${scope.name}; validate the document first`);
   let narrowed = onTypes;
   let conditionAllowed = true;
   if (cond !== scope) {
@@ -184,7 +164,7 @@ function pruneSelection(walk: Walk, sel: SelectionNode, scope: GraphQLCompositeT
     // inside a MedicalSettlement is judged for MedicalSettlement alone, not for every implementation.
     const within = concreteTypes(walk, scope);
     const condTypes = concreteTypes(walk, cond);
-    const possible = condTypes.filter((t) => within.includes(t) && (!onTypes || onTypes.includes(t)));
+    const possible = narrowTypes(walk.schema, scope, cond).map((t) => t.name).filter((t) => !onTypes || onTypes.includes(t));
     if (possible.length < within.length || possible.length < condTypes.length) narrowed = possible;
     // The scope's own requirement was checked on entry; a different condition is checked here. A
     // condition every object of the scope meets selects nothing the scope does not: it is judged by
@@ -202,7 +182,7 @@ function pruneSelection(walk: Walk, sel: SelectionNode, scope: GraphQLCompositeT
 function pruneSet(walk: Walk, set: SelectionSetNode, scope: GraphQLCompositeType, pos: Position, inherited: boolean, onTypes?: string[]): SelectionNode[] {
   const out: SelectionNode[] = [];
   for (const sel of set.selections) {
-    if (skipped(sel, walk.vars)) {
+    if (isSkipped(sel, walk.vars)) {
       // Not executed anyway: keep it untouched unless it holds something denied, then drop it silently.
       const scratch: Walk = { ...walk, denied: [] };
       pruneSelection(scratch, sel, scope, pos, inherited, onTypes);
@@ -237,6 +217,7 @@ function withoutUnusedVariables(op: OperationDefinitionNode): OperationDefinitio
 export function authorizeOperation(args: AuthorizeArgs): AuthorizeResult {
   const { document, schema, policies, principal, policyCheck } = args;
   const op = selectOperation(document, args.operationName);
+  if (!op) throw new TypeError(args.operationName ? `Unknown operation "${args.operationName}"` : 'Must provide operationName when the document holds several operations');
   const root = schema.getRootType(op.operation);
   if (!root) throw new TypeError(`The schema has no ${op.operation} type`);
   const decided = new Map<string, boolean>();
@@ -244,15 +225,12 @@ export function authorizeOperation(args: AuthorizeArgs): AuthorizeResult {
     const key = `${name}\u0000${element}`;
     return decided.get(key) ?? decided.set(key, policyCheck(name, element) === true).get(key)!;
   };
-  const coerced = args.variables === undefined ? undefined : getVariableValues(schema, op.variableDefinitions ?? [], args.variables);
   const walk: Walk = {
     schema, policies, denied: [], changed: false,
     allows: (req, element) => isSatisfied(req, principal, memoCheck(element)),
-    vars: (coerced && 'coerced' in coerced && coerced.coerced) || {},
+    vars: coercedVariables(schema, op, args.variables),
   };
-  const fragments = new Map(document.definitions
-    .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
-  const body = inline(op.selectionSet, fragments);
+  const body = inline(op.selectionSet, fragmentsOf(document));
   const rootDenied = !walk.allows(policies.types.get(root.name), root.name);
   const selections = pruneSet(walk, body, root, { path: [], types: [] }, rootDenied);
   if (walk.denied.length === 0 && !walk.changed) return { document, denied: [], empty: false };

@@ -15,7 +15,7 @@
  *
  * Tags: every person the response depends on, so a change to any of them drops the entry.
  */
-import { createHash } from 'node:crypto';
+import { canonicalJson, sha256Hex } from '../../../lib/hash';
 import { printSchema, type GraphQLSchema } from 'graphql';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { isValidIdNumber } from '../../../lib/id-number';
@@ -25,15 +25,6 @@ import type { Identity } from '../auth/identity';
 import type { EntityKeys } from './entity-keys';
 import { personTag } from './store';
 import { permittedSubjects, type PolicyFacts } from '../../../lib/access-policy';
-
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-/** JSON with object keys sorted, so `{a, b}` and `{b, a}` variables share a key. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v,
-  );
-}
 
 /** The context fields the response cache reads (who asks) and writes (what the response showed). */
 export interface CachedContext extends Identity {
@@ -58,7 +49,7 @@ export function authorizationFingerprint(facts: Pick<PolicyFacts, 'principal' | 
 const schemaIds = new WeakMap<GraphQLSchema, string>();
 function schemaId(schema: GraphQLSchema): string {
   let id = schemaIds.get(schema);
-  if (!id) schemaIds.set(schema, (id = sha256(printSchema(schema)).slice(0, 16)));
+  if (!id) schemaIds.set(schema, (id = sha256Hex(printSchema(schema)).slice(0, 16)));
   return id;
 }
 
@@ -71,7 +62,8 @@ export function responseKey(rc: GatewayGraphQLRequestContext, ctx: CachedContext
     variables: rc.request.variables ?? {},
     caller: authorizationFingerprint({ principal: ctx.principal, grant: ctx.basis.grant }),
   };
-  return `r:${sha256(canonicalJson(parts))}`;
+  // Canonical JSON: `{a, b}` and `{b, a}` variables share a key.
+  return `r:${sha256Hex(canonicalJson(parts))}`;
 }
 
 /**

@@ -3,9 +3,9 @@
  * the masked summary the public verification page may show. The PDF is drawn from the content
  * alone (template.ts), so what is signed is what is printed.
  */
-import { createHash, createPublicKey, randomBytes, verify } from 'node:crypto';
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { mask } from '../../../lib/mask';
-import { canonicalJson } from '../audit/record';
+import { canonicalJson, sha256Hex } from '../../../lib/hash';
 import { keyIdOf, type CheckpointSigner } from '../audit/signing';
 import { KINDS, type ExtractItem, type ExtractKind } from './kinds';
 import type { ExtractRow } from './store';
@@ -53,8 +53,6 @@ export function newVerificationCode(): string {
 
 /** The shape a verification code has; anything else is `unknown` without a database look-up. */
 export const CODE_PATTERN = /^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$/;
-
-export const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** What the signature covers: the content and the exact PDF bytes. */
 export function signedStatement(content: string, pdfSha256: string): string {

@@ -14,6 +14,7 @@
  * of these root fields is answered so; anything else fails as before.
  */
 import { Kind, parse, valueFromASTUntyped, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import { fragmentsOf, selectOperation } from '../../../lib/graphql/operation';
 import { GraphQLError } from 'graphql';
 import type { GatewayGraphQLRequest, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { ErrorCode } from '../../../lib/errors';
@@ -34,10 +35,10 @@ const LOOKUPS: Record<string, { argument: string; list: boolean }> = {
 export function personReferencesFallback(request: GatewayGraphQLRequest, error: unknown): GatewayGraphQLResponse | undefined {
   if (!(error instanceof GraphQLError) || error.extensions?.code !== ErrorCode.SUBGRAPH_UNAVAILABLE || !request.query) return undefined;
   const document = parse(request.query);
-  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-  if (operations.length !== 1 || operations[0].operation !== 'query') return undefined;
-  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
-  const roots = operations[0].selectionSet.selections;
+  const operation = selectOperation(document);
+  if (operation?.operation !== 'query') return undefined;
+  const fragments = fragmentsOf(document);
+  const roots = operation.selectionSet.selections;
   if (!roots.every((s): s is FieldNode => s.kind === Kind.FIELD && !s.directives?.length && (s.name.value in LOOKUPS || s.name.value === '__typename'))) return undefined;
 
   const data: Record<string, unknown> = {};

@@ -1,87 +1,33 @@
 /**
  * The actual cost of an answered operation (Apollo Router's "actual" demand-control cost): the
  * estimate's rules applied to what came back, so each list counts its real length and a null
- * object costs nothing. Fields with the same response key are merged as graphql-js executes them.
+ * object costs nothing. Fields with the same response key are merged as graphql-js executes them
+ * (lib/graphql/walk.ts).
  */
-import {
-  getNamedType,
-  isAbstractType,
-  isCompositeType,
-  isInterfaceType,
-  isObjectType,
-  Kind,
-  type DocumentNode,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type GraphQLNamedType,
-  type GraphQLSchema,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
-} from 'graphql';
+import { getNamedType, isCompositeType, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { fragmentsOf } from '../../../lib/graphql/operation';
+import { walkResponse } from '../../../lib/graphql/walk';
 import type { CostDirectives } from './cost-directives';
 
 const MUTATION_COST = 10;
 
 /** The cost of `data`, the answer to `operation`, under the supergraph's `@cost` weights. */
 export function actualCost(document: DocumentNode, operation: OperationDefinitionNode, schema: GraphQLSchema, costs: CostDirectives, data: unknown): number {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-  const root = schema.getRootType(operation.operation);
-  const base = operation.operation === 'mutation' ? MUTATION_COST : 0;
-  if (!root || !isRecord(data)) return base;
-  return base + objectCost([operation.selectionSet], root, data);
-
-  function objectCost(sets: SelectionSetNode[], type: GraphQLNamedType, value: Record<string, unknown>): number {
-    const runtime = typeof value.__typename === 'string' ? (schema.getType(value.__typename) ?? type) : type;
-    const fields = new Map<string, FieldNode[]>();
-    const seen = new Set<string>();
-    const collect = (set: SelectionSetNode) => {
-      for (const sel of set.selections) {
-        if (sel.kind === Kind.FIELD) {
-          const key = sel.alias?.value ?? sel.name.value;
-          fields.set(key, [...(fields.get(key) ?? []), sel]);
-        } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-          if (!sel.typeCondition || applies(sel.typeCondition.name.value, runtime)) collect(sel.selectionSet);
-        } else if (!seen.has(sel.name.value)) {
-          seen.add(sel.name.value);
-          const def = fragments.get(sel.name.value);
-          if (def && applies(def.typeCondition.name.value, runtime)) collect(def.selectionSet);
-        }
-      }
-    };
-    sets.forEach(collect);
-    let cost = 0;
-    for (const [key, nodes] of fields) {
-      const name = nodes[0].name.value;
-      if (name.startsWith('__') || !(isObjectType(runtime) || isInterfaceType(runtime))) continue;
-      const def = runtime.getFields()[name];
-      if (!def) continue;
-      const coordinate = `${runtime.name}.${name}`;
-      const named = getNamedType(def.type);
-      const weight = costs.weights.get(coordinate) ?? costs.weights.get(named.name) ?? (isCompositeType(named) ? 1 : 0);
-      const subsets = nodes.flatMap((n) => (n.selectionSet ? [n.selectionSet] : []));
-      for (const node of nodes) for (const arg of node.arguments ?? []) cost += costs.weights.get(`${coordinate}(${arg.name.value}:)`) ?? 0;
-      cost += valueCost(value[key], named, weight, subsets);
-    }
-    return cost;
-  }
-
-  function valueCost(value: unknown, named: GraphQLNamedType, weight: number, sets: SelectionSetNode[]): number {
-    if (value === null || value === undefined) return 0;
-    if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + valueCost(item, named, weight, sets), 0);
-    if (isRecord(value) && isCompositeType(named) && sets.length > 0) return weight + objectCost(sets, named, value);
-    return weight;
-  }
-
-  /** Whether a fragment on `condition` applies to an object of `runtime` type (unknown runtime types: assumed to). */
-  function applies(condition: string, runtime: GraphQLNamedType): boolean {
-    if (condition === runtime.name) return true;
-    const target = schema.getType(condition);
-    if (!target || !isAbstractType(target)) return false;
-    return isAbstractType(runtime) || (isObjectType(runtime) && schema.isSubType(target, runtime));
-  }
+  let cost = operation.operation === 'mutation' ? MUTATION_COST : 0;
+  walkResponse({ schema, fragments: fragmentsOf(document), operation, data }, undefined, ({ parentType, fieldDef, nodes, value }) => {
+    const coordinate = `${parentType.name}.${fieldDef.name}`;
+    const named = getNamedType(fieldDef.type);
+    const weight = costs.weights.get(coordinate) ?? costs.weights.get(named.name) ?? (isCompositeType(named) ? 1 : 0);
+    for (const node of nodes) for (const arg of node.arguments ?? []) cost += costs.weights.get(`${coordinate}(${arg.name.value}:)`) ?? 0;
+    // Each value that came back (each item of a list) costs the weight; what is under it is walked next.
+    cost += weight * values(value);
+    return undefined;
+  });
+  return cost;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/** How many non-null values `value` holds, lists counted item by item. */
+function values(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  return Array.isArray(value) ? value.reduce((sum: number, item) => sum + values(item), 0) : 1;
 }

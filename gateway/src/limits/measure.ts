@@ -22,7 +22,6 @@ import {
   Kind,
   type DocumentNode,
   type FieldNode,
-  type FragmentDefinitionNode,
   type GraphQLField,
   type GraphQLNamedType,
   type GraphQLOutputType,
@@ -32,6 +31,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import { codedError, ErrorCode } from '../../../lib/errors';
+import { fragmentsOf } from '../../../lib/graphql/operation';
 import { NO_COST_DIRECTIVES, type CostDirectives } from './cost-directives';
 
 /** What an operation asks for, counted over its fully expanded selection. */
@@ -82,8 +82,7 @@ const EMPTY: Part = { depth: 0, aliases: 0, directives: 0, cost: 0, fields: 0 };
 
 /** Measures `operation` of `document` against `schema`. Throws a validation error on a fragment cycle. */
 export function measureOperation(document: DocumentNode, operation: OperationDefinitionNode, schema: GraphQLSchema, options: MeasureOptions): Measurement {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+  const fragments = fragmentsOf(document);
   const memo = new Map<string, Part>();
   const inProgress = new Set<string>();
   const variables = options.variables ?? {};

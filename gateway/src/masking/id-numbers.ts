@@ -6,28 +6,9 @@
  * for a legacy ID) are left as they are: the caller knows them already.
  * What the ID number encodes (birth date, county) is masked with it wherever it is masked.
  */
-import {
-  getDirectiveValues,
-  getNamedType,
-  GraphQLIncludeDirective,
-  GraphQLSkipDirective,
-  getVariableValues,
-  isInterfaceType,
-  isObjectType,
-  Kind,
-  TypeInfo,
-  visit,
-  visitWithTypeInfo,
-  type DocumentNode,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type GraphQLNamedType,
-  type GraphQLSchema,
-  type OperationDefinitionNode,
-  type SelectionNode,
-  type SelectionSetNode,
-  type ValueNode,
-} from 'graphql';
+import { getNamedType, Kind, TypeInfo, visit, visitWithTypeInfo, type DocumentNode, type FieldNode, type GraphQLSchema, type ValueNode } from 'graphql';
+import { coercedVariables, fragmentsOf, selectOperation } from '../../../lib/graphql/operation';
+import { SKIP, walkResponse, walkSelections } from '../../../lib/graphql/walk';
 import { normaliseIdNumber } from '../../../lib/id-number';
 import { mask, maskBesideId } from '../../../lib/mask';
 
@@ -50,11 +31,11 @@ export function suppliedArguments(
   variables: Record<string, unknown> | undefined,
 ): Set<string> {
   const out = new Set<string>();
-  const { operation, fragments } = operationOf(document, operationName);
-  if (!operation) return out;
+  const operation = selectOperation(document, operationName);
+  const root = operation && schema.getRootType(operation.operation);
+  if (!operation || !root) return out;
   // As execution sees them: declared variables only, the operation's defaults filled in.
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {});
-  const values: Record<string, unknown> = ('coerced' in coerced && coerced.coerced) || {};
+  const values = coercedVariables(schema, operation, variables ?? {});
   // A legacy ID (15 digits, lower-case x) is answered in its 18-character form: that is what it supplied.
   const add = (v: string): void => {
     out.add(v);
@@ -69,48 +50,14 @@ export function suppliedArguments(
     else if (node.kind === Kind.LIST) node.values.forEach(addArgument);
     else if (node.kind === Kind.VARIABLE) addValue(values[node.name.value]);
   };
-  const skipped = (sel: SelectionNode): boolean => {
-    try {
-      return getDirectiveValues(GraphQLSkipDirective, sel, values)?.if === true || getDirectiveValues(GraphQLIncludeDirective, sel, values)?.if === false;
-    } catch {
-      return false; // a directive argument execution cannot read: the request fails there anyway
+  // What @skip/@include leave out never runs: its arguments supply nothing.
+  walkSelections({ schema, fragments: fragmentsOf(document), variables: values }, operation.selectionSet, root, ({ node, fieldDef }) => {
+    for (const arg of node.arguments ?? []) {
+      const def = fieldDef.args.find((a) => a.name === arg.name.value);
+      if (def && getNamedType(def.type).name === 'ID') addArgument(arg.value);
     }
-  };
-  const seen = new Set<string>(); // each fragment once: a fragment bomb stays linear
-  const visitSet = (set: SelectionSetNode | undefined, type: GraphQLNamedType | null | undefined): void => {
-    for (const sel of set?.selections ?? []) {
-      // What @skip/@include leave out never runs: its arguments supply nothing.
-      if (skipped(sel)) continue;
-      if (sel.kind === Kind.FIELD) {
-        const field = isObjectType(type) || isInterfaceType(type) ? type.getFields()[sel.name.value] : undefined;
-        if (!field) continue;
-        for (const arg of sel.arguments ?? []) {
-          const def = field.args.find((a) => a.name === arg.name.value);
-          if (def && getNamedType(def.type).name === 'ID') addArgument(arg.value);
-        }
-        visitSet(sel.selectionSet, getNamedType(field.type));
-      } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        visitSet(sel.selectionSet, sel.typeCondition ? schema.getType(sel.typeCondition.name.value) : type);
-      } else if (!seen.has(sel.name.value)) {
-        seen.add(sel.name.value);
-        const fragment = fragments.get(sel.name.value);
-        if (fragment) visitSet(fragment.selectionSet, schema.getType(fragment.typeCondition.name.value));
-      }
-    }
-  };
-  visitSet(operation.selectionSet, schema.getRootType(operation.operation));
+  });
   return out;
-}
-
-/** The operation `operationName` selects (the only one when unnamed) and the document's fragments. */
-function operationOf(document: DocumentNode, operationName: string | null | undefined): { operation?: OperationDefinitionNode; fragments: Map<string, FragmentDefinitionNode> } {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  let operation: OperationDefinitionNode | undefined;
-  for (const def of document.definitions) {
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    else if (def.kind === Kind.OPERATION_DEFINITION && (!operationName || def.name?.value === operationName)) operation ??= def;
-  }
-  return { operation, fragments };
 }
 
 /**
@@ -166,44 +113,30 @@ export function withMaskingKeys(document: DocumentNode, schema: GraphQLSchema, s
  * executed document with the schema's types, so aliases and fragments are followed.
  */
 export function maskIdNumbers(data: Json | null | undefined, document: DocumentNode, schema: GraphQLSchema, keep: Set<string>, operationName?: string | null): void {
-  if (!data) return;
-  const { operation, fragments } = operationOf(document, operationName);
-  /** `masked`: whether the person the walked object belongs to has their ID number masked. */
+  const operation = selectOperation(document, operationName);
+  if (!data || !operation) return;
   const persons = new Set<Json>(); // MASKING_KEY is removed once every selection has read it
-  const walk = (value: unknown, set: SelectionSetNode, type: GraphQLNamedType | undefined, masked: boolean): void => {
-    if (value === null || typeof value !== 'object' || !type) return;
-    if (Array.isArray(value)) {
-      for (const item of value) walk(item, set, type, masked);
-      return;
-    }
-    const obj = value as Json;
-    if (type.name === PERSON) {
-      const id = obj[MASKING_KEY];
+  // Without the variables only a literal `if:` leaves a selection out: the rest is masked as if it ran.
+  const options = { schema, fragments: fragmentsOf(document), operation, data };
+  // The state: whether the person the walked object belongs to has their ID number masked.
+  walkResponse(options, true, (field, masked) => {
+    const { parent, parentType, key, value } = field;
+    if (parentType.name === PERSON) {
+      const id = parent[MASKING_KEY];
       masked = typeof id !== 'string' || !keep.has(id);
-      persons.add(obj);
+      persons.add(parent);
     }
-    for (const sel of set.selections) {
-      if (sel.kind === Kind.FIELD) {
-        if (!isObjectType(type) && !isInterfaceType(type)) continue;
-        const field = type.getFields()[sel.name.value];
-        if (!field) continue;
-        const key = sel.alias?.value ?? sel.name.value;
-        const v = obj[key];
-        const coordinate = `${type.name}.${field.name}`;
-        if (ID_NUMBER_COORDINATES.has(coordinate)) {
-          if (typeof v === 'string' && !keep.has(v) && key !== MASKING_KEY) obj[key] = mask.idNumber(v);
-        } else if (ID_DERIVED_FIELDS[coordinate]) {
-          if (typeof v === 'string' && masked) obj[key] = ID_DERIVED_FIELDS[coordinate](v);
-        } else if (sel.selectionSet) walk(v, sel.selectionSet, getNamedType(field.type), masked);
-      } else {
-        const frag = sel.kind === Kind.INLINE_FRAGMENT ? sel : fragments.get(sel.name.value);
-        if (!frag) continue;
-        const condition = frag.typeCondition ? schema.getType(frag.typeCondition.name.value) : type;
-        if (frag.typeCondition && typeof obj.__typename === 'string' && isObjectType(condition) && obj.__typename !== condition.name) continue;
-        walk(obj, frag.selectionSet, condition ?? undefined, masked);
-      }
+    const coordinate = `${parentType.name}.${field.fieldDef.name}`;
+    if (ID_NUMBER_COORDINATES.has(coordinate)) {
+      if (typeof value === 'string' && !keep.has(value) && key !== MASKING_KEY) parent[key] = mask.idNumber(value);
+      return SKIP;
     }
-  };
-  if (operation) walk(data, operation.selectionSet, schema.getRootType(operation.operation) ?? undefined, true);
+    const derived = ID_DERIVED_FIELDS[coordinate];
+    if (derived) {
+      if (typeof value === 'string' && masked) parent[key] = derived(value);
+      return SKIP;
+    }
+    return masked;
+  });
   for (const person of persons) delete person[MASKING_KEY];
 }

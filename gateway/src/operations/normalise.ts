@@ -3,7 +3,7 @@
  * comments do not matter (Apollo Router's safelist ignores the same), and hashed.
  */
 import { parse, print, type DocumentNode } from 'graphql';
-import { sha256Hex } from '../audit/record';
+import { sha256Hex } from '../../../lib/hash';
 
 /** SHA-256 (hex) of the printed document. */
 export function documentHash(document: DocumentNode): string {

@@ -4,7 +4,7 @@
  * subgraphs it calls. Prepared once per version, so the schema, its policies and its subgraph
  * list always come from the same file.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../../lib/hash';
 import { Kind, parse, type ConstDirectiveNode } from 'graphql';
 import { assertRulesCoverSchema, readPolicies, type PolicyIndex } from '../authz/policies';
 import type { Catalogue } from '../../../lib/legal-basis';
@@ -27,7 +27,7 @@ export interface PreparedSupergraph {
 }
 
 /** The supergraph's id: what `PreparedSupergraph.id` holds. */
-export const supergraphId = (sdl: string): string => createHash('sha256').update(sdl).digest('hex').slice(0, 16);
+export const supergraphId = (sdl: string): string => sha256Hex(sdl).slice(0, 16);
 
 const stringArgument = (d: ConstDirectiveNode, name: string): string | undefined => {
   const value = d.arguments?.find((a) => a.name.value === name)?.value;

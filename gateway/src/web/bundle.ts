@@ -7,7 +7,7 @@
  * (`client.bundle.js`/`.css`), because its image holds neither the pages' sources nor the
  * development dependencies they are built from.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../../lib/hash';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
@@ -73,7 +73,7 @@ async function build({ name, entry, logger, minify = true }: LazyBundleOptions):
   const { js, css } = fromBuild
     ? { js: await readFile(prebuilt.js), css: existsSync(prebuilt.css) ? await readFile(prebuilt.css) : Buffer.alloc(0) }
     : await compileBundle(name, entry, minify);
-  const hash = createHash('sha256').update(js).update(css).digest('hex').slice(0, 16);
+  const hash = sha256Hex(Buffer.concat([js, css])).slice(0, 16);
   const buildMs = Date.now() - started;
   logger.info({ bundle: name, jsBytes: js.length, cssBytes: css.length, buildMs, prebuilt: fromBuild }, fromBuild ? 'browser bundle loaded' : 'browser bundle built');
   const [jsGzip, cssGzip] = await Promise.all([gzip(js), gzip(css)]);
