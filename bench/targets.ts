@@ -109,7 +109,7 @@ function featureEnv(features: boolean): Record<string, string> {
 export async function trustBenchOperations(queries: string[]): Promise<void> {
   const store = await openOperationsStore(AUDIT_DB_URL, 'bench/.data');
   try {
-    const operations = ['{ __typename }', ...queries].map((body) => ({ id: sha256Hex(body), type: 'query' as const, body }));
+    const operations = [...new Set(['{ __typename }', ...queries])].map((body) => ({ id: sha256Hex(body), type: 'query' as const, body }));
     await publishOperations(store, BENCH_CLIENT, operations, true);
   } finally {
     await store.close();
