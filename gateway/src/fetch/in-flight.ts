@@ -66,7 +66,7 @@ export class InFlightFetches {
 
   /**
    * `fetcher` for `subgraph`, sharing each query with an identical one already in flight.
-   * `fetcher` must answer with a body that can be read again (subgraphFetcher's, gateway/src/limits).
+   * `fetcher` must answer with a body that can be read again (subgraphFetcher's, fetch/subgraph-fetcher.ts).
    */
   fetcher(subgraph: string, fetcher: Fetcher): Fetcher {
     return (url, init) => {
