@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { TypeInfo, visit, visitWithTypeInfo, type GraphQLResolveInfo, type OperationDefinitionNode } from 'graphql';
+import type { GraphQLResolveInfo, OperationDefinitionNode } from 'graphql';
+import { walkSelections } from '../../lib/graphql/walk';
 
 /**
  * A per-request DataLoader returning, for each key, every row whose `keyOf` is that key: one
@@ -70,14 +71,9 @@ export function operationFields(info: GraphQLResolveInfo): ReadonlySet<string> {
   let fields = selections.get(info.operation);
   if (!fields) {
     const found = new Set<string>();
-    const types = new TypeInfo(info.schema);
-    const collect = visitWithTypeInfo(types, {
-      Field: (node) => {
-        const parent = types.getParentType();
-        if (parent) found.add(`${parent.name}.${node.name.value}`);
-      },
-    });
-    for (const node of [info.operation, ...Object.values(info.fragments)]) visit(node, collect);
+    const root = info.schema.getRootType(info.operation.operation)!;
+    const options = { schema: info.schema, fragments: new Map(Object.entries(info.fragments)) };
+    walkSelections(options, info.operation.selectionSet, root, ({ parentType, node }) => void found.add(`${parentType.name}.${node.name.value}`));
     selections.set(info.operation, (fields = found));
   }
   return fields;
