@@ -210,7 +210,7 @@ export async function credentials() {
   const principal: Principal = { authenticated: true, sub: 'bench-archivist', name: role.labelZh, org: role.org, category: role.category, scopes: role.scopes };
   const internalTokens: Record<string, string> = {};
   for (const name of DEPARTMENTS) {
-    internalTokens[name] = await signInternalToken({ principal, purpose: role.purpose, evidence: [], requestId: 'bench' }, name, INTERNAL_SECRET, INTERNAL_TOKEN_TTL_SECONDS);
+    internalTokens[name] = await signInternalToken({ principal, purpose: role.purpose, evidence: [] }, name, INTERNAL_SECRET, INTERNAL_TOKEN_TTL_SECONDS);
   }
   return { clientHeaders, internalTokens };
 }

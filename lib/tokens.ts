@@ -34,7 +34,6 @@ export interface InternalClaims {
   evidence?: string[];
   /** The approval the request presented: the fields and subjects it covers. */
   grant?: { id: string; fields: string[]; subjects: string[] };
-  requestId: string;
 }
 
 const INTERNAL_ISSUER = 'archive-federation-gateway';
@@ -153,15 +152,56 @@ export function signClientToken(
     .sign(encoder.encode(options.secret));
 }
 
-/** Signs the internal token for one subgraph request. */
+/** Signs an internal token for a subgraph (`audience`), valid `ttlSeconds`. */
 export function signInternalToken(claims: InternalClaims, audience: string, secret: string, ttlSeconds: number): Promise<string> {
-  return new SignJWT({ p: claims.principal, pur: claims.purpose, cn: claims.caseNumber, ev: claims.evidence, gr: claims.grant, rid: claims.requestId })
+  return new SignJWT({ p: claims.principal, pur: claims.purpose, cn: claims.caseNumber, ev: claims.evidence, gr: claims.grant })
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuer(INTERNAL_ISSUER)
     .setAudience(audience)
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
     .sign(encoder.encode(secret));
+}
+
+/**
+ * Tokens by key until a moment, at most `max` of them (the oldest goes first). Signing or verifying
+ * a JWT costs far more than a lookup, and the same caller sends the same claims request after request.
+ */
+class TokenMemo<T> {
+  private readonly entries = new Map<string, { value: T; until: number }>();
+
+  constructor(private readonly max = 10_000) {}
+
+  get(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until > Date.now()) return entry.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: T, until: number): void {
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { value, until });
+  }
+}
+
+/**
+ * The gateway's internal-token signer: one token per subgraph and set of claims, reused for half its
+ * lifetime, so a subgraph receives it with at least `ttlSeconds / 2` to run and verifies it once
+ * (`internalTokenVerifier`). The claims are the caller's legal facts, never per request.
+ */
+export function internalTokenSigner(secret: string, ttlSeconds: number): (claims: InternalClaims, audience: string) => Promise<string> {
+  const memo = new TokenMemo<Promise<string>>();
+  return (claims, audience) => {
+    const key = `${audience}\u0000${JSON.stringify(claims)}`;
+    let token = memo.get(key);
+    if (!token) {
+      token = signInternalToken(claims, audience, secret, ttlSeconds);
+      memo.set(key, token, Date.now() + (ttlSeconds * 1000) / 2);
+    }
+    return token;
+  };
 }
 
 /** The claims of an internal token's payload; throws when it carries no principal. */
@@ -174,18 +214,44 @@ function internalClaimsOf(payload: JWTPayload): InternalClaims {
     caseNumber: payload.cn as string | undefined,
     evidence: payload.ev as string[] | undefined,
     grant: payload.gr as InternalClaims['grant'],
-    requestId: String(payload.rid ?? ''),
   };
 }
 
 /** Verifies an internal token for `audience`; throws InvalidTokenError otherwise. */
 export async function verifyInternalToken(token: string, audience: string, secret: string): Promise<InternalClaims> {
+  return (await verifiedInternalToken(token, audience, secret)).claims;
+}
+
+async function verifiedInternalToken(token: string, audience: string, secret: string): Promise<{ claims: InternalClaims; exp: number }> {
   try {
     const { payload } = await jwtVerify(token, encoder.encode(secret), { issuer: INTERNAL_ISSUER, audience, algorithms: ['HS256'], requiredClaims: ['exp'] });
-    return internalClaimsOf(payload);
+    return { claims: internalClaimsOf(payload), exp: payload.exp! };
   } catch (err) {
     throw new InvalidTokenError(`Invalid internal token: ${(err as Error).message}`);
   }
+}
+
+/**
+ * A subgraph's verifier of the gateway's tokens: a token that verified is remembered, with its
+ * claims (frozen: every request holding it shares them), until it expires; anything else is
+ * verified in full, and a failure is never remembered.
+ */
+export function internalTokenVerifier(audience: string, secret: string): (token: string) => Promise<InternalClaims> {
+  const memo = new TokenMemo<InternalClaims>();
+  return async (token) => {
+    const known = memo.get(token);
+    if (known) return known;
+    const { claims, exp } = await verifiedInternalToken(token, audience, secret);
+    deepFreeze(claims);
+    memo.set(token, claims, exp * 1000);
+    return claims;
+  };
+}
+
+function deepFreeze(value: unknown): void {
+  if (!value || typeof value !== 'object' || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v);
 }
 
 /**

@@ -59,7 +59,7 @@ export async function roleHeaders(
 
 /** Headers the gateway would send to subgraph `audience` on behalf of `principal` (an archivist managing the archive by default). */
 export async function internalHeaders(audience: string, principal: Principal = ARCHIVIST): Promise<Record<string, string>> {
-  const token = await signInternalToken({ principal, purpose: 'archive-management', requestId: 'test' }, audience, INTERNAL_SECRET, 60);
+  const token = await signInternalToken({ principal, purpose: 'archive-management' }, audience, INTERNAL_SECRET, 60);
   return { authorization: `Bearer ${token}` };
 }
 

@@ -19,7 +19,7 @@ import type { Store } from '../../lib/db';
 import { codedError, ErrorCode } from '../../lib/errors';
 import { createHttpServer } from '../../lib/http-server';
 import type { Logger } from '../../lib/logger';
-import { verifyInternalToken, InvalidTokenError } from '../../lib/tokens';
+import { internalTokenVerifier, InvalidTokenError, type InternalClaims } from '../../lib/tokens';
 import { accessPolicyOf } from '../../lib/access-policy';
 import { DEFAULT_POLICY_DIR } from '../../lib/legal-basis';
 import { traceRequests, tracingStarted } from '../../lib/tracing';
@@ -134,11 +134,11 @@ export function storeErrorFormatter(department: string, logger: Logger) {
 }
 
 /** Verifies the gateway's internal token (audience = this subgraph); anything else is 401. */
-async function authenticateGateway(authorization: string | undefined, audience: string, secret: string) {
+async function authenticateGateway(authorization: string | undefined, verify: (token: string) => Promise<InternalClaims>) {
   const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
   try {
     if (!token) throw new InvalidTokenError('no internal token');
-    return await verifyInternalToken(token, audience, secret);
+    return await verify(token);
   } catch (err) {
     if (!(err instanceof InvalidTokenError)) throw err;
     throw codedError(ErrorCode.UNAUTHENTICATED, `Subgraphs answer only the gateway: ${err.message}.`, { http: { status: 401 } });
@@ -161,6 +161,7 @@ const reportSubjects: ApolloServerPlugin<SubgraphContext> = {
 /** Builds (but does not start listening) a department's subgraph server. */
 export async function createSubgraphServer<DB, L>(def: SubgraphDefinition<DB, L>, options: SubgraphServerOptions<DB>): Promise<SubgraphServer> {
   const { store, logger, internalSecret } = options;
+  const verifyGateway = internalTokenVerifier(def.name, internalSecret);
   const schema = buildSchema(def, options.policyDir);
   // Resolver spans only when this process traces: a span per resolver call is not free.
   if (tracingStarted()) traceResolvers(schema, def.resolvers as Record<string, unknown>);
@@ -192,7 +193,7 @@ export async function createSubgraphServer<DB, L>(def: SubgraphDefinition<DB, L>
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
-        claims: await authenticateGateway(req.headers.authorization, def.name, internalSecret),
+        claims: await authenticateGateway(req.headers.authorization, verifyGateway),
         subjects: new Set<string>(),
         records: new WeakMap(),
         store,

@@ -245,8 +245,8 @@ describe('access control through the gateway', () => {
       const query = entitiesQuery('marriages { spouseName }');
       const vars = personRefs([DEMO.husband]);
       const clientJwt = await clientToken({ scopes: ['marriage:read', 'pii:unmasked'] });
-      const expired = await signInternalToken({ principal: ARCHIVIST, requestId: 'x' }, 'marriage', INTERNAL_SECRET, -30);
-      const forged = await signInternalToken({ principal: ARCHIVIST, requestId: 'x' }, 'marriage', 'attacker-secret', 60);
+      const expired = await signInternalToken({ principal: ARCHIVIST }, 'marriage', INTERNAL_SECRET, -30);
+      const forged = await signInternalToken({ principal: ARCHIVIST }, 'marriage', 'attacker-secret', 60);
       const wrongAudience = await internalHeaders('medical-insurance');
       for (const headers of [{}, { authorization: `Bearer ${clientJwt}` }, { authorization: `Bearer ${expired}` }, { authorization: `Bearer ${forged}` }, wrongAudience]) {
         const res = await gql(marriage, query, vars, headers);

@@ -110,7 +110,7 @@ describe('row-level rule and subjects on every root field', () => {
       const res = await gql(fed.url, `mutation { correctPersonName(idNumber: "${DEMO.wife}", name: "冒名") { idNumber } }`, undefined, writer);
       expect(codes(res)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']); // no purpose of a citizen's releases a correction
       // Even with a token the gateway would let through (record-correction, as an archive), a subgraph refuses a citizen.
-      const token = await signInternalToken({ principal: { authenticated: true, sub: DEMO.husband, category: 'archive', scopes: ['self', 'social-security:read', 'social-security:write'] }, purpose: 'record-correction', requestId: 'rr' }, 'social-security', INTERNAL_SECRET, 60);
+      const token = await signInternalToken({ principal: { authenticated: true, sub: DEMO.husband, category: 'archive', scopes: ['self', 'social-security:read', 'social-security:write'] }, purpose: 'record-correction' }, 'social-security', INTERNAL_SECRET, 60);
       const direct = await gql(fed.subgraphs['social-security'].url, `mutation { correctPersonName(idNumber: "${DEMO.wife}", name: "冒名") { idNumber } }`, undefined, { authorization: `Bearer ${token}` });
       expect(codes(direct)).toEqual(['FORBIDDEN']);
       const check = await gql(fed.url, `{ person(idNumber: "${DEMO.wife}") { name } }`, undefined, archivist);
@@ -178,7 +178,7 @@ describe('row-level rule and subjects on every root field', () => {
     const entities = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Person { idNumber medicalInsurance { personType } } } }';
     const call = async (claims: { scopes: string[]; purpose?: string }) => {
       const token = await signInternalToken(
-        { principal: { ...ARCHIVIST, scopes: claims.scopes }, purpose: claims.purpose, requestId: 'rr' },
+        { principal: { ...ARCHIVIST, scopes: claims.scopes }, purpose: claims.purpose },
         'medical-insurance',
         INTERNAL_SECRET,
         60,

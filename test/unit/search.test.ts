@@ -6,7 +6,6 @@ import { decodeSearch, encodeSearch, parseSearch, personTerms, searchPage, type 
 const claims = (scopes: string[], category?: Category, purpose = 'litigation'): InternalClaims => ({
   principal: { authenticated: true, sub: '430702198503151239', scopes, category },
   purpose,
-  requestId: 'test',
 });
 const court = claims(['marriage:read'], 'court');
 const archive = claims(['marriage:read'], 'archive');

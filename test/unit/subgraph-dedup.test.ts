@@ -53,11 +53,12 @@ describe('InFlightFetches', () => {
   const URL = 'http://127.0.0.1:1/graphql';
   const QUERY = JSON.stringify({ query: 'query Dossier__social_security__0($id:ID!){person(idNumber:$id){name}}', variables: { id: '430702198503151239' } });
   const MUTATION = JSON.stringify({ query: 'mutation Correct__marriage__0{correctMarriageOffice(id:"1",office:"x"){idNumber}}', variables: {} });
-  const claims = (facts: PolicyFacts, requestId: string): InternalClaims => ({ ...facts, caseNumber: '（2026）湘0702民初1234号', requestId });
-  const init = async (body: string, facts: PolicyFacts, requestId = 'r1') => ({
+  // Each request its own case number: a claim no access rule reads, so it does not keep requests apart.
+  const claims = (facts: PolicyFacts, caseSerial: number): InternalClaims => ({ ...facts, caseNumber: `（2026）湘0702民初${caseSerial}号` });
+  const init = async (body: string, facts: PolicyFacts, caseSerial = 1) => ({
     method: 'POST',
     body,
-    headers: { authorization: `Bearer ${await signInternalToken(claims(facts, requestId), 'social-security', 'secret', 60)}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${await signInternalToken(claims(facts, caseSerial), 'social-security', 'secret', 60)}`, 'content-type': 'application/json' },
   });
 
   /** A fetcher that answers after `release()` and counts its calls. */
@@ -81,7 +82,7 @@ describe('InFlightFetches', () => {
     const metrics = new MetricsRegistry();
     const fetch = new InFlightFetches(metrics).fetcher('social-security', slow.fetcher);
     const colleague = { ...CLERK, principal: { ...CLERK.principal, sub: 'clerk-2' } };
-    const pending = [fetch(URL, await init(QUERY, CLERK, 'r1')), fetch(URL, await init(QUERY, colleague, 'r2')), fetch(URL, await init(QUERY, CLERK, 'r3'))];
+    const pending = [fetch(URL, await init(QUERY, CLERK, 1)), fetch(URL, await init(QUERY, colleague, 2)), fetch(URL, await init(QUERY, CLERK, 3))];
     slow.release();
     const bodies = await Promise.all(pending.map(async (p) => (await p).json()));
     expect(slow.calls()).toBe(1);

@@ -32,8 +32,7 @@ const sorted = (values: readonly string[] | undefined) => [...(values ?? [])].so
  * fingerprint (scopes, authentication, and the persons the row-level rule limits the caller to: a
  * citizen's own ID number, an approval's subjects) and every other fact the subgraph's access
  * rules decide on (category, organisation, purpose, evidence kinds, the approval's id and fields).
- * Not the claims no rule reads (another clerk's `sub`, name, client system, case number, request
- * id), so colleagues asking the same under the same legal basis share a fetch.
+ * Not the claims no rule reads (another clerk's `sub`, name, client system, case number), so colleagues asking the same under the same legal basis share a fetch.
  */
 export function callerKey(facts: PolicyFacts): string {
   const { principal, grant } = facts;

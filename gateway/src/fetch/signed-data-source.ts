@@ -8,7 +8,7 @@
 import { context as otelContext, propagation, SpanKind } from '@opentelemetry/api';
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { signInternalToken } from '../../../lib/tokens';
+import { internalTokenSigner } from '../../../lib/tokens';
 import { policyFacts } from '../../../lib/access-policy';
 import { inSpan } from '../../../lib/tracing';
 import type { Logger } from '../../../lib/logger';
@@ -40,28 +40,21 @@ export interface SignedDataSourceOptions {
 
 export class SignedDataSource extends RemoteGraphQLDataSource<SubgraphCallContext> {
   private readonly subgraph: string;
-  private readonly secret: string;
-  private readonly ttlSeconds: number;
+  private readonly sign: ReturnType<typeof internalTokenSigner>;
 
   constructor(options: SignedDataSourceOptions) {
     // Only when given: RemoteGraphQLDataSource assigns its config over its defaults, undefined included.
     super({ url: options.url, ...(options.fetcher ? { fetcher: options.fetcher } : {}) });
     this.subgraph = options.name;
-    this.secret = options.secret;
-    this.ttlSeconds = options.ttlSeconds;
+    this.sign = internalTokenSigner(options.secret, options.ttlSeconds);
   }
 
   override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<SubgraphCallContext>): Promise<void> {
     if (!('requestId' in context)) return; // health checks and schema loading carry no request context
-    // One token per subgraph per request, however many fetches the plan makes.
+    // Looked up once per subgraph per request, however many fetches the plan makes (the signer reuses a token across requests with the same claims).
     let token = context.internalTokens.get(this.subgraph);
     if (!token) {
-      token = signInternalToken(
-        { ...policyFacts(context.principal, context.basis), caseNumber: context.caseNumber, requestId: context.requestId },
-        this.subgraph,
-        this.secret,
-        this.ttlSeconds,
-      );
+      token = this.sign({ ...policyFacts(context.principal, context.basis), caseNumber: context.caseNumber }, this.subgraph);
       context.internalTokens.set(this.subgraph, token);
     }
     request.http!.headers.set('authorization', `Bearer ${await token}`);

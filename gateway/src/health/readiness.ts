@@ -110,7 +110,7 @@ function remembered(check: ReadinessCheck, cacheMs: number): ReadinessCheck {
  */
 export function subgraphCheck(options: { name: string; url: string; secret: string; timeoutMs: number }): ReadinessCheck {
   return async () => {
-    const token = await signInternalToken({ principal: ANONYMOUS, requestId: 'readiness' }, options.name, options.secret, 60);
+    const token = await signInternalToken({ principal: ANONYMOUS }, options.name, options.secret, 60);
     try {
       const res = await fetch(options.url, {
         method: 'POST',
