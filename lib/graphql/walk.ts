@@ -84,6 +84,7 @@ interface Collected {
   nodes: FieldNode[];
   parentType: FieldsType;
   fieldDef: GraphQLField<unknown, unknown>;
+  coordinate: string;
   /** The merged selections under it and their type, when it has any. */
   under?: { sets: SelectionSetNode[]; type: GraphQLCompositeType };
 }
@@ -97,6 +98,8 @@ export interface ResponseField {
   /** The object's runtime type when known (an object type, or a selected `__typename`), else the type the field was selected on. */
   parentType: FieldsType;
   fieldDef: GraphQLField<unknown, unknown>;
+  /** `parentType.name` + `.` + `fieldDef.name` (`Person.marriages`), made once per collected field. */
+  coordinate: string;
   /** The object holding the value: assign `parent[key]` to change it. */
   parent: Json;
   /** `parent[key]`. */
@@ -137,7 +140,7 @@ export function walkResponse<S>(
       const field = fields[i];
       const value = object[field.key];
       path.push(field.key);
-      const next = visit({ key: field.key, nodes: field.nodes, parentType: field.parentType, fieldDef: field.fieldDef, parent: object, value, path }, inherited);
+      const next = visit({ key: field.key, nodes: field.nodes, parentType: field.parentType, fieldDef: field.fieldDef, coordinate: field.coordinate, parent: object, value, path }, inherited);
       if (next !== SKIP && field.under) walkValue(value, field.under.sets, field.under.type, next);
       path.pop();
     }
@@ -176,7 +179,7 @@ export function walkResponse<S>(
           const id = runtime ? key : `${key}\u0000${parentType.name}.${fieldDef.name}`;
           const known = fields.get(id);
           if (known) known.nodes.push(sel);
-          else fields.set(id, { key, nodes: [sel], parentType: parentType as FieldsType, fieldDef });
+          else fields.set(id, { key, nodes: [sel], parentType: parentType as FieldsType, fieldDef, coordinate: `${parentType.name}.${fieldDef.name}` });
           continue;
         }
         const fragment = follow(options, sel, at, runtime, followed);
