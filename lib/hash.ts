@@ -14,15 +14,31 @@ import { createHash } from 'node:crypto';
  * @throws TypeError on a non-finite number, which JSON cannot carry.
  */
 export function canonicalJson(value: unknown): string {
+  // Written as loops (every audit record and cache key goes through here); the output is what
+  // `[...].map(...).join(',')` over sorted, defined members gave, array holes included.
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('canonicalJson: non-finite number');
     return JSON.stringify(value) ?? 'null';
   }
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
-  const keys = Object.keys(value)
-    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      const item = value[i];
+      if (item !== undefined) out += canonicalJson(item);
+      else if (i in value) out += 'null'; // a hole stays empty, as join wrote it
+    }
+    return `${out}]`;
+  }
+  const keys = Object.keys(value).sort();
+  let out = '{';
+  for (const key of keys) {
+    const member = (value as Record<string, unknown>)[key];
+    if (member === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(key)}:${canonicalJson(member)}`;
+  }
+  return `${out}}`;
 }
 
 /** SHA-256 of `data` (text as UTF-8) as 64 lower-case hex characters. */

@@ -83,7 +83,17 @@ function categoryOf(payload: Record<string, unknown>, options: ClientTokenVerifi
 /** Thrown for a token that is malformed, expired, wrongly signed or for another audience. */
 export class InvalidTokenError extends Error {}
 
-/** Builds the client-token verifier: HS256 with a secret, or RS256/ES256 against a JWKS. */
+/** Most verified tokens remembered by one verifier; the oldest goes first. */
+const VERIFIED_TOKENS = 10_000;
+/** How long a verification is remembered at most (within the token's own expiry): a key dropped from a JWKS stops counting by then. */
+const VERIFIED_TOKEN_MS = 5 * 60_000;
+
+/**
+ * Builds the client-token verifier: HS256 with a secret, or RS256/ES256 against a JWKS. A client
+ * sends the same token with every request, so a verified one is remembered by its exact text (at
+ * most VERIFIED_TOKEN_MS); its times are checked again on every use, so it still expires on time.
+ * Only tokens that verified are remembered.
+ */
 export function clientTokenVerifier(options: ClientTokenVerifierOptions): (token: string) => Promise<Principal> {
   const key: Uint8Array | JWTVerifyGetKey = options.jwksUrl
     ? createRemoteJWKSet(new URL(options.jwksUrl))
@@ -91,7 +101,16 @@ export function clientTokenVerifier(options: ClientTokenVerifierOptions): (token
       ? createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, 'utf8')))
       : encoder.encode(options.secret);
   const algorithms = options.jwksUrl || options.jwksFile ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'];
+  const verified = new Map<string, { principal: Principal; exp: number; iat: number | undefined; until: number }>();
   return async (token) => {
+    const known = verified.get(token);
+    if (known && known.until > Date.now()) {
+      const lifetimeProblem = tokenLifetimeProblem(known.exp, known.iat, options);
+      if (!lifetimeProblem) return known.principal;
+      verified.delete(token);
+      throw new InvalidTokenError(lifetimeProblem);
+    }
+    if (known) verified.delete(token);
     try {
       const { payload } = await jwtVerify(token, key as Uint8Array, {
         issuer: options.issuer,
@@ -102,15 +121,18 @@ export function clientTokenVerifier(options: ClientTokenVerifierOptions): (token
       });
       const lifetimeProblem = tokenLifetimeProblem(payload.exp!, payload.iat, options);
       if (lifetimeProblem) throw new InvalidTokenError(lifetimeProblem);
-      return {
+      const principal: Principal = Object.freeze({
         authenticated: true,
         sub: payload.sub!,
         name: typeof payload.name === 'string' ? payload.name : undefined,
         org: typeof payload.org === 'string' ? payload.org : undefined,
         category: categoryOf(payload, options),
         client: options.clientClaim && typeof payload[options.clientClaim] === 'string' ? (payload[options.clientClaim] as string) : undefined,
-        scopes: [...new Set((options.scopeClaims ?? ['scope', 'scp']).flatMap((c) => strings(claimAt(payload, c))))],
-      };
+        scopes: Object.freeze([...new Set((options.scopeClaims ?? ['scope', 'scp']).flatMap((c) => strings(claimAt(payload, c))))]) as string[],
+      });
+      if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
+      verified.set(token, { principal, exp: payload.exp!, iat: payload.iat, until: Math.min(payload.exp! * 1000, Date.now() + VERIFIED_TOKEN_MS) });
+      return principal;
     } catch (err) {
       if (err instanceof InvalidTokenError) throw err;
       if (err instanceof joseErrors.JWTExpired) throw new InvalidTokenError('The token has expired; get a new one.');

@@ -8,7 +8,7 @@
  * With tracing off the `@opentelemetry/api` calls below are no-ops and cost next to nothing, and
  * the SDK and exporter are never loaded (they are imported only when tracing starts).
  */
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { RequestHandler } from 'express';
 import type { Config } from './config';
@@ -98,6 +98,7 @@ export function activeTraceId(): string | undefined {
  */
 export function traceRequests(): RequestHandler {
   return (req, res, next) => {
+    if (!started) return next(); // nothing would record it: skip the no-op span and its listener
     const parent = propagation.extract(ROOT_CONTEXT, req.headers);
     const span = tracer().startSpan(
       `${req.method} ${req.baseUrl || req.path}`,
@@ -114,8 +115,18 @@ export function traceRequests(): RequestHandler {
   };
 }
 
+/** What `inSpan` hands `fn` while tracing is off: the span the no-op tracer would have made. */
+const NOT_RECORDING = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
 /** Runs `fn` in a child span of the active one, ending it (with the error, if `fn` throws) when `fn` settles. */
 export function inSpan<T>(name: string, attributes: Record<string, string | number | boolean>, fn: (span: Span) => Promise<T>, kind = SpanKind.INTERNAL): Promise<T> {
+  if (!started) {
+    try {
+      return fn(NOT_RECORDING);
+    } catch (err) {
+      return Promise.reject(err); // as the async span callback would have
+    }
+  }
   return tracer().startActiveSpan(name, { attributes, kind }, async (span) => {
     try {
       return await fn(span);

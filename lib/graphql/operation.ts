@@ -41,10 +41,15 @@ export function selectOperation(document: DocumentNode, operationName?: string |
   return getOperationAST(document, operationName) ?? undefined;
 }
 
-/** The document's named fragments by name. */
-export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+const fragmentsByDocument = new WeakMap<DocumentNode, ReadonlyMap<string, FragmentDefinitionNode>>();
+
+/** The document's named fragments by name; one map per document (walk.ts remembers its work by it). */
+export function fragmentsOf(document: DocumentNode): ReadonlyMap<string, FragmentDefinitionNode> {
+  let fragments = fragmentsByDocument.get(document);
+  if (fragments) return fragments;
+  const byName = new Map<string, FragmentDefinitionNode>();
+  for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) byName.set(def.name.value, def);
+  fragmentsByDocument.set(document, (fragments = byName));
   return fragments;
 }
 

@@ -84,6 +84,7 @@ interface Collected {
   nodes: FieldNode[];
   parentType: FieldsType;
   fieldDef: GraphQLField<unknown, unknown>;
+  coordinate: string;
   /** The merged selections under it and their type, when it has any. */
   under?: { sets: SelectionSetNode[]; type: GraphQLCompositeType };
 }
@@ -97,6 +98,8 @@ export interface ResponseField {
   /** The object's runtime type when known (an object type, or a selected `__typename`), else the type the field was selected on. */
   parentType: FieldsType;
   fieldDef: GraphQLField<unknown, unknown>;
+  /** `parentType.name` + `.` + `fieldDef.name` (`Person.marriages`), made once per collected field. */
+  coordinate: string;
   /** The object holding the value: assign `parent[key]` to change it. */
   parent: Json;
   /** `parent[key]`. */
@@ -126,11 +129,10 @@ export function walkResponse<S>(
   const path: Array<string | number> = [];
 
   // Collected once per selection sets and runtime type, as graphql-js memoizes its subfields: the
-  // items of a list share theirs.
-  const collected = new WeakMap<readonly SelectionSetNode[], Map<GraphQLObjectType | undefined, Collected[]>>();
-  const typenames = new WeakMap<readonly SelectionSetNode[], string[]>();
+  // items of a list share theirs, and walks without variables share theirs (see collectedFor).
+  const { rootSets, collected, typenames } = options.variables === undefined ? collectedFor(schema, fragments, options.operation) : newCollected(options.operation);
 
-  if (root && isJson(options.data)) walkObject(options.data, [options.operation.selectionSet], root, state);
+  if (root && isJson(options.data)) walkObject(options.data, rootSets, root, state);
 
   function walkObject(object: Json, sets: readonly SelectionSetNode[], scope: GraphQLCompositeType, inherited: S): void {
     const fields = fieldsOf(sets, scope, runtimeType(object, sets, scope));
@@ -138,7 +140,7 @@ export function walkResponse<S>(
       const field = fields[i];
       const value = object[field.key];
       path.push(field.key);
-      const next = visit({ key: field.key, nodes: field.nodes, parentType: field.parentType, fieldDef: field.fieldDef, parent: object, value, path }, inherited);
+      const next = visit({ key: field.key, nodes: field.nodes, parentType: field.parentType, fieldDef: field.fieldDef, coordinate: field.coordinate, parent: object, value, path }, inherited);
       if (next !== SKIP && field.under) walkValue(value, field.under.sets, field.under.type, next);
       path.pop();
     }
@@ -177,7 +179,7 @@ export function walkResponse<S>(
           const id = runtime ? key : `${key}\u0000${parentType.name}.${fieldDef.name}`;
           const known = fields.get(id);
           if (known) known.nodes.push(sel);
-          else fields.set(id, { key, nodes: [sel], parentType: parentType as FieldsType, fieldDef });
+          else fields.set(id, { key, nodes: [sel], parentType: parentType as FieldsType, fieldDef, coordinate: `${parentType.name}.${fieldDef.name}` });
           continue;
         }
         const fragment = follow(options, sel, at, runtime, followed);
@@ -227,6 +229,31 @@ export function walkResponse<S>(
     typenames.set(sets, keys);
     return keys;
   }
+}
+
+/** What `walkResponse` collected for one operation: the fields of each selection sets by runtime type, and their `__typename` keys. */
+interface CollectedFields {
+  rootSets: readonly SelectionSetNode[];
+  collected: WeakMap<readonly SelectionSetNode[], Map<GraphQLObjectType | undefined, Collected[]>>;
+  typenames: WeakMap<readonly SelectionSetNode[], string[]>;
+}
+
+const newCollected = (operation: OperationDefinitionNode): CollectedFields => ({ rootSets: [operation.selectionSet], collected: new WeakMap(), typenames: new WeakMap() });
+
+/**
+ * Without variables, what is collected depends on the schema, the document's fragments (one map per
+ * document: `fragmentsOf`) and the operation alone, so every walk over the same operation shares
+ * it: a repeated request (the masking, the audit and the actual cost walk each answer) collects once.
+ */
+const sharedCollected = new WeakMap<GraphQLSchema, WeakMap<ReadonlyMap<string, FragmentDefinitionNode>, WeakMap<OperationDefinitionNode, CollectedFields>>>();
+function collectedFor(schema: GraphQLSchema, fragments: ReadonlyMap<string, FragmentDefinitionNode>, operation: OperationDefinitionNode): CollectedFields {
+  let byFragments = sharedCollected.get(schema);
+  if (!byFragments) sharedCollected.set(schema, (byFragments = new WeakMap()));
+  let byOperation = byFragments.get(fragments);
+  if (!byOperation) byFragments.set(fragments, (byOperation = new WeakMap()));
+  let found = byOperation.get(operation);
+  if (!found) byOperation.set(operation, (found = newCollected(operation)));
+  return found;
 }
 
 /**

@@ -4,7 +4,7 @@
  * changes the key.
  */
 import { buildSchema, parse } from 'graphql';
-import { AuthorizationMemo, decisionKey } from '../../gateway/src/authz/memo';
+import { DocumentMemo, decisionKey } from '../../gateway/src/authz/memo';
 import type { PolicyFacts } from '../../lib/access-policy';
 
 const COURT: PolicyFacts = {
@@ -38,13 +38,13 @@ describe('decisionKey', () => {
   });
 });
 
-describe('AuthorizationMemo', () => {
+describe('DocumentMemo', () => {
   it('answers the same schema, document and key from memory, and decides anything else anew', () => {
     const schema = buildSchema('type Query { a: String }');
     const other = buildSchema('type Query { a: String }');
     const doc = parse('{ a }');
     const same = parse('{ a }'); // the same text parsed again: another document
-    const memo = new AuthorizationMemo<number>();
+    const memo = new DocumentMemo<number>();
     let decisions = 0;
     const decide = () => ++decisions;
     expect(memo.get(schema, doc, 'k', decide)).toBe(1);
@@ -57,7 +57,7 @@ describe('AuthorizationMemo', () => {
   it('keeps at most 64 decisions per document, forgetting the oldest', () => {
     const schema = buildSchema('type Query { a: String }');
     const doc = parse('{ a }');
-    const memo = new AuthorizationMemo<string>();
+    const memo = new DocumentMemo<string>();
     for (let i = 0; i < 65; i++) memo.get(schema, doc, `k${i}`, () => `d${i}`);
     expect(memo.get(schema, doc, 'k64', () => 'again')).toBe('d64');
     expect(memo.get(schema, doc, 'k0', () => 'again')).toBe('again');

@@ -101,6 +101,38 @@ describe('the type-condition rule', () => {
   });
 });
 
+describe('walks sharing what they collected', () => {
+  /** `path: Parent.field` of each walk of one parsed document without variables, over each of `answers` in turn. */
+  const walks = (document: ReturnType<typeof parse>, answers: unknown[]) =>
+    answers.map((data) => {
+      const out: string[] = [];
+      walkResponse({ schema, fragments: fragmentsOf(document), operation: selectOperation(document)!, data }, undefined, (f) => {
+        out.push(`${f.path.join('.')}: ${f.parentType.name}.${f.fieldDef.name}`);
+        return undefined;
+      });
+      return out.sort();
+    });
+
+  it('walks one document again by each answer\'s own runtime types', () => {
+    const document = parse('{ node { __typename ... on Person { idNumber } ... on Doc { title } } }');
+    expect(fragmentsOf(document)).toBe(fragmentsOf(document));
+    expect(walks(document, [{ node: { __typename: 'Person', idNumber: 'p' } }, { node: { __typename: 'Doc', title: 't' } }, { node: { idNumber: 'p', title: 't' } }])).toEqual([
+      ['node.idNumber: Person.idNumber', 'node: Query.node'],
+      ['node.title: Doc.title', 'node: Query.node'],
+      ['node.idNumber: Person.idNumber', 'node.title: Doc.title', 'node: Query.node'],
+    ]);
+  });
+
+  it('never mixes two documents sharing an operation node but not their fragments', () => {
+    const first = parse('{ person { ...F } } fragment F on Person { name }');
+    const [operation] = first.definitions;
+    const second = { ...first, definitions: [operation, ...parse('fragment F on Person { idNumber }').definitions] };
+    const data = { person: { name: 'a', idNumber: 'p' } };
+    expect(walks(first, [data])[0]).toEqual(['person.name: Person.name', 'person: Query.person']);
+    expect(walks(second, [data])[0]).toEqual(['person.idNumber: Person.idNumber', 'person: Query.person']);
+  });
+});
+
 describe('walkSelections', () => {
   it('visits the fields an operation selects with their parent types, each named fragment once', () => {
     const document = parse(`{ items { ...I ... on Doc { ...I title } } node { ... on Named @skip(if: true) { name } id } }

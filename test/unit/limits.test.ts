@@ -9,6 +9,7 @@ import { limitExceeded } from '../../gateway/src/limits/errors';
 import { measureOperation, type Measurement } from '../../gateway/src/limits/measure';
 import { readCostDirectives } from '../../gateway/src/limits/cost-directives';
 import { actualCost } from '../../gateway/src/limits/actual-cost';
+import { operationLimitsPlugin, type OperationLimits } from '../../gateway/src/limits/plugin';
 import { selectOperation } from '../../lib/graphql/operation';
 
 /** A supergraph-shaped SDL: the cost spec linked as composition links it (`@cost` by namespace, `@listSize` imported). */
@@ -146,6 +147,37 @@ describe('measureOperation', () => {
     const m = measure(`{ person(idNumber: "1") { ...F40 } }\n${fragments}`);
     expect(m.aliases).toBeGreaterThan(2 ** 40);
     expect(m.depth).toBe(82);
+  });
+});
+
+describe('operationLimitsPlugin', () => {
+  /** The estimates the plugin reports for each request, run through its hooks as Apollo Server would. */
+  async function estimates(limits: OperationLimits, requests: Array<{ query: ReturnType<typeof operationOf>; variables?: Record<string, unknown> }>): Promise<number[]> {
+    const out: number[] = [];
+    const plugin = operationLimitsPlugin(limits, { estimated: (cost) => out.push(cost), actual: () => undefined });
+    for (const { query, variables } of requests) {
+      const hooks = (await plugin.requestDidStart!({} as never)) as { didResolveOperation(rc: unknown): Promise<void> };
+      await hooks.didResolveOperation({ document: query.document, operation: query.operation, schema, request: { variables }, logger: console });
+    }
+    return out;
+  }
+  const limits = (): OperationLimits => ({ maxDepth: 8, maxAliases: 15, maxRootFields: 10, maxDirectives: 50, demand: { mode: 'enforce', maxCost: 20000, listSize: 10, costs } });
+
+  it('measures a repeated document once per variables and per supergraph costs', async () => {
+    const query = operationOf('query Q($ids: [ID!]!) { persons(idNumbers: $ids) { marriages { kind } } }');
+    const settings = limits();
+    const requests = [{ query, variables: { ids: ['a'] } }, { query, variables: { ids: ['a', 'b', 'c'] } }, { query, variables: { ids: ['a'] } }];
+    expect(await estimates(settings, requests)).toEqual([11, 33, 11]);
+    // A reloaded supergraph's costs replace the remembered measurements.
+    settings.demand.costs = readCostDirectives(sdl.replace('type Marriage {', 'type Marriage @cost(weight: 4) {'));
+    expect(await estimates(settings, requests)).toEqual([41, 123, 41]);
+  });
+
+  it('still refuses a repeated document that is over a limit', async () => {
+    const query = operationOf('{ a: version b: version }');
+    const settings = { ...limits(), maxAliases: 1 };
+    await expect(estimates(settings, [{ query }])).rejects.toThrow(/alias/i);
+    await expect(estimates(settings, [{ query }])).rejects.toThrow(/alias/i);
   });
 });
 

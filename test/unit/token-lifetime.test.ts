@@ -62,4 +62,20 @@ describe('client token lifetime and clock skew', () => {
     expect(await refused(await token(secret, { iat: now() + 5, exp: now() + 300 }))).toMatch(/issued in the future/);
     expect(await refused(await token(secret, { iat: now(), exp: now() + 300 }))).toBeUndefined();
   });
+
+  it('remembers a verified token, yet refuses it once it expires, and never a look-alike with another signature', async () => {
+    const jwt = await token(secret, { iat: now(), exp: now() + 60 });
+    expect(await outcome(jwt)).toBe('ok clerk-1');
+    expect(await outcome(jwt)).toBe('ok clerk-1'); // remembered
+    const [header, payload, signature] = jwt.split('.');
+    const forged = `${header}.${payload}.${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
+    expect(await outcome(forged)).toMatch(/not valid/);
+    const later = Date.now() + 61_000;
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(later);
+    try {
+      expect(await outcome(jwt)).toMatch(/expired/);
+    } finally {
+      clock.mockRestore();
+    }
+  });
 });

@@ -66,9 +66,9 @@ export function returnedFields(schema: GraphQLSchema, document: DocumentNode, da
   const out = new Set<string>();
   let leafValues = 0;
   if (!operation) return { coordinates: [], leafValues };
-  walkResponse({ schema, fragments: fragmentsOf(document), operation, data }, undefined, ({ parentType, fieldDef, value }) => {
+  walkResponse({ schema, fragments: fragmentsOf(document), operation, data }, undefined, ({ coordinate, fieldDef, value }) => {
     if (value === null || value === undefined) return SKIP;
-    out.add(`${parentType.name}.${fieldDef.name}`);
+    out.add(coordinate);
     if (isCompositeType(getNamedType(fieldDef.type))) return undefined; // its fields say what came back
     leafValues += Array.isArray(value) ? value.flat(Infinity).filter((x) => x !== null).length : 1;
     return SKIP;

@@ -90,7 +90,7 @@ interface Walk {
  * Replaces each `...F` by `... on T @dirs { body }`. Pruning the inlined copies separately is what
  * makes a fragment spread in several places (under differently authorized parents) come out right.
  */
-function inline(set: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, stack: string[] = []): SelectionSetNode {
+function inline(set: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, stack: string[] = []): SelectionSetNode {
   const selections = set.selections.map((sel): SelectionNode => {
     if (sel.kind === Kind.FRAGMENT_SPREAD) {
       const name = sel.name.value;

@@ -24,8 +24,11 @@ export function decisionKey(operationName: string | null | undefined, variables:
   return JSON.stringify([operationName ?? null, variables ?? null, principal.authenticated, [...new Set(principal.scopes)].sort(), legalFacts(facts)]);
 }
 
-/** Decisions by schema, document and `decisionKey`. Each value must be treated as read-only by its users. */
-export class AuthorizationMemo<T> {
+/**
+ * Values by schema, document and a key (here `decisionKey`; the operation limits remember their
+ * measurements in one too). Each value must be treated as read-only by its users.
+ */
+export class DocumentMemo<T> {
   private readonly bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, T>>>();
 
   /** The remembered decision, or `decide()`'s, remembered. */

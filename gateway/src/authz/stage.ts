@@ -13,7 +13,7 @@ import { codedError, ErrorCode } from '../../../lib/errors';
 import type { Identity } from '../auth/identity';
 import { withDocument, type ExecutorStage } from '../pipeline';
 import { authorizeOperation, type Denial } from './authorize';
-import { AuthorizationMemo, decisionKey } from './memo';
+import { DocumentMemo, decisionKey } from './memo';
 import { deniedErrors, fillDenied } from './errors';
 import type { PolicyIndex } from './policies';
 
@@ -50,7 +50,7 @@ export function authorize(gateway: Pick<GatewayInterface, 'onSchemaLoadOrUpdate'
     const policies = options.policiesFor(coreSupergraphSdl);
     if (policies) policiesBySchema.set(apiSchema, policies);
   });
-  const memo = new AuthorizationMemo<{ document: DocumentNode; denied: Denial[]; empty: boolean }>();
+  const memo = new DocumentMemo<{ document: DocumentNode; denied: Denial[]; empty: boolean }>();
   return async (rc, ctx, next) => {
     // No operation by that name (or several without a name): answer as graphql-js would, which
     // Apollo Server turns into 400 OPERATION_RESOLUTION_FAILURE.

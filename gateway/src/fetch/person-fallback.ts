@@ -65,7 +65,7 @@ export function personReferencesFallback(request: GatewayGraphQLRequest, error: 
 }
 
 /** The reference as the selection asks for it: `__typename` and `idNumber` filled, every other field null. */
-function reference(idNumber: string, selectionSet: SelectionSetNode | undefined, fragments: Map<string, FragmentDefinitionNode>, into: Reference = {}): Reference {
+function reference(idNumber: string, selectionSet: SelectionSetNode | undefined, fragments: ReadonlyMap<string, FragmentDefinitionNode>, into: Reference = {}): Reference {
   for (const selection of selectionSet?.selections ?? []) {
     if (selection.kind === Kind.FIELD) {
       const name = selection.name.value;

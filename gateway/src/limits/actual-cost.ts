@@ -14,8 +14,7 @@ const MUTATION_COST = 10;
 /** The cost of `data`, the answer to `operation`, under the supergraph's `@cost` weights. */
 export function actualCost(document: DocumentNode, operation: OperationDefinitionNode, schema: GraphQLSchema, costs: CostDirectives, data: unknown): number {
   let cost = operation.operation === 'mutation' ? MUTATION_COST : 0;
-  walkResponse({ schema, fragments: fragmentsOf(document), operation, data }, undefined, ({ parentType, fieldDef, nodes, value }) => {
-    const coordinate = `${parentType.name}.${fieldDef.name}`;
+  walkResponse({ schema, fragments: fragmentsOf(document), operation, data }, undefined, ({ coordinate, fieldDef, nodes, value }) => {
     const named = getNamedType(fieldDef.type);
     const weight = costs.weights.get(coordinate) ?? costs.weights.get(named.name) ?? (isCompositeType(named) ? 1 : 0);
     for (const node of nodes) for (const arg of node.arguments ?? []) cost += costs.weights.get(`${coordinate}(${arg.name.value}:)`) ?? 0;

@@ -6,6 +6,8 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { OperationDefinitionNode } from 'graphql';
+import { DocumentMemo } from '../authz/memo';
+import type { CostDirectives } from './cost-directives';
 import { codedError, ErrorCode } from '../../../lib/errors';
 import { limitExceeded, type LimitName } from './errors';
 import { measureOperation, type Measurement } from './measure';
@@ -41,6 +43,16 @@ const CHECKS: Array<[LimitName, keyof Measurement, Exclude<keyof OperationLimits
  */
 export function operationLimitsPlugin(limits: OperationLimits, metrics?: DemandControlMetrics): ApolloServerPlugin {
   const { demand } = limits;
+  // A measurement depends on the document, the operation, the schema, the variables and the
+  // supergraph's costs only: a repeated request reuses it (one memo per costs, replaced on reload).
+  const measurements = new WeakMap<CostDirectives, DocumentMemo<Measurement>>();
+  const measureOnce: typeof measureOperation = (document, operation, schema, options) => {
+    const costs = options.costs!;
+    let memo = measurements.get(costs);
+    if (!memo) measurements.set(costs, (memo = new DocumentMemo()));
+    const key = JSON.stringify([operation.name?.value ?? null, options.listSize, options.variables ?? null]);
+    return memo.get(schema, document, key, () => measureOperation(document, operation, schema, options));
+  };
   return {
     async requestDidStart() {
       let estimated: number | undefined;
@@ -48,7 +60,7 @@ export function operationLimitsPlugin(limits: OperationLimits, metrics?: DemandC
         async didResolveOperation({ document, operation, schema, request, logger }) {
           if (!operation) return; // no operation to run: Apollo Server reports that itself
           refuseUndeclaredVariables(operation, request.variables);
-          const measured = measureOperation(document, operation, schema, { listSize: demand.listSize, costs: demand.costs, variables: request.variables });
+          const measured = measureOnce(document, operation, schema, { listSize: demand.listSize, costs: demand.costs, variables: request.variables });
           for (const [name, measure, limit] of CHECKS) {
             if (measured[measure] > limits[limit]) throw limitExceeded(name, limits[limit], measured[measure]);
           }

@@ -120,13 +120,12 @@ export function maskIdNumbers(data: Json | null | undefined, document: DocumentN
   const options = { schema, fragments: fragmentsOf(document), operation, data };
   // The state: whether the person the walked object belongs to has their ID number masked.
   walkResponse(options, true, (field, masked) => {
-    const { parent, parentType, key, value } = field;
+    const { parent, parentType, key, value, coordinate } = field;
     if (parentType.name === PERSON) {
       const id = parent[MASKING_KEY];
       masked = typeof id !== 'string' || !keep.has(id);
       persons.add(parent);
     }
-    const coordinate = `${parentType.name}.${field.fieldDef.name}`;
     if (ID_NUMBER_COORDINATES.has(coordinate)) {
       if (typeof value === 'string' && !keep.has(value) && key !== MASKING_KEY) parent[key] = mask.idNumber(value);
       return SKIP;
