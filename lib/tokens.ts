@@ -83,8 +83,29 @@ function categoryOf(payload: Record<string, unknown>, options: ClientTokenVerifi
 /** Thrown for a token that is malformed, expired, wrongly signed or for another audience. */
 export class InvalidTokenError extends Error {}
 
-/** Most verified tokens remembered by one verifier; the oldest goes first. */
-const VERIFIED_TOKENS = 10_000;
+/**
+ * Tokens by key until a moment, at most `max` of them (the oldest goes first). Signing or verifying
+ * a JWT costs far more than a lookup, and the same caller sends the same claims request after request.
+ */
+class TokenMemo<T> {
+  private readonly entries = new Map<string, { value: T; until: number }>();
+
+  constructor(private readonly max = 10_000) {}
+
+  get(key: string): T | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until > Date.now()) return entry.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: T, until: number): void {
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { value, until });
+  }
+}
+
 /** How long a verification is remembered at most (within the token's own expiry): a key dropped from a JWKS stops counting by then. */
 const VERIFIED_TOKEN_MS = 5 * 60_000;
 
@@ -101,16 +122,14 @@ export function clientTokenVerifier(options: ClientTokenVerifierOptions): (token
       ? createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, 'utf8')))
       : encoder.encode(options.secret);
   const algorithms = options.jwksUrl || options.jwksFile ? ['RS256', 'ES256', 'EdDSA'] : ['HS256'];
-  const verified = new Map<string, { principal: Principal; exp: number; iat: number | undefined; until: number }>();
+  const verified = new TokenMemo<{ principal: Principal; exp: number; iat: number | undefined }>();
   return async (token) => {
     const known = verified.get(token);
-    if (known && known.until > Date.now()) {
+    if (known) {
       const lifetimeProblem = tokenLifetimeProblem(known.exp, known.iat, options);
       if (!lifetimeProblem) return known.principal;
-      verified.delete(token);
       throw new InvalidTokenError(lifetimeProblem);
     }
-    if (known) verified.delete(token);
     try {
       const { payload } = await jwtVerify(token, key as Uint8Array, {
         issuer: options.issuer,
@@ -130,8 +149,7 @@ export function clientTokenVerifier(options: ClientTokenVerifierOptions): (token
         client: options.clientClaim && typeof payload[options.clientClaim] === 'string' ? (payload[options.clientClaim] as string) : undefined,
         scopes: Object.freeze([...new Set((options.scopeClaims ?? ['scope', 'scp']).flatMap((c) => strings(claimAt(payload, c))))]) as string[],
       });
-      if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
-      verified.set(token, { principal, exp: payload.exp!, iat: payload.iat, until: Math.min(payload.exp! * 1000, Date.now() + VERIFIED_TOKEN_MS) });
+      verified.set(token, { principal, exp: payload.exp!, iat: payload.iat }, Math.min(payload.exp! * 1000, Date.now() + VERIFIED_TOKEN_MS));
       return principal;
     } catch (err) {
       if (err instanceof InvalidTokenError) throw err;
@@ -183,29 +201,6 @@ export function signInternalToken(claims: InternalClaims, audience: string, secr
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
     .sign(encoder.encode(secret));
-}
-
-/**
- * Tokens by key until a moment, at most `max` of them (the oldest goes first). Signing or verifying
- * a JWT costs far more than a lookup, and the same caller sends the same claims request after request.
- */
-class TokenMemo<T> {
-  private readonly entries = new Map<string, { value: T; until: number }>();
-
-  constructor(private readonly max = 10_000) {}
-
-  get(key: string): T | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.until > Date.now()) return entry.value;
-    this.entries.delete(key);
-    return undefined;
-  }
-
-  set(key: string, value: T, until: number): void {
-    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { value, until });
-  }
 }
 
 /**
