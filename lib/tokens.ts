@@ -84,10 +84,11 @@ function categoryOf(payload: Record<string, unknown>, options: ClientTokenVerifi
 export class InvalidTokenError extends Error {}
 
 /**
- * Tokens by key until a moment, at most `max` of them (the oldest goes first). Signing or verifying
- * a JWT costs far more than a lookup, and the same caller sends the same claims request after request.
+ * Values by token (or by claims) until a moment, at most `max` of them (the oldest goes first).
+ * Signing, verifying or decoding a JWT costs far more than a lookup, and the same caller sends the
+ * same token request after request.
  */
-class TokenMemo<T> {
+export class TokenMemo<T> {
   private readonly entries = new Map<string, { value: T; until: number }>();
 
   constructor(private readonly max = 10_000) {}

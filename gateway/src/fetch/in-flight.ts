@@ -15,7 +15,7 @@
  */
 import type { Counter, MetricsRegistry } from '../metrics';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
-import { readOwnInternalToken } from '../../../lib/tokens';
+import { readOwnInternalToken, TokenMemo } from '../../../lib/tokens';
 import type { PolicyFacts } from '../../../lib/access-policy';
 import { authorizationFingerprint } from '../cache/key';
 
@@ -53,6 +53,8 @@ type Follower = { resolve: (value: FetcherResponse) => void; reject: (err: unkno
 export class InFlightFetches {
   /** Followers of each fetch in flight, by key. */
   private readonly pending = new Map<string, Follower[]>();
+  /** `callerKey` by internal token: the gateway reuses a token for its lifetime's first half (lib/tokens.ts). */
+  private readonly callers = new TokenMemo<string | null>();
   private readonly merged: Counter<'subgraph'>;
 
   constructor(metrics: MetricsRegistry) {
@@ -71,10 +73,20 @@ export class InFlightFetches {
     return (url, init) => {
       const body = init?.body;
       const authorization = (init?.headers as Record<string, string> | undefined)?.authorization;
-      const claims = authorization?.startsWith('Bearer ') ? readOwnInternalToken(authorization.slice('Bearer '.length)) : undefined;
-      if (typeof body !== 'string' || !QUERY_BODY.test(body) || !claims) return fetcher(url, init);
-      return this.share(subgraph, `${url}\u0000${body}\u0000${callerKey(claims)}`, () => fetcher(url, init));
+      const caller = authorization?.startsWith('Bearer ') ? this.callerOf(authorization.slice('Bearer '.length)) : null;
+      if (typeof body !== 'string' || !QUERY_BODY.test(body) || caller === null) return fetcher(url, init);
+      return this.share(subgraph, `${url}\u0000${body}\u0000${caller}`, () => fetcher(url, init));
     };
+  }
+
+  private callerOf(token: string): string | null {
+    let caller = this.callers.get(token);
+    if (caller === undefined) {
+      const claims = readOwnInternalToken(token);
+      caller = claims ? callerKey(claims) : null;
+      this.callers.set(token, caller, Date.now() + 60_000);
+    }
+    return caller;
   }
 
   private async share(subgraph: string, key: string, fetch: () => Promise<FetcherResponse>): Promise<FetcherResponse> {
