@@ -2,14 +2,14 @@
  * The auditors' API over the rules and the overview (schema.graphql): findings, their
  * acknowledgement, on-demand evaluation, and accesses grouped from the hourly rollup.
  */
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { badInput, codedError, ErrorCode } from '../../../lib/errors';
 import { openAuditStoreOr503, pageArgs, timeRange, toRecord } from './api';
 import type { AuditedContext } from './entry';
 import type { InsightEvaluator } from './evaluator';
 import type { AuditFindingRow } from './insight-store';
 import { RULES, type RuleSettings } from './rules';
-import type { AuditDB, LazyAuditStore } from './store';
+import type { LazyAuditStore } from './store';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NOTE_MAX = 2000;
@@ -97,82 +97,6 @@ const SUMS = sql`sum(count) AS count, sum(denied) AS denied, sum(cache_hits) AS 
 const TOP_MAX = 100;
 const STACKS = ['ORGANISATION', 'CATEGORY', 'PURPOSE', 'DEPARTMENT'];
 
-type TopKind = 'REQUESTER' | 'SUBJECT';
-interface TopEntry {
-  key: string;
-  count: number;
-  denied: number;
-}
-
-/** The first midnights of the UTC days, months or years that [from, to) overlaps. */
-function periodStarts(period: 'day' | 'month' | 'year', from: string, to: string): string[] {
-  const starts: string[] = [];
-  const at = new Date(period === 'day' ? dayFloor(from) : period === 'month' ? monthFloor(from) : `${from.slice(0, 4)}-01-01T00:00:00.000Z`);
-  while (at.toISOString() < to) {
-    starts.push(at.toISOString());
-    if (period === 'day') at.setUTCDate(at.getUTCDate() + 1);
-    else if (period === 'month') at.setUTCMonth(at.getUTCMonth() + 1);
-    else at.setUTCFullYear(at.getUTCFullYear() + 1);
-  }
-  return starts;
-}
-
-/**
- * The top-list rows of [from, to) (whole UTC days): whole months from the monthly rollup, the days
- * at either end from the daily one; of `keys` only, when given (periods and keys are both listed,
- * so each (period, key) is one index lookup).
- */
-function topRows(kind: TopKind, from: string, to: string, keys?: string[]) {
-  const firstMonth = monthCeil(from);
-  const lastMonth = monthFloor(to);
-  const whole = firstMonth < lastMonth;
-  const days = whole ? [...periodStarts('day', from, firstMonth), ...periodStarts('day', lastMonth, to)] : periodStarts('day', from, to);
-  const months = whole ? periodStarts('month', firstMonth, lastMonth) : [];
-  const only = keys ? sql` AND key = ANY(${keys}::text[])` : sql``;
-  return sql`SELECT key, count, denied FROM audit_rollup_top WHERE kind = ${kind} AND day = ANY(${days}::timestamptz[])${only}
-    UNION ALL SELECT key, count, denied FROM audit_rollup_top_month WHERE kind = ${kind} AND month = ANY(${months}::timestamptz[])${only}`;
-}
-
-/** Ranges shorter than this are summed whole: a few weeks of daily rows. */
-const TOP_WALK_MIN_MS = 28 * DAY_MS;
-/** Past this many keys drawn from each list, the walk gives up and sums the range whole. */
-const TOP_WALK_MAX = 200_000;
-
-/**
- * The exact top `first` keys of [from, to). A long range is not summed whole (a year holds a
- * million subjects): keys are drawn from the top of the lists of the years (or, under half a year,
- * the months) the range lies in, sorted by count, and only they are summed over the range. A key
- * not drawn counts at most the sum of the lists' last counts drawn (the threshold), so once the
- * `first`-th total exceeds it the top is exact; else twice as many keys are drawn.
- */
-async function topList(db: Kysely<AuditDB>, kind: TopKind, from: string, to: string, first: number): Promise<TopEntry[]> {
-  const sum = async (rows: RawBuilder<unknown>, limit: number) =>
-    (
-      await sql<{ key: string; count: string; denied: string }>`SELECT key, sum(count) AS count, sum(denied) AS denied
-        FROM (${rows}) AS r GROUP BY key ORDER BY sum(count) DESC, key LIMIT ${limit}`.execute(db)
-    ).rows.map((r) => ({ key: r.key, count: Number(r.count), denied: Number(r.denied) }));
-  const span = Date.parse(to) - Date.parse(from);
-  if (span < TOP_WALK_MIN_MS) return sum(topRows(kind, from, to), first);
-  const period = span >= 180 * DAY_MS ? 'year' : 'month';
-  const periods = periodStarts(period, from, to);
-  for (let drawn = Math.max(100, first * 10); drawn <= TOP_WALK_MAX; drawn *= 2) {
-    const lists = await Promise.all(
-      periods.map(
-        async (p) =>
-          (
-            await sql<{ key: string; count: string }>`SELECT key, count FROM ${sql.table(`audit_rollup_top_${period}`)}
-              WHERE kind = ${kind} AND ${sql.ref(period)} = ${p} ORDER BY count DESC LIMIT ${drawn}`.execute(db)
-          ).rows,
-      ),
-    );
-    // A list shorter than `drawn` is whole: it holds no key not drawn.
-    const threshold = lists.reduce((t, list) => t + (list.length < drawn ? 0 : Number(list[list.length - 1].count)), 0);
-    const top = await sum(topRows(kind, from, to, [...new Set(lists.flatMap((list) => list.map((r) => r.key)))]), first);
-    if (threshold === 0 || (top.length === first && top[first - 1].count > threshold)) return top;
-  }
-  return sum(topRows(kind, from, to), first);
-}
-
 /** Resolvers for findings, rules and the overview; merged with `auditResolvers`. */
 export function insightResolvers(lazy: Pick<LazyAuditStore, 'get'>, evaluator: InsightEvaluator, settings: RuleSettings) {
   const open = () => openAuditStoreOr503(lazy);
@@ -230,7 +154,20 @@ export function insightResolvers(lazy: Pick<LazyAuditStore, 'get'>, evaluator: I
         const first = args.first ?? 10;
         if (first < 1 || first > TOP_MAX) throw badInput('first', `first must be between 1 and ${TOP_MAX}, not ${first}.`);
         const range = overviewRange(args);
-        return topList((await open()).db, args.by, dayFloor(range.from), dayCeil(range.to), first);
+        const from = dayFloor(range.from);
+        const to = dayCeil(range.to);
+        // Whole UTC months from the monthly rollup, the days at either end from the daily one.
+        const firstMonth = monthCeil(from);
+        const lastMonth = monthFloor(to);
+        const days = (a: string, b: string) => sql`SELECT key, count, denied FROM audit_rollup_top WHERE kind = ${args.by} AND day >= ${a} AND day < ${b}`;
+        const rows =
+          firstMonth >= lastMonth
+            ? days(from, to)
+            : sql`${days(from, firstMonth)} UNION ALL ${days(lastMonth, to)}
+              UNION ALL SELECT key, count, denied FROM audit_rollup_top_month WHERE kind = ${args.by} AND month >= ${firstMonth} AND month < ${lastMonth}`;
+        const { rows: top } = await sql<{ key: string; count: string; denied: string }>`SELECT key, sum(count) AS count, sum(denied) AS denied
+          FROM (${rows}) AS r GROUP BY key ORDER BY sum(count) DESC, key LIMIT ${first}`.execute((await open()).db);
+        return top.map((r) => ({ key: r.key, count: Number(r.count), denied: Number(r.denied) }));
       },
       auditRules: () => RULES.map((rule) => ({ id: rule.id, severity: rule.severity, description: rule.description(settings) })),
     },

@@ -49,11 +49,6 @@ export interface AuditRollupTopMonthRow extends Omit<AuditRollupTopRow, 'day'> {
   month: Timestamp;
 }
 
-/** The same per UTC year (`year` = its first midnight): its lists sorted by count bound a long range's top list. */
-export interface AuditRollupTopYearRow extends Omit<AuditRollupTopRow, 'day'> {
-  year: Timestamp;
-}
-
 export interface AuditFindingRow {
   /** Paging order. */
   n: Generated<number>;
@@ -108,7 +103,6 @@ export interface InsightDB {
   audit_rollup_day: AuditRollupDayRow;
   audit_rollup_top: AuditRollupTopRow;
   audit_rollup_top_month: AuditRollupTopMonthRow;
-  audit_rollup_top_year: AuditRollupTopYearRow;
   audit_finding: AuditFindingRow;
 }
 
@@ -160,7 +154,7 @@ export const insightMigration: Migration = {
 };
 
 /** A top lists' rollup: counts by kind, `period` (its first UTC midnight) and key. */
-async function createTopRollup(db: Kysely<any>, table: string, period: 'day' | 'month' | 'year'): Promise<void> {
+async function createTopRollup(db: Kysely<any>, table: string, period: 'day' | 'month'): Promise<void> {
   await db.schema
     .createTable(table)
     .addColumn(period, 'timestamptz', (c) => c.notNull())
@@ -226,18 +220,13 @@ export const ruleWindowsMigration: Migration = {
 };
 
 /**
- * Registered as `010_audit_top_periods`: the top lists' per-month and per-year rollups, filled at
- * once from the per-day one; the evaluator adds every later record (rollup.ts). Indexed by count
- * too, so a period's list is read from the top (insight-api.ts, `topList`).
+ * Registered as `010_audit_top_month`: the top lists' per-month rollup, filled at once from the
+ * per-day one; the evaluator adds every later record (rollup.ts).
  */
-export const topPeriodRollupsMigration: Migration = {
+export const topMonthRollupMigration: Migration = {
   async up(db: Kysely<any>) {
-    for (const period of ['month', 'year'] as const) {
-      const table = `audit_rollup_top_${period}`;
-      await createTopRollup(db, table, period);
-      await sql`INSERT INTO ${sql.table(table)} (${sql.ref(period)}, kind, key, count, denied, cache_hits)
-        SELECT date_trunc(${period}, day, 'UTC'), kind, key, sum(count), sum(denied), sum(cache_hits) FROM audit_rollup_top GROUP BY 1, 2, 3`.execute(db);
-      await sql`CREATE INDEX ${sql.raw(`${table}_count`)} ON ${sql.table(table)} (kind, ${sql.ref(period)}, count DESC)`.execute(db);
-    }
+    await createTopRollup(db, 'audit_rollup_top_month', 'month');
+    await sql`INSERT INTO audit_rollup_top_month (month, kind, key, count, denied, cache_hits)
+      SELECT date_trunc('month', day, 'UTC'), kind, key, sum(count), sum(denied), sum(cache_hits) FROM audit_rollup_top GROUP BY 1, 2, 3`.execute(db);
   },
 };

@@ -2,7 +2,7 @@
  * The rollups the overview reads, kept up to date by the evaluator (evaluator.ts) in the same
  * transaction that moves its cursor, so each record is counted exactly once: accesses per hour and
  * per day by organisation × purpose × department set × category (`audit_rollup`, `audit_rollup_day`),
- * and per day, month and year by requester and by subject (`audit_rollup_top`, `_month`, `_year`, for the top lists).
+ * and per day and per month by requester and by subject (`audit_rollup_top`, `audit_rollup_top_month`, for the top lists).
  */
 import { sql, type Transaction } from 'kysely';
 import { departmentsOf, type CoordinateOwners } from './departments';
@@ -50,13 +50,6 @@ function add<K extends object>(map: Map<string, K & Counts>, id: string, key: K,
   map.set(id, b);
 }
 
-/** The top lists' rollups: by UTC day, month and year (`start`: the period's first midnight, from an hour's). */
-const TOP_PERIODS = [
-  { table: 'audit_rollup_top', period: 'day', start: (hour: string) => `${hour.slice(0, 10)}T00:00:00.000Z` },
-  { table: 'audit_rollup_top_month', period: 'month', start: (hour: string) => `${hour.slice(0, 7)}-01T00:00:00.000Z` },
-  { table: 'audit_rollup_top_year', period: 'year', start: (hour: string) => `${hour.slice(0, 4)}-01-01T00:00:00.000Z` },
-] as const;
-
 const KEY_COLUMNS = ['hour', 'org', 'purpose', 'department', 'category'] as const;
 type RollupKey = Record<(typeof KEY_COLUMNS)[number], string>;
 
@@ -64,7 +57,8 @@ type RollupKey = Record<(typeof KEY_COLUMNS)[number], string>;
 export async function rollUp(trx: Transaction<AuditDB>, rows: readonly RollupRow[], departments: CoordinateOwners): Promise<void> {
   const hours = new Map<string, RollupKey & Counts>();
   const days = new Map<string, RollupKey & Counts>();
-  const tops = TOP_PERIODS.map(() => new Map<string, Record<string, string> & Counts>());
+  const top = new Map<string, { day: string; kind: 'REQUESTER' | 'SUBJECT'; key: string } & Counts>();
+  const topMonths = new Map<string, { month: string; kind: 'REQUESTER' | 'SUBJECT'; key: string } & Counts>();
   for (const row of rows) {
     const record = JSON.parse(row.body) as AuditEntry;
     const denied = DENIED_OUTCOMES.includes(row.outcome);
@@ -74,9 +68,11 @@ export async function rollUp(trx: Transaction<AuditDB>, rows: readonly RollupRow
     const key = { org: row.org ?? 'none', purpose: row.purpose ?? 'none', department: departmentsOf(departments, record.fieldsReturned ?? []).join(',') || 'none', category: categoryOf(record.principal) };
     add(hours, JSON.stringify([hour, key]), { hour, ...key }, denied, cacheHit);
     add(days, JSON.stringify([day, key]), { hour: day, ...key }, denied, cacheHit);
+    const month = `${hour.slice(0, 7)}-01T00:00:00.000Z`;
     for (const [kind, keys] of [['REQUESTER', [row.sub]], ['SUBJECT', new Set(row.subjects)]] as const) {
       for (const k of keys) {
-        TOP_PERIODS.forEach(({ period, start }, i) => add(tops[i], JSON.stringify([start(hour), kind, k]), { [period]: start(hour), kind, key: k }, denied, cacheHit));
+        add(top, JSON.stringify([day, kind, k]), { day, kind, key: k }, denied, cacheHit);
+        add(topMonths, JSON.stringify([month, kind, k]), { month, kind, key: k }, denied, cacheHit);
       }
     }
   }
@@ -96,8 +92,11 @@ export async function rollUp(trx: Transaction<AuditDB>, rows: readonly RollupRow
     }
   }
   // A batch of list queries names many subjects: several statements.
-  for (const [i, { table, period }] of TOP_PERIODS.entries()) {
-    const values = [...tops[i].values()];
+  const topTables = [
+    ['audit_rollup_top', 'day', [...top.values()]],
+    ['audit_rollup_top_month', 'month', [...topMonths.values()]],
+  ] as const;
+  for (const [table, period, values] of topTables) {
     for (let i = 0; i < values.length; i += CHUNK) {
       await trx
         .insertInto(table)
