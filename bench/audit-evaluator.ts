@@ -2,10 +2,11 @@
  * How many records a second the rules' evaluator keeps up with on a log at 100 requests a minute:
  * fills a throwaway PostgreSQL audit database with BASELINE_DAYS + 1 days of history (500 clerks of
  * 12 organisations, 1–2 of a million subjects a request, around the clock) marked as evaluated,
- * then appends fresh records and times `tick()` — the rollups, the rules over the windows the
- * fresh records touch (each touched clerk's days back to the baseline), the findings — two ways:
- * steady ticks of what 100 requests/min bring in AUDIT_RULES_INTERVAL_SECONDS (10 s: 17 records),
- * and catching up on an hour's backlog in batches of AUDIT_RULES_BATCH (5000).
+ * then appends fresh records and times `tick()`: first the one that counts the rules' windows from
+ * that history (as after the upgrade to 009_audit_rule_windows), then — the rollups, the windows the
+ * fresh records join, the findings — two ways: steady ticks of what 100 requests/min bring in
+ * AUDIT_RULES_INTERVAL_SECONDS (10 s: 17 records), and catching up on an hour's backlog in batches
+ * of AUDIT_RULES_BATCH (5000). Ticks run with the service's database timeouts.
  *
  *   npx tsx bench/audit-evaluator.ts [postgres://postgres@127.0.0.1:5432] [database prefix=af_bench_]
  */
@@ -43,16 +44,18 @@ async function main() {
   const url = `${base}/${process.argv[3] ?? 'af_bench_'}audit_evaluator_${process.pid}`;
   const config = loadConfig({});
   const settings = ruleSettings(config);
-  // Filling takes longer than a statement may in service; a tick may spend longer between its
-  // statements than DB_IDLE_IN_TRANSACTION_TIMEOUT_MS (2 s) allows in service — the times below say whether it does.
-  const store = await openAuditStore(url, 'memory', { timeouts: { ...DB_TIMEOUT_DEFAULTS, statementTimeoutMs: 600_000, idleInTransactionTimeoutMs: 600_000 } });
+  // Filling takes longer than a statement may in service; the ticks run with the service's timeouts.
+  const filler = await openAuditStore(url, 'memory', { timeouts: { ...DB_TIMEOUT_DEFAULTS, statementTimeoutMs: 600_000 } });
+  let store = filler;
   try {
     const history = (settings.baselineDays + 1) * 24 * 60 * PER_MINUTE;
     const backlog = 60 * PER_MINUTE;
     const end = new Date(Math.floor(Date.now() / 60_000) * 60_000);
     const fill = performance.now();
-    for (let from = 1; from <= history + backlog; from += CHUNK) await append(store.db, from, Math.min(history + backlog, from + CHUNK - 1), history + backlog, end);
-    await sql`ANALYZE audit_record`.execute(store.db);
+    for (let from = 1; from <= history + backlog; from += CHUNK) await append(filler.db, from, Math.min(history + backlog, from + CHUNK - 1), history + backlog, end);
+    await sql`ANALYZE audit_record`.execute(filler.db);
+    await filler.close();
+    store = await openAuditStore(url, 'memory', { timeouts: DB_TIMEOUT_DEFAULTS });
     await store.db.insertInto('audit_insight_cursor').values({ name: 'rules', seq: history }).execute();
     console.log(`${history} records of history (${settings.baselineDays + 1} days) and ${backlog} fresh, filled in ${((performance.now() - fill) / 1000).toFixed(1)} s`);
 
@@ -73,6 +76,9 @@ async function main() {
       times.sort((a, b) => a - b);
       return { records, findings, perTick: `median ${times[Math.floor(times.length / 2)].toFixed(0)} ms, max ${times[times.length - 1].toFixed(0)} ms`, perSecond: (records / (total / 1000)).toFixed(0) };
     };
+    const counting = await evaluate(1, 1);
+    const windows = await sql<{ n: string; subjects: string }>`SELECT count(*) AS n, (SELECT count(*) FROM audit_rule_window_subject) AS subjects FROM audit_rule_window`.execute(store.db);
+    console.log(`first tick, counting the windows of the history from the log: ${counting.perTick}; ${windows.rows[0].n} windows, ${windows.rows[0].subjects} window subjects`);
     const interval = config.AUDIT_RULES_INTERVAL_SECONDS;
     const steady = await evaluate(Math.round((interval * PER_MINUTE) / 60), 30);
     console.log(`steady: 30 ticks of ${Math.round((interval * PER_MINUTE) / 60)} records (${interval} s at ${PER_MINUTE}/min): ${steady.perTick} a tick; ${steady.findings} findings written`);

@@ -5,7 +5,7 @@
  * `auditOverview` per grouping over the year and over a month, as the API runs it (the daily
  * rollup is filled from the hourly one, as the evaluator keeps them). Then the top lists'
  * per-day rollup: REQUESTERS_A_DAY of 2,000 requesters and SUBJECTS_A_DAY of a million subjects
- * each day, and `auditTop` over a year, a month and a week.
+ * each day (and the per-month one summed from it), and `auditTop` over a year, a month and a week.
  *
  *   npx tsx bench/audit-overview.ts [postgres://postgres@127.0.0.1:5432] [database prefix=af_bench_]
  */
@@ -80,9 +80,16 @@ async function main() {
       SELECT timestamptz '2025-12-01T00:00:00Z' + make_interval(days => d), 'SUBJECT', '4307021985' || lpad(((s::bigint * 50 + d * 7919) % 1000000)::text, 8, '0'), 1 + (s * d) % 12, 0, s % 2
       FROM generate_series(0, 364) AS d, generate_series(0, ${SUBJECTS_A_DAY - 1}) AS s
       ON CONFLICT DO NOTHING`.execute(store.db);
+    // The per-month rollup as the evaluator keeps it beside the daily one.
+    await sql`INSERT INTO audit_rollup_top_month (month, kind, key, count, denied, cache_hits)
+      SELECT date_trunc('month', day, 'UTC'), kind, key, sum(count), sum(denied), sum(cache_hits) FROM audit_rollup_top GROUP BY 1, 2, 3`.execute(store.db);
     await sql`ANALYZE audit_rollup_top`.execute(store.db);
-    const counted = await sql<{ kind: string; n: string }>`SELECT kind, count(*) AS n FROM audit_rollup_top GROUP BY kind ORDER BY kind`.execute(store.db);
-    console.log(`top rollup: ${counted.rows.map((r) => `${r.n} ${r.kind} rows`).join(', ')}, filled in ${((Date.now() - top) / 1000).toFixed(1)} s`);
+    await sql`ANALYZE audit_rollup_top_month`.execute(store.db);
+    for (const table of ['audit_rollup_top', 'audit_rollup_top_month']) {
+      const counted = await sql<{ kind: string; n: string }>`SELECT kind, count(*) AS n FROM ${sql.table(table)} GROUP BY kind ORDER BY kind`.execute(store.db);
+      console.log(`${table}: ${counted.rows.map((r) => `${r.n} ${r.kind} rows`).join(', ')}`);
+    }
+    console.log(`top rollups filled in ${((Date.now() - top) / 1000).toFixed(1)} s`);
     for (const [label, from, to] of [
       ['year', '2025-12-01T00:00:00Z', '2026-12-01T00:00:00Z'],
       ['month', '2026-06-01T00:00:00Z', '2026-07-01T00:00:00Z'],

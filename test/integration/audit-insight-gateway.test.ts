@@ -119,7 +119,7 @@ describe('audit rules in two gateway replicas (PostgreSQL)', () => {
       async () =>
         (
           await db.query(`SELECT (SELECT sum(count) FROM audit_rollup)::int AS total, (SELECT sum(count) FROM audit_rollup_top WHERE kind = 'REQUESTER')::int AS requesters,
-            (SELECT seq FROM audit_insight_cursor)::int AS seq, (SELECT max(seq) FROM audit_record)::int AS head`)
+            (SELECT seq FROM audit_insight_cursor WHERE name = 'rules')::int AS seq, (SELECT max(seq) FROM audit_record)::int AS head`)
         ).rows[0],
       (r: any) => r.seq === r.head,
     );

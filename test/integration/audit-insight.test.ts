@@ -12,7 +12,7 @@ import { localTime } from '../../gateway/src/audit/rules';
 import { InsightEvaluator, ruleSettings } from '../../gateway/src/audit/evaluator';
 import { categoryOf, DENIED_OUTCOMES } from '../../gateway/src/audit/rollup';
 import { insightResolvers } from '../../gateway/src/audit/insight-api';
-import { topRollupMigration } from '../../gateway/src/audit/insight-store';
+import { topMonthRollupMigration, topRollupMigration } from '../../gateway/src/audit/insight-store';
 import type { AuditEntry } from '../../gateway/src/audit/record';
 import { loadCheckpointSigner } from '../../gateway/src/audit/signing';
 import { LazyAuditStore } from '../../gateway/src/audit/store';
@@ -142,9 +142,9 @@ describe('audit rules and overview on PGlite', () => {
     const from = '2026-11-24T00:00:00Z';
     const to = '2026-11-27T00:00:00Z';
     const within = all.filter((e) => e.time >= '2026-11-24T00:00:00.000Z' && e.time < '2026-11-27T00:00:00.000Z');
-    const tally = (keys: (e: AuditEntry) => string[]) => {
+    const tally = (keys: (e: AuditEntry) => string[], records = within) => {
       const out = new Map<string, { key: string; count: number; denied: number }>();
-      for (const e of within)
+      for (const e of records)
         for (const key of new Set(keys(e))) {
           const b = out.get(key) ?? { key, count: 0, denied: 0 };
           b.count += 1;
@@ -169,12 +169,51 @@ describe('audit rules and overview on PGlite', () => {
     expect(daily.map((b) => ({ key: `${b.time}|${b.key}`, count: b.count, denied: b.denied }))).toEqual(byDay);
     await expect(api.Query.auditTimeline(null, { from, to, interval: 'HOUR', stackBy: 'HOUR' })).rejects.toThrow(/stackBy must be one of/);
 
-    // At upgrade the migration fills the per-day rollup from the records already rolled up: the same lists.
+    // A range over whole months reads November from the monthly rollup, the days either side from the daily one.
+    const wide = { from: '2026-10-20T00:00:00Z', to: '2026-12-03T00:00:00Z' };
+    const wideRequesters = await api.Query.auditTop(null, { ...wide, by: 'REQUESTER', first: 5 });
+    expect(wideRequesters).toEqual(tally((e) => [e.principal.sub], all).slice(0, 5));
+    expect(await api.Query.auditTop(null, { ...wide, by: 'SUBJECT', first: 100 })).toEqual(tally((e) => e.subjects, all).slice(0, 100));
+
+    // At upgrade the migrations fill the per-day rollup from the records already rolled up, and the per-month one from it: the same lists.
     const store = await lazy.get();
+    await sql`DROP TABLE audit_rollup_top_month`.execute(store.db);
     await sql`DROP TABLE audit_rollup_top`.execute(store.db);
     await topRollupMigration.up(store.db);
+    await topMonthRollupMigration.up(store.db);
     expect(await api.Query.auditTop(null, { from, to, by: 'REQUESTER', first: 5 })).toEqual(requesters);
     expect(await api.Query.auditTop(null, { from, to, by: 'SUBJECT', first: 100 })).toEqual(tally((e) => e.subjects).slice(0, 100));
+    expect(await api.Query.auditTop(null, { ...wide, by: 'REQUESTER', first: 5 })).toEqual(wideRequesters);
+  });
+
+  it('keeps each window as counting it from the records gives: at upgrade, and again when the calendar changes', async () => {
+    const store = await lazy.get();
+    const windows = async () =>
+      (
+        await sql<{ rule: string; window_key: string }>`SELECT w.rule, w.window_key, w.first_seq::int, w.time, w.sub, w.org, w.requests::int, w.subject_count::int, w.subjects,
+            w.record_seqs::int[], (SELECT array_agg(l ORDER BY l) FROM unnest(w.labels) AS l) AS labels,
+            (SELECT array_agg(s.subject ORDER BY s.subject) FROM audit_rule_window_subject s WHERE s.window_id = w.id) AS subject_set
+          FROM audit_rule_window w ORDER BY w.rule, w.window_key`.execute(store.db)
+      ).rows;
+    // Kept tick by tick, 97 records at a time.
+    const kept = await windows();
+    expect(kept.filter((w) => w.rule === 'bulk-subjects' && w.window_key === 'clerk-bulk/2026-11-25')).toMatchObject([{ subject_count: 60, subject_set: expect.any(Array) }]);
+    // As after the upgrade: no windows yet. The next tick counts them from the log.
+    await sql`DELETE FROM audit_rule_window`.execute(store.db);
+    await sql`DELETE FROM audit_insight_cursor WHERE name = 'windows'`.execute(store.db);
+    expect(await evaluator.tick()).toMatchObject({ records: 0 });
+    expect(await windows()).toEqual(kept);
+    // Another time zone puts records on other days: counted again under it, and back.
+    const utc = new InsightEvaluator({ store: lazy, settings: { ...settings, timeZone: 'UTC' }, departments, batch: 97, logger: silentLogger });
+    await utc.tick();
+    const inUtc = await windows();
+    expect(inUtc).not.toEqual(kept);
+    // 03:10 on the 26th in Shanghai is the 25th in UTC.
+    expect(inUtc.map((w) => `${w.rule} ${w.window_key}`)).toEqual(expect.arrayContaining(['off-hours clerk-night/2026-11-25']));
+    expect(inUtc.map((w) => `${w.rule} ${w.window_key}`)).not.toContain('off-hours clerk-night/2026-11-26');
+    await evaluator.tick();
+    expect(await windows()).toEqual(kept);
+    expect(await findings()).toHaveLength(5);
   });
 
   it('reads the working calendar from configuration and refuses a malformed one', () => {

@@ -1,10 +1,12 @@
 /**
  * Evaluates the rules (rules.ts) and maintains the rollups the overview reads (rollup.ts). Continuously:
- * `tick()` reads the records after the last evaluated seq, adds them to the rollup, re-evaluates the
- * windows they touch and moves the cursor, all in one transaction under an advisory lock that
- * replicas try and skip when held, so each record is rolled up exactly once. On demand:
- * `evaluatePeriod()` runs the rules over a period. Findings are keyed by (rule, window), so a re-run
- * or a second replica updates a finding rather than duplicating it.
+ * `tick()` reads the records after the last evaluated seq, adds them to the rollups and to the rules'
+ * windows (audit_rule_window: counts, first records, distinct subjects), judges the windows they
+ * touched from those rows and moves the cursor, all in one transaction under an advisory lock that
+ * replicas try and skip when held, so each record is counted exactly once and a tick costs what its
+ * records touch, not the history. On demand: `evaluatePeriod()` runs the rules over a period's
+ * records. Findings are keyed by (rule, window), so a re-run or a second replica updates a finding
+ * rather than duplicating it.
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
@@ -13,7 +15,7 @@ import type { Config } from '../../../lib/config';
 import type { Logger } from '../../../lib/logger';
 import type { CoordinateOwners } from './departments';
 import { rollUp } from './rollup';
-import { RULES, requesterDay, type Candidate, type RuleRecord, type RuleSettings } from './rules';
+import { candidateOf, FINDING_LIST_MAX, RULES, type Candidate, type Rule, type RuleRecord, type RuleSettings, type RuleWindow } from './rules';
 import type { AuditDB, LazyAuditStore } from './store';
 
 export interface EvaluatorOptions {
@@ -38,7 +40,15 @@ export interface EvaluationReport {
 
 const LOCK = sql`pg_try_advisory_xact_lock(hashtext('archive-federation/audit-insight'))`;
 const CURSOR = 'rules';
+/** The cursor row saying under which settings the windows were counted. */
+const WINDOWS = 'windows';
 const DAY_MS = 86_400_000;
+/** Records one statement reads when the windows are counted from the log. */
+const COUNT_CHUNK = 20_000;
+/** Rows one insert writes (PostgreSQL takes at most 65,535 parameters a statement). */
+const ROW_CHUNK = 2000;
+/** Window subjects one statement adds. */
+const SUBJECT_CHUNK = 50_000;
 
 interface Row {
   seq: number | string;
@@ -49,6 +59,27 @@ interface Row {
   case_number: string | null;
   outcome: string;
   subjects: string[];
+}
+
+/** A window a tick added records to. */
+interface Touched {
+  rule: Rule;
+  id: number;
+  key: string;
+}
+
+/** An audit_rule_window row without its lists, as read back. */
+interface WindowRow {
+  id: number | string;
+  rule: string;
+  window_key: string;
+  first_seq: number | string;
+  time: Date;
+  sub: string;
+  org: string | null;
+  requests: number | string;
+  subject_count: number | string;
+  labels: string[];
 }
 
 const ruleRecord = (r: Row): RuleRecord => ({ seq: Number(r.seq), time: new Date(r.time), sub: r.sub, org: r.org, purpose: r.purpose, caseNumber: r.case_number, subjects: r.subjects });
@@ -88,6 +119,7 @@ export class InsightEvaluator {
       const { rows } = await sql<{ locked: boolean }>`SELECT ${LOCK} AS locked`.execute(trx);
       if (!rows[0]?.locked) return null;
       const cursor = await trx.selectFrom('audit_insight_cursor').select('seq').where('name', '=', CURSOR).executeTakeFirst();
+      await this.countWindows(trx, Number(cursor?.seq ?? 0));
       const fresh = await trx
         .selectFrom('audit_record')
         .select([...COLUMNS, 'body'])
@@ -97,7 +129,7 @@ export class InsightEvaluator {
         .execute();
       if (fresh.length === 0) return { records: 0, created: 0, findings: 0 };
       await rollUp(trx, fresh, this.options.departments);
-      const findings = await this.windowsOf(trx, fresh.map(ruleRecord));
+      const findings = await this.judge(trx, await this.addToWindows(trx, fresh.map(ruleRecord), RULES));
       const saved = await this.save(trx, findings, created);
       const last = Number(fresh[fresh.length - 1].seq);
       await trx
@@ -139,22 +171,159 @@ export class InsightEvaluator {
     return { ...report, created: created.length };
   }
 
-  /** The findings of the whole windows the `fresh` records fall in. */
-  private async windowsOf(trx: Transaction<AuditDB>, fresh: RuleRecord[]): Promise<Candidate[]> {
+  /**
+   * Counts the windows from the log when they were counted under other settings (or never, after
+   * 009_audit_rule_windows): the requester-day windows a tick can still touch or read as a
+   * baseline, and every case number's. Records through `through`; a one-off scan of the log.
+   */
+  private async countWindows(trx: Transaction<AuditDB>, through: number): Promise<void> {
+    const { timeZone, workHours, workDays, orgPurposes, baselineDays } = this.options.settings;
+    const settings = JSON.stringify({ timeZone, workHours, workDays, orgPurposes, baselineDays });
+    const counted = await trx.selectFrom('audit_insight_cursor').select('settings').where('name', '=', WINDOWS).executeTakeFirst();
+    if (counted?.settings === settings) return;
+    const started = Date.now();
+    await trx.deleteFrom('audit_rule_window').execute();
+    const last = await trx.selectFrom('audit_record').select('time').where('seq', '=', through).executeTakeFirst();
+    // A day more than the baseline before the last record, so the oldest day a tick reads is whole.
+    const since = last ? new Date(last.time).getTime() - (baselineDays + 2) * DAY_MS : 0;
+    const byCase = RULES.filter((rule) => rule.scope === 'case');
+    const byRequester = RULES.filter((rule) => rule.scope !== 'case');
+    // By ranges of seqs, so each statement reads at most COUNT_CHUNK records whatever plan it gets.
+    for (let after = 0; after < through; after += COUNT_CHUNK) {
+      const rows = await trx
+        .selectFrom('audit_record')
+        .select(COLUMNS)
+        .where('seq', '>', after)
+        .where('seq', '<=', Math.min(through, after + COUNT_CHUNK))
+        .where(sql<boolean>`cardinality(subjects) > 0`)
+        .where((eb) => eb.or([eb('case_number', 'is not', null), eb('time', '>=', new Date(since).toISOString() as never)]))
+        .orderBy('seq')
+        .execute();
+      const records = rows.map(ruleRecord);
+      await this.addToWindows(trx, records.filter((r) => r.time.getTime() >= since), byRequester);
+      await this.addToWindows(trx, records, byCase);
+    }
+    await trx
+      .insertInto('audit_insight_cursor')
+      .values({ name: WINDOWS, seq: through, settings })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ seq: through, settings }))
+      .execute();
+    if (through > 0) this.options.logger.info({ through, ms: Date.now() - started }, 'audit rules: windows counted from the log');
+  }
+
+  /** Adds `records` (ascending seq) to the windows of `rules` they join; returns the windows they touched. */
+  private async addToWindows(trx: Transaction<AuditDB>, records: readonly RuleRecord[], rules: readonly Rule[]): Promise<Touched[]> {
     const { settings } = this.options;
-    const withSubjects = fresh.filter((r) => r.subjects.length > 0);
-    if (withSubjects.length === 0) return [];
-    const touched = new Set(withSubjects.map((r) => requesterDay(r, settings)));
-    const cases = [...new Set(withSubjects.flatMap((r) => (r.caseNumber ? [r.caseNumber] : [])))];
-    for (const c of cases) touched.add(`case:${c}`);
-    const subs = [...new Set(withSubjects.map((r) => r.sub))];
-    const times = withSubjects.map((r) => r.time.getTime());
-    // A day either side covers any time zone's local day around the fresh records; before them, the baseline.
-    const history = (await this.recordsOf(trx, subs, Math.min(...times) - (settings.baselineDays + 1) * DAY_MS, Math.max(...times) + DAY_MS)).map(ruleRecord);
-    const earliest = Math.min(...times) - DAY_MS;
-    const byCase = cases.length === 0 ? [] : await trx.selectFrom('audit_record').select(COLUMNS).where('case_number', 'in', cases).execute();
-    const context = { 'requester-day': history.filter((r) => r.time.getTime() >= earliest), 'requester-history': history, case: byCase.map(ruleRecord) };
-    return RULES.flatMap((rule) => rule.evaluate(context[rule.scope], settings)).filter((c) => touched.has(c.windowKey));
+    const added = new Map<string, { rule: Rule; key: string; first: RuleRecord; requests: number; seqs: number[]; subjects: Set<string>; labels: Set<string> }>();
+    for (const r of records) {
+      if (r.subjects.length === 0) continue;
+      for (const rule of rules) {
+        const m = rule.member(r, settings);
+        if (!m) continue;
+        const id = `${rule.id}\n${m.key}`;
+        let w = added.get(id);
+        if (!w) added.set(id, (w = { rule, key: m.key, first: r, requests: 0, seqs: [], subjects: new Set(), labels: new Set() }));
+        w.requests += 1;
+        if (w.seqs.length < FINDING_LIST_MAX) w.seqs.push(r.seq);
+        for (const subject of m.subjects) w.subjects.add(subject);
+        if (m.label !== undefined) w.labels.add(m.label);
+      }
+    }
+    const windows = [...added.values()];
+    const touched: Touched[] = [];
+    const subjectIds: number[] = [];
+    const subjects: string[] = [];
+    for (let i = 0; i < windows.length; i += ROW_CHUNK) {
+      const chunk = windows.slice(i, i + ROW_CHUNK);
+      const rows = await trx
+        .insertInto('audit_rule_window')
+        .values(
+          chunk.map((w) => ({
+            rule: w.rule.id,
+            window_key: w.key,
+            first_seq: w.first.seq,
+            time: w.first.time.toISOString(),
+            sub: w.first.sub,
+            org: w.first.org,
+            requests: w.requests,
+            subject_count: 0,
+            subjects: [...w.subjects].sort().slice(0, FINDING_LIST_MAX),
+            record_seqs: w.seqs,
+            labels: [...w.labels],
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['rule', 'window_key']).doUpdateSet({
+            requests: sql`audit_rule_window.requests + excluded.requests`,
+            // The records come after every record already counted: their seqs follow.
+            record_seqs: sql`(audit_rule_window.record_seqs || excluded.record_seqs)[1:${sql.lit(FINDING_LIST_MAX)}]`,
+            // Byte order ("C"), as JavaScript sorts the ASCII ID numbers.
+            subjects: sql`ARRAY(SELECT DISTINCT s COLLATE "C" FROM unnest(audit_rule_window.subjects || excluded.subjects) AS u(s) ORDER BY 1 LIMIT ${sql.lit(FINDING_LIST_MAX)})`,
+            labels: sql`ARRAY(SELECT DISTINCT unnest(audit_rule_window.labels || excluded.labels))`,
+          }),
+        )
+        .returning(['id', 'rule', 'window_key'])
+        .execute();
+      const ids = new Map(rows.map((row) => [`${row.rule}\n${row.window_key}`, Number(row.id)]));
+      for (const w of chunk) {
+        const id = ids.get(`${w.rule.id}\n${w.key}`)!;
+        touched.push({ rule: w.rule, id, key: w.key });
+        if (!w.rule.countsSubjects) continue;
+        for (const subject of w.subjects) {
+          subjectIds.push(id);
+          subjects.push(subject);
+        }
+      }
+    }
+    // Each subject new to its window counts once.
+    for (let i = 0; i < subjects.length; i += SUBJECT_CHUNK) {
+      await sql`WITH added AS (
+          INSERT INTO audit_rule_window_subject (window_id, subject)
+          SELECT * FROM unnest(${subjectIds.slice(i, i + SUBJECT_CHUNK)}::bigint[], ${subjects.slice(i, i + SUBJECT_CHUNK)}::text[])
+          ON CONFLICT DO NOTHING RETURNING window_id)
+        UPDATE audit_rule_window w SET subject_count = w.subject_count + a.n
+        FROM (SELECT window_id, count(*) AS n FROM added GROUP BY window_id) AS a WHERE w.id = a.window_id`.execute(trx);
+    }
+    return touched;
+  }
+
+  /** The findings among the `touched` windows, judged from their rows (and their rules' baseline windows). */
+  private async judge(trx: Transaction<AuditDB>, touched: readonly Touched[]): Promise<Candidate[]> {
+    if (touched.length === 0) return [];
+    const { settings } = this.options;
+    const wanted = new Set<string>();
+    for (const t of touched) for (const key of [t.key, ...(t.rule.baseline?.(t.key, settings) ?? [])]) wanted.add(`${t.rule.id}\n${key}`);
+    const pairs = [...wanted].map((w) => w.split('\n'));
+    const { rows } = await sql<WindowRow>`SELECT id, rule, window_key, first_seq, time, sub, org, requests, subject_count, labels FROM audit_rule_window
+      WHERE (rule, window_key) IN (SELECT * FROM unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]))`.execute(trx);
+    const known = new Map(rows.map((row) => [`${row.rule}\n${row.window_key}`, row]));
+    const breaking: Array<Touched & { window: RuleWindow; detail: string }> = [];
+    for (const t of touched) {
+      const row = known.get(`${t.rule.id}\n${t.key}`)!;
+      // `breaks` reads the counts; the lists are read below, for the windows that break.
+      const window: RuleWindow = {
+        key: t.key,
+        first: { seq: Number(row.first_seq), time: new Date(row.time), sub: row.sub, org: row.org },
+        requests: Number(row.requests),
+        subjectCount: Number(row.subject_count),
+        subjects: [],
+        seqs: [],
+        labels: [...row.labels].sort(),
+      };
+      const detail = t.rule.breaks(window, settings, (key) => Number(known.get(`${t.rule.id}\n${key}`)?.requests ?? 0));
+      if (detail !== undefined) breaking.push({ ...t, window, detail });
+    }
+    if (breaking.length === 0) return [];
+    const ids = breaking.map((b) => b.id);
+    const lists = new Map<number, { subjects: string[]; record_seqs: Array<number | string> }>();
+    for (let i = 0; i < ids.length; i += ROW_CHUNK) {
+      const chunk = await trx.selectFrom('audit_rule_window').select(['id', 'subjects', 'record_seqs']).where('id', 'in', ids.slice(i, i + ROW_CHUNK)).execute();
+      for (const row of chunk) lists.set(Number(row.id), row);
+    }
+    return breaking.map(({ rule, id, window, detail }) => {
+      const list = lists.get(id)!;
+      return candidateOf(rule, { ...window, subjects: list.subjects, seqs: list.record_seqs.map(Number) }, detail);
+    });
   }
 
   /** The requests naming subjects of `subs` in [from, to) (epoch ms). */
@@ -172,10 +341,11 @@ export class InsightEvaluator {
   /** Inserts new findings, widens existing ones; pushes the newly created onto `created`. Returns how many were written. */
   private async save(trx: Transaction<AuditDB>, findings: Candidate[], created: Candidate[]): Promise<number> {
     let written = 0;
-    for (const f of findings) {
-      const row = await trx
+    for (let i = 0; i < findings.length; i += ROW_CHUNK) {
+      const chunk = findings.slice(i, i + ROW_CHUNK);
+      const rows = await trx
         .insertInto('audit_finding')
-        .values({ id: randomUUID(), rule: f.rule, severity: f.severity, window_key: f.windowKey, time: f.time.toISOString(), sub: f.sub, org: f.org, subjects: f.subjects, record_seqs: f.recordSeqs, detail: f.detail })
+        .values(chunk.map((f) => ({ id: randomUUID(), rule: f.rule, severity: f.severity, window_key: f.windowKey, time: f.time.toISOString(), sub: f.sub, org: f.org, subjects: f.subjects, record_seqs: f.recordSeqs, detail: f.detail })))
         .onConflict((oc) =>
           oc
             .columns(['rule', 'window_key'])
@@ -183,11 +353,11 @@ export class InsightEvaluator {
             // Unchanged unless the window grew: an acknowledged finding keeps its acknowledgement.
             .where(sql<boolean>`NOT (audit_finding.record_seqs @> excluded.record_seqs AND audit_finding.subjects @> excluded.subjects)`),
         )
-        .returning(sql<boolean>`(xmax::text = '0')`.as('inserted'))
-        .executeTakeFirst();
-      if (!row) continue;
-      written += 1;
-      if (row.inserted) created.push(f);
+        .returning(['rule', 'window_key', sql<boolean>`(xmax::text = '0')`.as('inserted')])
+        .execute();
+      const inserted = new Set(rows.filter((row) => row.inserted).map((row) => `${row.rule}\n${row.window_key}`));
+      written += rows.length;
+      for (const f of chunk) if (inserted.has(`${f.rule}\n${f.windowKey}`)) created.push(f);
     }
     return written;
   }

@@ -17,14 +17,17 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 const DEFAULT_OVERVIEW_MS = 7 * DAY_MS;
 
-/** The rollup column each grouping reads; DEPARTMENT splits the comma-joined department set. */
+/**
+ * The rollup column each grouping reads, and its key worked out from that column's value `v`;
+ * DEPARTMENT splits the comma-joined department set.
+ */
 const GROUP_KEYS = {
-  ORGANISATION: sql`org`,
-  CATEGORY: sql`category`,
-  PURPOSE: sql`purpose`,
-  DEPARTMENT: sql`unnest(string_to_array(department, ','))`,
-  HOUR: sql`to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00:00"Z"')`,
-  DAY: sql`to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  ORGANISATION: { column: sql`org`, key: (v: RawBuilder<unknown>) => v },
+  CATEGORY: { column: sql`category`, key: (v: RawBuilder<unknown>) => v },
+  PURPOSE: { column: sql`purpose`, key: (v: RawBuilder<unknown>) => v },
+  DEPARTMENT: { column: sql`department`, key: (v: RawBuilder<unknown>) => sql`unnest(string_to_array(${v}, ','))` },
+  HOUR: { column: sql`hour`, key: (v: RawBuilder<unknown>) => sql`to_char(${v} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:00:00"Z"')` },
+  DAY: { column: sql`hour`, key: (v: RawBuilder<unknown>) => sql`to_char(${v} AT TIME ZONE 'UTC', 'YYYY-MM-DD')` },
 } as const;
 type GroupBy = keyof typeof GROUP_KEYS;
 
@@ -59,6 +62,15 @@ const hourFloor = (iso: string) => new Date(Math.floor(Date.parse(iso) / HOUR_MS
 const hourCeil = (iso: string) => new Date(Math.ceil(Date.parse(iso) / HOUR_MS) * HOUR_MS).toISOString();
 const dayFloor = (iso: string) => new Date(Math.floor(Date.parse(iso) / DAY_MS) * DAY_MS).toISOString();
 const dayCeil = (iso: string) => new Date(Math.ceil(Date.parse(iso) / DAY_MS) * DAY_MS).toISOString();
+/** The first UTC midnight of the month of `iso` (floor), or of the next month unless `iso` starts one (ceil). */
+const monthFloor = (iso: string) => `${iso.slice(0, 7)}-01T00:00:00.000Z`;
+const monthCeil = (iso: string) => {
+  const floor = monthFloor(iso);
+  if (floor === new Date(iso).toISOString()) return floor;
+  const next = new Date(floor);
+  next.setUTCMonth(next.getUTCMonth() + 1);
+  return next.toISOString();
+};
 
 /**
  * The rollup rows of [from, to) with their `columns` (SQL selecting from the rollup's columns, e.g.
@@ -81,6 +93,7 @@ function overviewRange(args: { from?: string | null; to?: string | null }): { fr
   return { from: hourFloor(range.from ?? new Date(Date.parse(to) - DEFAULT_OVERVIEW_MS).toISOString()), to };
 }
 
+const SUMS = sql`sum(count) AS count, sum(denied) AS denied, sum(cache_hits) AS cache_hits`;
 const TOP_MAX = 100;
 const STACKS = ['ORGANISATION', 'CATEGORY', 'PURPOSE', 'DEPARTMENT'];
 
@@ -111,9 +124,12 @@ export function insightResolvers(lazy: Pick<LazyAuditStore, 'get'>, evaluator: I
         const { from, to } = overviewRange(args);
         const store = await open();
         const order = args.groupBy === 'HOUR' || args.groupBy === 'DAY' ? sql`key` : sql`count DESC, key`;
+        const { column, key } = GROUP_KEYS[args.groupBy];
+        // Summed by the column first (a year holds 8,760 hours, a handful of department sets), then split into keys.
         const { rows } = await sql<{ key: string; count: string; denied: string; cache_hits: string }>`
-          SELECT key, sum(count) AS count, sum(denied) AS denied, sum(cache_hits) AS cache_hits
-          FROM (${rollupRows(sql`${GROUP_KEYS[args.groupBy]} AS key`, from, to, args.groupBy === 'HOUR')}) AS r
+          SELECT key, ${SUMS}
+          FROM (SELECT ${key(sql`v`)} AS key, count, denied, cache_hits
+            FROM (SELECT v, ${SUMS} FROM (${rollupRows(sql`${column} AS v`, from, to, args.groupBy === 'HOUR')}) AS r GROUP BY v) AS byColumn) AS byKey
           GROUP BY key ORDER BY ${order}`.execute(store.db);
         const cursor = await store.db.selectFrom('audit_insight_cursor').select('seq').where('name', '=', 'rules').executeTakeFirst();
         return {
@@ -126,10 +142,11 @@ export function insightResolvers(lazy: Pick<LazyAuditStore, 'get'>, evaluator: I
       async auditTimeline(_: unknown, args: { from?: string | null; to?: string | null; interval: 'HOUR' | 'DAY'; stackBy: GroupBy }) {
         if (!STACKS.includes(args.stackBy)) throw badInput('stackBy', `stackBy must be one of ${STACKS.join(', ')}.`);
         const { from, to } = overviewRange(args);
-        const columns = sql`${GROUP_KEYS[args.interval]} AS time, ${GROUP_KEYS[args.stackBy]} AS key`;
+        const [time, stack] = [GROUP_KEYS[args.interval], GROUP_KEYS[args.stackBy]];
         const { rows } = await sql<{ time: string; key: string; count: string; denied: string; cache_hits: string }>`
-          SELECT time, key, sum(count) AS count, sum(denied) AS denied, sum(cache_hits) AS cache_hits
-          FROM (${rollupRows(columns, from, to, args.interval === 'HOUR')}) AS r
+          SELECT time, key, ${SUMS}
+          FROM (SELECT ${time.key(sql`t`)} AS time, ${stack.key(sql`v`)} AS key, count, denied, cache_hits
+            FROM (SELECT t, v, ${SUMS} FROM (${rollupRows(sql`${time.column} AS t, ${stack.column} AS v`, from, to, args.interval === 'HOUR')}) AS r GROUP BY t, v) AS byColumn) AS byKey
           GROUP BY time, key ORDER BY time, key`.execute((await open()).db);
         return rows.map((r) => ({ time: r.time, key: r.key, count: Number(r.count), denied: Number(r.denied), cacheHits: Number(r.cache_hits) }));
       },
@@ -137,18 +154,20 @@ export function insightResolvers(lazy: Pick<LazyAuditStore, 'get'>, evaluator: I
         const first = args.first ?? 10;
         if (first < 1 || first > TOP_MAX) throw badInput('first', `first must be between 1 and ${TOP_MAX}, not ${first}.`);
         const range = overviewRange(args);
-        const rows = await (await open()).db
-          .selectFrom('audit_rollup_top')
-          .select(['key', sql<string>`sum(count)`.as('count'), sql<string>`sum(denied)`.as('denied')])
-          .where('kind', '=', args.by)
-          .where('day', '>=', dayFloor(range.from) as never)
-          .where('day', '<', dayCeil(range.to) as never)
-          .groupBy('key')
-          .orderBy(sql`sum(count)`, 'desc')
-          .orderBy('key')
-          .limit(first)
-          .execute();
-        return rows.map((r) => ({ key: r.key, count: Number(r.count), denied: Number(r.denied) }));
+        const from = dayFloor(range.from);
+        const to = dayCeil(range.to);
+        // Whole UTC months from the monthly rollup, the days at either end from the daily one.
+        const firstMonth = monthCeil(from);
+        const lastMonth = monthFloor(to);
+        const days = (a: string, b: string) => sql`SELECT key, count, denied FROM audit_rollup_top WHERE kind = ${args.by} AND day >= ${a} AND day < ${b}`;
+        const rows =
+          firstMonth >= lastMonth
+            ? days(from, to)
+            : sql`${days(from, firstMonth)} UNION ALL ${days(lastMonth, to)}
+              UNION ALL SELECT key, count, denied FROM audit_rollup_top_month WHERE kind = ${args.by} AND month >= ${firstMonth} AND month < ${lastMonth}`;
+        const { rows: top } = await sql<{ key: string; count: string; denied: string }>`SELECT key, sum(count) AS count, sum(denied) AS denied
+          FROM (${rows}) AS r GROUP BY key ORDER BY sum(count) DESC, key LIMIT ${first}`.execute((await open()).db);
+        return top.map((r) => ({ key: r.key, count: Number(r.count), denied: Number(r.denied) }));
       },
       auditRules: () => RULES.map((rule) => ({ id: rule.id, severity: rule.severity, description: rule.description(settings) })),
     },

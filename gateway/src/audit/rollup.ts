@@ -2,7 +2,7 @@
  * The rollups the overview reads, kept up to date by the evaluator (evaluator.ts) in the same
  * transaction that moves its cursor, so each record is counted exactly once: accesses per hour and
  * per day by organisation × purpose × department set × category (`audit_rollup`, `audit_rollup_day`),
- * and per day by requester and by subject (`audit_rollup_top`, for the top lists).
+ * and per day and per month by requester and by subject (`audit_rollup_top`, `audit_rollup_top_month`, for the top lists).
  */
 import { sql, type Transaction } from 'kysely';
 import { departmentsOf, type CoordinateOwners } from './departments';
@@ -58,6 +58,7 @@ export async function rollUp(trx: Transaction<AuditDB>, rows: readonly RollupRow
   const hours = new Map<string, RollupKey & Counts>();
   const days = new Map<string, RollupKey & Counts>();
   const top = new Map<string, { day: string; kind: 'REQUESTER' | 'SUBJECT'; key: string } & Counts>();
+  const topMonths = new Map<string, { month: string; kind: 'REQUESTER' | 'SUBJECT'; key: string } & Counts>();
   for (const row of rows) {
     const record = JSON.parse(row.body) as AuditEntry;
     const denied = DENIED_OUTCOMES.includes(row.outcome);
@@ -67,8 +68,13 @@ export async function rollUp(trx: Transaction<AuditDB>, rows: readonly RollupRow
     const key = { org: row.org ?? 'none', purpose: row.purpose ?? 'none', department: departmentsOf(departments, record.fieldsReturned ?? []).join(',') || 'none', category: categoryOf(record.principal) };
     add(hours, JSON.stringify([hour, key]), { hour, ...key }, denied, cacheHit);
     add(days, JSON.stringify([day, key]), { hour: day, ...key }, denied, cacheHit);
-    add(top, JSON.stringify([day, 'REQUESTER', row.sub]), { day, kind: 'REQUESTER' as const, key: row.sub }, denied, cacheHit);
-    for (const subject of new Set(row.subjects)) add(top, JSON.stringify([day, 'SUBJECT', subject]), { day, kind: 'SUBJECT' as const, key: subject }, denied, cacheHit);
+    const month = `${hour.slice(0, 7)}-01T00:00:00.000Z`;
+    for (const [kind, keys] of [['REQUESTER', [row.sub]], ['SUBJECT', new Set(row.subjects)]] as const) {
+      for (const k of keys) {
+        add(top, JSON.stringify([day, kind, k]), { day, kind, key: k }, denied, cacheHit);
+        add(topMonths, JSON.stringify([month, kind, k]), { month, kind, key: k }, denied, cacheHit);
+      }
+    }
   }
   const sums = (table: string) => ({
     count: sql<number>`${sql.table(table)}.count + excluded.count`,
@@ -86,12 +92,17 @@ export async function rollUp(trx: Transaction<AuditDB>, rows: readonly RollupRow
     }
   }
   // A batch of list queries names many subjects: several statements.
-  const values = [...top.values()];
-  for (let i = 0; i < values.length; i += CHUNK) {
-    await trx
-      .insertInto('audit_rollup_top')
-      .values(values.slice(i, i + CHUNK))
-      .onConflict((oc) => oc.columns(['kind', 'day', 'key']).doUpdateSet(sums('audit_rollup_top')))
-      .execute();
+  const topTables = [
+    ['audit_rollup_top', 'day', [...top.values()]],
+    ['audit_rollup_top_month', 'month', [...topMonths.values()]],
+  ] as const;
+  for (const [table, period, values] of topTables) {
+    for (let i = 0; i < values.length; i += CHUNK) {
+      await trx
+        .insertInto(table)
+        .values(values.slice(i, i + CHUNK) as never)
+        .onConflict((oc) => oc.columns(['kind', period, 'key'] as never).doUpdateSet(sums(table)))
+        .execute();
+    }
   }
 }

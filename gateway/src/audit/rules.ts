@@ -1,7 +1,8 @@
 /**
- * Rules that flag suspicious access. Each looks at a set of record reads and returns the windows
- * (a requester's day, a case number) that break it. They are pure: the evaluator decides which
- * records to give them (evaluator.ts) and stores what they return.
+ * Rules that flag suspicious access. Each says which window (a requester's day, a case number) a
+ * record joins and when a window's counts break it. Windows are sums of their records, so the
+ * evaluator (evaluator.ts) keeps them record by record beside the log, and `evaluate` counts them
+ * from a set of records (on-demand periods); both judge them with the same `breaks`.
  */
 import { isValidIdNumber } from '../../../lib/id-number';
 
@@ -48,15 +49,53 @@ export interface Candidate {
   detail: string;
 }
 
-/** How a rule groups records: per requester and local day, per case number, or per requester day with the days before it. */
+/** How a rule groups records: per requester and local day, per case number, or per requester day judged against the days before it. */
 export type RuleScope = 'requester-day' | 'case' | 'requester-history';
 
-export interface Rule {
+/** A record's part in one window of a rule: the window's key, the subjects it adds, and a label (a case's requester, a declared purpose). */
+export interface Membership {
+  key: string;
+  subjects: readonly string[];
+  label?: string;
+}
+
+/**
+ * What a rule knows of one window: the sum of its members' memberships. The evaluator keeps it
+ * record by record (audit_rule_window); `evaluate` counts it from a set of records.
+ */
+export interface RuleWindow {
+  key: string;
+  /** The member with the lowest seq. */
+  first: Pick<RuleRecord, 'seq' | 'time' | 'sub' | 'org'>;
+  /** Member records. */
+  requests: number;
+  /** Distinct subjects of the members; kept only for rules that `countSubjects` (0 otherwise). */
+  subjectCount: number;
+  /** The first FINDING_LIST_MAX distinct subjects, sorted. */
+  subjects: string[];
+  /** The first FINDING_LIST_MAX members' seqs, ascending. */
+  seqs: number[];
+  /** Distinct labels, sorted. */
+  labels: string[];
+}
+
+export interface RuleDefinition {
   id: string;
   severity: Severity;
   scope: RuleScope;
+  /** Whether `breaks` reads the window's count of distinct subjects (the evaluator then keeps each window's subjects as a set). */
+  countsSubjects: boolean;
   description(settings: RuleSettings): string;
-  /** `records` are whole windows of the rule's scope. */
+  /** The window a record (one naming subjects) joins, or undefined. */
+  member(record: RuleRecord, settings: RuleSettings): Membership | undefined;
+  /** The other windows of this rule whose request counts `breaks` reads (volume-spike's baseline days). */
+  baseline?(key: string, settings: RuleSettings): string[];
+  /** Why the window breaks the rule (the finding's detail), or undefined. `requestsIn` counts a `baseline` window's requests. */
+  breaks(window: RuleWindow, settings: RuleSettings, requestsIn: (key: string) => number): string | undefined;
+}
+
+export interface Rule extends RuleDefinition {
+  /** The findings among `records` (whole windows of the rule's scope). */
   evaluate(records: readonly RuleRecord[], settings: RuleSettings): Candidate[];
 }
 
@@ -64,8 +103,15 @@ export interface Rule {
 export const FINDING_LIST_MAX = 1000;
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+/** Local times already worked out, by time zone and UTC minute: a batch's records share few minutes. */
+const localMinutes = new Map<string, { day: string; weekday: number; minute: number }>();
+const LOCAL_MINUTES_MAX = 100_000;
+
 /** Local date (`YYYY-MM-DD`), ISO weekday and minute of the day of `time` in `timeZone`. */
 export function localTime(time: Date, timeZone: string): { day: string; weekday: number; minute: number } {
+  const id = `${timeZone}|${Math.floor(time.getTime() / 60_000)}`;
+  const known = localMinutes.get(id);
+  if (known) return known;
   let f = formatters.get(timeZone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short', hour: '2-digit', minute: '2-digit' });
@@ -73,154 +119,158 @@ export function localTime(time: Date, timeZone: string): { day: string; weekday:
   }
   const p = Object.fromEntries(f.formatToParts(time).map((x) => [x.type, x.value]));
   const weekday = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].indexOf(p.weekday) + 1;
-  return { day: `${p.year}-${p.month}-${p.day}`, weekday, minute: Number(p.hour) * 60 + Number(p.minute) };
+  const local = { day: `${p.year}-${p.month}-${p.day}`, weekday, minute: Number(p.hour) * 60 + Number(p.minute) };
+  if (localMinutes.size >= LOCAL_MINUTES_MAX) localMinutes.clear();
+  localMinutes.set(id, local);
+  return local;
 }
 
 const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
 
-function groupBy<K>(records: readonly RuleRecord[], key: (r: RuleRecord) => K | undefined): Map<K, RuleRecord[]> {
-  const groups = new Map<K, RuleRecord[]>();
-  for (const r of records) {
-    const k = key(r);
-    if (k === undefined) continue;
-    const g = groups.get(k);
-    if (g) g.push(r);
-    else groups.set(k, [r]);
-  }
-  return groups;
+/** The candidate a window that breaks `rule` becomes. */
+export function candidateOf(rule: RuleDefinition, window: RuleWindow, detail: string): Candidate {
+  const { first } = window;
+  return { rule: rule.id, severity: rule.severity, windowKey: window.key, time: first.time, sub: first.sub, org: first.org, subjects: window.subjects, recordSeqs: window.seqs, detail };
 }
 
-/** The candidate for `records` (sorted by seq), naming `subjects`. */
-function candidate(rule: Rule, windowKey: string, records: RuleRecord[], subjects: Iterable<string>, detail: string): Candidate {
-  const sorted = [...records].sort((a, b) => a.seq - b.seq);
+/** Gives a rule `evaluate`: its windows counted from the records, then judged. */
+function defineRule(definition: RuleDefinition): Rule {
   return {
-    rule: rule.id,
-    severity: rule.severity,
-    windowKey,
-    time: sorted[0].time,
-    sub: sorted[0].sub,
-    org: sorted[0].org,
-    subjects: [...new Set(subjects)].sort().slice(0, FINDING_LIST_MAX),
-    recordSeqs: sorted.map((r) => r.seq).slice(0, FINDING_LIST_MAX),
-    detail,
+    ...definition,
+    evaluate(records, settings) {
+      const windows = new Map<string, RuleWindow & { subjectSet: Set<string>; labelSet: Set<string>; allSeqs: number[] }>();
+      for (const r of [...records].sort((a, b) => a.seq - b.seq)) {
+        const m = r.subjects.length > 0 ? definition.member(r, settings) : undefined;
+        if (!m) continue;
+        let w = windows.get(m.key);
+        if (!w) {
+          w = { key: m.key, first: r, requests: 0, subjectCount: 0, subjects: [], seqs: [], labels: [], subjectSet: new Set(), labelSet: new Set(), allSeqs: [] };
+          windows.set(m.key, w);
+        }
+        w.requests += 1;
+        w.allSeqs.push(r.seq);
+        for (const s of m.subjects) w.subjectSet.add(s);
+        if (m.label !== undefined) w.labelSet.add(m.label);
+      }
+      const out: Candidate[] = [];
+      for (const w of windows.values()) {
+        const window: RuleWindow = {
+          key: w.key,
+          first: w.first,
+          requests: w.requests,
+          subjectCount: definition.countsSubjects ? w.subjectSet.size : 0,
+          subjects: [...w.subjectSet].sort().slice(0, FINDING_LIST_MAX),
+          seqs: w.allSeqs.slice(0, FINDING_LIST_MAX),
+          labels: [...w.labelSet].sort(),
+        };
+        const detail = definition.breaks(window, settings, (key) => windows.get(key)?.requests ?? 0);
+        if (detail !== undefined) out.push(candidateOf(definition, window, detail));
+      }
+      return out;
+    },
   };
 }
 
 /** `sub/YYYY-MM-DD`: a requester's local day. */
 export const requesterDay = (r: Pick<RuleRecord, 'sub' | 'time'>, s: RuleSettings) => `${r.sub}/${localTime(r.time, s.timeZone).day}`;
 
-const bulkSubjects: Rule = {
+const bulkSubjects = defineRule({
   id: 'bulk-subjects',
   severity: 'HIGH',
   scope: 'requester-day',
+  countsSubjects: true,
   description: (s) => `One requester read records about more than ${s.bulkSubjects} distinct subjects in one day (${s.timeZone}).`,
-  evaluate(records, s) {
-    const out: Candidate[] = [];
-    for (const [key, group] of groupBy(records, (r) => requesterDay(r, s))) {
-      const subjects = new Set(group.flatMap((r) => r.subjects));
-      if (subjects.size > s.bulkSubjects) out.push(candidate(this, key, group.filter((r) => r.subjects.length > 0), subjects, `${subjects.size} distinct subjects in ${group.length} requests (threshold ${s.bulkSubjects})`));
-    }
-    return out;
-  },
-};
+  member: (r, s) => ({ key: requesterDay(r, s), subjects: r.subjects }),
+  breaks: (w, s) => (w.subjectCount > s.bulkSubjects ? `${w.subjectCount} distinct subjects in ${w.requests} requests (threshold ${s.bulkSubjects})` : undefined),
+});
 
-const caseReuse: Rule = {
+const caseReuse = defineRule({
   id: 'case-reuse',
   severity: 'MEDIUM',
   scope: 'case',
+  countsSubjects: true,
   description: (s) => `One case number was declared for more than ${s.caseSubjects} distinct subjects.`,
-  evaluate(records, s) {
-    const out: Candidate[] = [];
-    for (const [caseNumber, group] of groupBy(records, (r) => r.caseNumber ?? undefined)) {
-      const subjects = new Set(group.flatMap((r) => r.subjects));
-      const requesters = new Set(group.map((r) => r.sub));
-      if (subjects.size > s.caseSubjects) out.push(candidate(this, `case:${caseNumber}`, group.filter((r) => r.subjects.length > 0), subjects, `case ${caseNumber}: ${subjects.size} distinct subjects by ${requesters.size} requester(s) (threshold ${s.caseSubjects})`));
-    }
-    return out;
-  },
-};
+  member: (r) => (r.caseNumber ? { key: `case:${r.caseNumber}`, subjects: r.subjects, label: r.sub } : undefined),
+  breaks: (w, s) =>
+    w.subjectCount > s.caseSubjects ? `case ${w.key.slice('case:'.length)}: ${w.subjectCount} distinct subjects by ${w.labels.length} requester(s) (threshold ${s.caseSubjects})` : undefined,
+});
 
-const offHours: Rule = {
+const offHours = defineRule({
   id: 'off-hours',
   severity: 'MEDIUM',
   scope: 'requester-day',
+  countsSubjects: false,
   description: (s) => `Records read outside working hours (${hhmm(s.workHours.startMinute)}-${hhmm(s.workHours.endMinute)} on ISO weekdays ${s.workDays.join(',')}, ${s.timeZone}).`,
-  evaluate(records, s) {
-    const outside = records.filter((r) => {
-      if (r.subjects.length === 0) return false;
-      const t = localTime(r.time, s.timeZone);
-      return !s.workDays.includes(t.weekday) || t.minute < s.workHours.startMinute || t.minute >= s.workHours.endMinute;
-    });
-    return [...groupBy(outside, (r) => requesterDay(r, s))].map(([key, group]) => {
-      const subjects = group.flatMap((r) => r.subjects);
-      return candidate(this, key, group, subjects, `${group.length} request(s) outside working hours, first at ${localTime(group[0].time, s.timeZone).day} ${hhmm(localTime(group[0].time, s.timeZone).minute)}`);
-    });
+  member(r, s) {
+    const t = localTime(r.time, s.timeZone);
+    const outside = !s.workDays.includes(t.weekday) || t.minute < s.workHours.startMinute || t.minute >= s.workHours.endMinute;
+    return outside ? { key: `${r.sub}/${t.day}`, subjects: r.subjects } : undefined;
   },
-};
+  breaks(w, s) {
+    const first = localTime(w.first.time, s.timeZone);
+    return `${w.requests} request(s) outside working hours, first at ${first.day} ${hhmm(first.minute)}`;
+  },
+});
 
 /** Resident ID numbers start with the 6-digit code of the county where they were issued. */
 const county = (idNumber: string) => idNumber.slice(0, 6);
 
-const sameCounty: Rule = {
+const sameCounty = defineRule({
   id: 'same-county',
   severity: 'LOW',
   scope: 'requester-day',
+  countsSubjects: true,
   description: () =>
     'A requester whose token subject is a resident ID number read records about a subject from the same county (first 6 digits), or about themselves. The log holds no subject names, so surnames are compared by the auditor on the listed records.',
-  evaluate(records, s) {
-    const hits = records.filter((r) => isValidIdNumber(r.sub) && r.subjects.some((x) => county(x) === county(r.sub)));
-    return [...groupBy(hits, (r) => requesterDay(r, s))].map(([key, group]) => {
-      const subjects = group.flatMap((r) => r.subjects.filter((x) => county(x) === county(r.sub)));
-      return candidate(this, key, group, subjects, `${new Set(subjects).size} subject(s) from the requester's county ${county(group[0].sub)}`);
-    });
+  member(r, s) {
+    if (!isValidIdNumber(r.sub)) return undefined;
+    const subjects = r.subjects.filter((x) => county(x) === county(r.sub));
+    return subjects.length > 0 ? { key: requesterDay(r, s), subjects } : undefined;
   },
-};
+  breaks: (w) => `${w.subjectCount} subject(s) from the requester's county ${county(w.first.sub)}`,
+});
 
 /** Fewest days with requests a baseline needs: a new requester has none to compare with. */
 const BASELINE_ACTIVE_DAYS = 3;
-const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000;
+const DAY_MS = 86_400_000;
 
-const volumeSpike: Rule = {
+/** The `sub/day` keys of the `days` local days before the one `key` names. */
+function daysBefore(key: string, days: number): string[] {
+  const at = key.lastIndexOf('/');
+  const day = Date.parse(`${key.slice(at + 1)}T00:00:00Z`);
+  return Array.from({ length: days }, (_, i) => `${key.slice(0, at)}/${new Date(day - (i + 1) * DAY_MS).toISOString().slice(0, 10)}`);
+}
+
+const volumeSpike = defineRule({
   id: 'volume-spike',
   severity: 'MEDIUM',
   scope: 'requester-history',
+  countsSubjects: false,
   description: (s) =>
     `A requester's requests in one day were more than ${s.spikeFactor} times their mean over the days they made requests in the previous ${s.baselineDays} days (at least ${BASELINE_ACTIVE_DAYS} such days), and at least ${s.spikeMin}.`,
-  evaluate(records, s) {
-    const out: Candidate[] = [];
-    for (const [sub, mine] of groupBy(records, (r) => r.sub)) {
-      const days = groupBy(mine, (r) => localTime(r.time, s.timeZone).day);
-      for (const [day, group] of days) {
-        if (group.length < s.spikeMin) continue;
-        const n = dayNumber(day);
-        const before = [...days].filter(([d]) => dayNumber(d) < n && dayNumber(d) >= n - s.baselineDays).map(([, g]) => g.length);
-        if (before.length < BASELINE_ACTIVE_DAYS) continue;
-        const mean = before.reduce((a, b) => a + b, 0) / before.length;
-        if (group.length > s.spikeFactor * mean) {
-          out.push(candidate(this, `${sub}/${day}`, group, group.flatMap((r) => r.subjects), `${group.length} requests against a mean of ${mean.toFixed(1)} over ${before.length} active day(s) of the previous ${s.baselineDays}`));
-        }
-      }
-    }
-    return out;
+  member: (r, s) => ({ key: requesterDay(r, s), subjects: r.subjects }),
+  baseline: (key, s) => daysBefore(key, s.baselineDays),
+  breaks(w, s, requestsIn) {
+    if (w.requests < s.spikeMin) return undefined;
+    const before = daysBefore(w.key, s.baselineDays).map(requestsIn).filter((n) => n > 0);
+    if (before.length < BASELINE_ACTIVE_DAYS) return undefined;
+    const mean = before.reduce((a, b) => a + b, 0) / before.length;
+    return w.requests > s.spikeFactor * mean ? `${w.requests} requests against a mean of ${mean.toFixed(1)} over ${before.length} active day(s) of the previous ${s.baselineDays}` : undefined;
   },
-};
+});
 
-const purposeNotAllowed: Rule = {
+const purposeNotAllowed = defineRule({
   id: 'purpose-not-allowed',
   severity: 'HIGH',
   scope: 'requester-day',
+  countsSubjects: false,
   description: (s) => `A requester declared a purpose outside their organisation's allowed set (${Object.keys(s.orgPurposes).length} organisation(s) configured in AUDIT_RULE_ORG_PURPOSES).`,
-  evaluate(records, s) {
-    const outside = records.filter((r) => {
-      const allowed = r.org ? s.orgPurposes[r.org] : undefined;
-      return allowed !== undefined && r.subjects.length > 0 && !allowed.includes(r.purpose ?? '');
-    });
-    return [...groupBy(outside, (r) => requesterDay(r, s))].map(([key, group]) => {
-      const purposes = [...new Set(group.map((r) => r.purpose ?? 'none'))].sort();
-      return candidate(this, key, group, group.flatMap((r) => r.subjects), `${group.length} request(s) declaring ${purposes.join(', ')}, outside ${group[0].org}'s allowed ${s.orgPurposes[group[0].org!].join(', ')}`);
-    });
+  member(r, s) {
+    const allowed = r.org ? s.orgPurposes[r.org] : undefined;
+    return allowed !== undefined && !allowed.includes(r.purpose ?? '') ? { key: requesterDay(r, s), subjects: r.subjects, label: r.purpose ?? 'none' } : undefined;
   },
-};
+  breaks: (w, s) => `${w.requests} request(s) declaring ${w.labels.join(', ')}, outside ${w.first.org}'s allowed ${s.orgPurposes[w.first.org!].join(', ')}`,
+});
 
 /** Every rule, in the order findings are listed in the documentation. */
 export const RULES: readonly Rule[] = [bulkSubjects, caseReuse, offHours, sameCounty, volumeSpike, purposeNotAllowed];

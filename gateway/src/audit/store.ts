@@ -7,7 +7,7 @@ import { sql, type ColumnType, type Kysely, type Migration } from 'kysely';
 import { dialectOf, openStore, type OpenStoreOptions, type Store } from '../../../lib/db';
 import { invalidationLogMigration, type InvalidationLogDB } from '../cache/invalidation-log';
 import { accessMigration, type AccessDB } from '../access/store';
-import { insightMigration, topRollupMigration, type InsightDB } from './insight-store';
+import { insightMigration, ruleWindowsMigration, topMonthRollupMigration, topRollupMigration, type InsightDB } from './insight-store';
 import { extractsMigration, type ExtractDB } from '../extracts/store';
 
 /** Times go in as ISO strings and come back as `Date`s (pg and PGlite parse timestamptz). */
@@ -178,6 +178,8 @@ export const auditMigrations: Record<string, Migration> = {
   '006_audit_basis': basisColumns,
   '007_audit_append': appendFunction,
   '008_audit_top': topRollupMigration,
+  '009_audit_rule_windows': ruleWindowsMigration,
+  '010_audit_top_month': topMonthRollupMigration,
 };
 
 /** How the audit store's connections behave: their timeouts and who hears of their errors. */
