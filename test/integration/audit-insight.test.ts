@@ -12,7 +12,7 @@ import { localTime } from '../../gateway/src/audit/rules';
 import { InsightEvaluator, ruleSettings } from '../../gateway/src/audit/evaluator';
 import { categoryOf, DENIED_OUTCOMES } from '../../gateway/src/audit/rollup';
 import { insightResolvers } from '../../gateway/src/audit/insight-api';
-import { topMonthRollupMigration, topRollupMigration } from '../../gateway/src/audit/insight-store';
+import { topMonthRollupMigration, topRanksMigration, topRollupMigration } from '../../gateway/src/audit/insight-store';
 import type { AuditEntry } from '../../gateway/src/audit/record';
 import { loadCheckpointSigner } from '../../gateway/src/audit/signing';
 import { LazyAuditStore } from '../../gateway/src/audit/store';
@@ -153,12 +153,18 @@ describe('audit rules and overview on PGlite', () => {
         }
       return [...out.values()].sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
     };
-    const requesters = await api.Query.auditTop(null, { from, to, by: 'REQUESTER', first: 5 });
+    // Counted exactly (requesters; subjects over up to 7 days): every entry certain.
+    const top = async (args: Parameters<typeof api.Query.auditTop>[1]) => {
+      const entries = await api.Query.auditTop(null, args);
+      expect(entries.every((e) => e.rankCertain)).toBe(true);
+      return entries.map(({ rankCertain: _, ...e }) => e);
+    };
+    const requesters = await top({ from, to, by: 'REQUESTER', first: 5 });
     expect(requesters).toEqual(tally((e) => [e.principal.sub]).slice(0, 5));
     expect(requesters).toHaveLength(5);
-    expect(await api.Query.auditTop(null, { from, to, by: 'SUBJECT', first: 100 })).toEqual(tally((e) => e.subjects).slice(0, 100));
+    expect(await top({ from, to, by: 'SUBJECT', first: 100 })).toEqual(tally((e) => e.subjects).slice(0, 100));
     // Widened to whole UTC days: 01:00 to 23:00 reads the same days.
-    expect(await api.Query.auditTop(null, { from: '2026-11-24T01:00:00Z', to: '2026-11-26T23:00:00Z', by: 'REQUESTER', first: 5 })).toEqual(requesters);
+    expect(await top({ from: '2026-11-24T01:00:00Z', to: '2026-11-26T23:00:00Z', by: 'REQUESTER', first: 5 })).toEqual(requesters);
     await expect(api.Query.auditTop(null, { from, to, by: 'SUBJECT', first: 101 })).rejects.toThrow(/first must be between 1 and 100/);
 
     const hourly = await api.Query.auditTimeline(null, { from, to, interval: 'HOUR', stackBy: 'ORGANISATION' });
@@ -171,9 +177,15 @@ describe('audit rules and overview on PGlite', () => {
 
     // A range over whole months reads November from the monthly rollup, the days either side from the daily one.
     const wide = { from: '2026-10-20T00:00:00Z', to: '2026-12-03T00:00:00Z' };
-    const wideRequesters = await api.Query.auditTop(null, { ...wide, by: 'REQUESTER', first: 5 });
+    const wideRequesters = await top({ ...wide, by: 'REQUESTER', first: 5 });
     expect(wideRequesters).toEqual(tally((e) => [e.principal.sub], all).slice(0, 5));
-    expect(await api.Query.auditTop(null, { ...wide, by: 'SUBJECT', first: 100 })).toEqual(tally((e) => e.subjects, all).slice(0, 100));
+    // Subjects over 44 days: drawn from each period's leaders; the entries no missing subject can match
+    // come first and are exactly the records' top, the rest are flagged.
+    const wideSubjects = await api.Query.auditTop(null, { ...wide, by: 'SUBJECT', first: 100 });
+    const certain = wideSubjects.filter((e) => e.rankCertain);
+    expect(certain.length).toBeGreaterThan(0);
+    expect(wideSubjects.slice(0, certain.length)).toEqual(certain);
+    expect(certain.map(({ rankCertain: _, ...e }) => e)).toEqual(tally((e) => e.subjects, all).slice(0, certain.length));
 
     // At upgrade the migrations fill the per-day rollup from the records already rolled up, and the per-month one from it: the same lists.
     const store = await lazy.get();
@@ -181,9 +193,21 @@ describe('audit rules and overview on PGlite', () => {
     await sql`DROP TABLE audit_rollup_top`.execute(store.db);
     await topRollupMigration.up(store.db);
     await topMonthRollupMigration.up(store.db);
-    expect(await api.Query.auditTop(null, { from, to, by: 'REQUESTER', first: 5 })).toEqual(requesters);
-    expect(await api.Query.auditTop(null, { from, to, by: 'SUBJECT', first: 100 })).toEqual(tally((e) => e.subjects).slice(0, 100));
-    expect(await api.Query.auditTop(null, { ...wide, by: 'REQUESTER', first: 5 })).toEqual(wideRequesters);
+    await topRanksMigration.up(store.db);
+    expect(await top({ from, to, by: 'REQUESTER', first: 5 })).toEqual(requesters);
+    expect(await top({ from, to, by: 'SUBJECT', first: 100 })).toEqual(tally((e) => e.subjects).slice(0, 100));
+    expect(await top({ ...wide, by: 'REQUESTER', first: 5 })).toEqual(wideRequesters);
+
+    // A long range over more subjects a day than a list reads per day: one subject read every day
+    // stands out and is certain; the ones read once are listed as uncertain, since a subject below
+    // each day's leaders could have been counted up to once a day (10) in all.
+    await sql`INSERT INTO audit_rollup_top (day, kind, key, count, denied, cache_hits)
+      SELECT timestamptz '2026-09-01T00:00:00Z' + make_interval(days => d), 'SUBJECT', 'once-' || d || '-' || s, 1, 0, 0 FROM generate_series(0, 9) AS d, generate_series(1, 300) AS s
+      UNION ALL SELECT timestamptz '2026-09-01T00:00:00Z' + make_interval(days => d), 'SUBJECT', 'every-day', 5, 0, 0 FROM generate_series(0, 9) AS d`.execute(store.db);
+    const spread = await api.Query.auditTop(null, { from: '2026-09-01T00:00:00Z', to: '2026-09-11T00:00:00Z', by: 'SUBJECT', first: 20 });
+    expect(spread[0]).toEqual({ key: 'every-day', count: 50, denied: 0, rankCertain: true });
+    expect(spread).toHaveLength(20);
+    expect(spread.slice(1).every((e) => e.count === 1 && !e.rankCertain)).toBe(true);
   });
 
   it('keeps each window as counting it from the records gives: at upgrade, and again when the calendar changes', async () => {

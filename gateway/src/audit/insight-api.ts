@@ -95,6 +95,30 @@ function overviewRange(args: { from?: string | null; to?: string | null }): { fr
 
 const SUMS = sql`sum(count) AS count, sum(denied) AS denied, sum(cache_hits) AS cache_hits`;
 const TOP_MAX = 100;
+/** Subject top lists over ranges up to this long are summed over every row; longer ones from each period's leaders. */
+const EXACT_TOP_MS = 7 * DAY_MS;
+/** Leading keys read per day and per month of a long subject top list. */
+const TOP_LEADERS = 200;
+
+/** The UTC days or months from `from` (inclusive) to `to` (exclusive), both on such boundaries. */
+function periodsOf(from: string, to: string, unit: 'day' | 'month'): string[] {
+  const out: string[] = [];
+  for (const t = new Date(from); t.getTime() < Date.parse(to); unit === 'day' ? t.setUTCDate(t.getUTCDate() + 1) : t.setUTCMonth(t.getUTCMonth() + 1)) out.push(t.toISOString());
+  return out;
+}
+
+/**
+ * The top rollups' rows of [from, to) (of one `key`, when given): whole UTC months from the monthly
+ * rollup, the days at either end from the daily one.
+ */
+function topRows(kind: string, from: string, to: string, key?: RawBuilder<unknown>) {
+  const ofKey = key ? sql`AND key = ${key}` : sql``;
+  const [firstMonth, lastMonth] = [monthCeil(from), monthFloor(to)];
+  const days = (a: string, b: string) => sql`SELECT key, count, denied FROM audit_rollup_top WHERE kind = ${kind} ${ofKey} AND day >= ${a} AND day < ${b}`;
+  if (firstMonth >= lastMonth) return days(from, to);
+  return sql`${days(from, firstMonth)} UNION ALL ${days(lastMonth, to)}
+    UNION ALL SELECT key, count, denied FROM audit_rollup_top_month WHERE kind = ${kind} ${ofKey} AND month >= ${firstMonth} AND month < ${lastMonth}`;
+}
 const STACKS = ['ORGANISATION', 'CATEGORY', 'PURPOSE', 'DEPARTMENT'];
 
 /** Resolvers for findings, rules and the overview; merged with `auditResolvers`. */
@@ -156,18 +180,35 @@ export function insightResolvers(lazy: Pick<LazyAuditStore, 'get'>, evaluator: I
         const range = overviewRange(args);
         const from = dayFloor(range.from);
         const to = dayCeil(range.to);
-        // Whole UTC months from the monthly rollup, the days at either end from the daily one.
         const firstMonth = monthCeil(from);
         const lastMonth = monthFloor(to);
-        const days = (a: string, b: string) => sql`SELECT key, count, denied FROM audit_rollup_top WHERE kind = ${args.by} AND day >= ${a} AND day < ${b}`;
-        const rows =
-          firstMonth >= lastMonth
-            ? days(from, to)
-            : sql`${days(from, firstMonth)} UNION ALL ${days(lastMonth, to)}
-              UNION ALL SELECT key, count, denied FROM audit_rollup_top_month WHERE kind = ${args.by} AND month >= ${firstMonth} AND month < ${lastMonth}`;
-        const { rows: top } = await sql<{ key: string; count: string; denied: string }>`SELECT key, sum(count) AS count, sum(denied) AS denied
-          FROM (${rows}) AS r GROUP BY key ORDER BY sum(count) DESC, key LIMIT ${first}`.execute((await open()).db);
-        return top.map((r) => ({ key: r.key, count: Number(r.count), denied: Number(r.denied) }));
+        const months = firstMonth < lastMonth ? periodsOf(firstMonth, lastMonth, 'month') : [];
+        const days = months.length ? [...periodsOf(from, firstMonth, 'day'), ...periodsOf(lastMonth, to, 'day')] : periodsOf(from, to, 'day');
+        const db = (await open()).db;
+        if (args.by === 'REQUESTER' || Date.parse(to) - Date.parse(from) <= EXACT_TOP_MS) {
+          const { rows } = await sql<{ key: string; count: string; denied: string }>`SELECT key, sum(count) AS count, sum(denied) AS denied
+            FROM (${topRows(args.by, from, to)}) AS r GROUP BY key ORDER BY sum(count) DESC, key LIMIT ${first}`.execute(db);
+          return rows.map((r) => ({ key: r.key, count: Number(r.count), denied: Number(r.denied), rankCertain: true }));
+        }
+        // Subjects over a long range: a million subjects a day make summing every row too slow for
+        // a view. The candidates are each day's and month's TOP_LEADERS leading subjects, summed
+        // exactly over the range; a subject among none of them was counted at most the sum of the
+        // last leader's count of every period that had more (what search engines' top terms report),
+        // so an entry counted above that sum has its place for certain.
+        const { rows } = await sql<{ key: string; count: string; denied: string; missed: string }>`
+          WITH leaders AS (
+            SELECT p.day AS period, l.key, l.count FROM unnest(${days}::timestamptz[]) AS p(day)
+              CROSS JOIN LATERAL (SELECT key, count FROM audit_rollup_top WHERE kind = ${args.by} AND day = p.day ORDER BY count DESC LIMIT ${TOP_LEADERS}) AS l
+            UNION ALL
+            SELECT p.month, l.key, l.count FROM unnest(${months}::timestamptz[]) AS p(month)
+              CROSS JOIN LATERAL (SELECT key, count FROM audit_rollup_top_month WHERE kind = ${args.by} AND month = p.month ORDER BY count DESC LIMIT ${TOP_LEADERS}) AS l),
+          missed AS (SELECT coalesce(sum(last), 0) AS missed FROM (SELECT min(count) AS last FROM leaders GROUP BY period HAVING count(*) = ${TOP_LEADERS}) AS full_periods),
+          candidates AS (SELECT DISTINCT key FROM leaders)
+          SELECT key, sum(count) AS count, sum(denied) AS denied, (SELECT missed FROM missed) AS missed
+          FROM (SELECT r.key, r.count, r.denied FROM candidates AS c
+              CROSS JOIN LATERAL (${topRows(args.by, from, to, sql`c.key`)}) AS r) AS summed
+          GROUP BY key ORDER BY sum(count) DESC, key LIMIT ${first}`.execute(db);
+        return rows.map((r) => ({ key: r.key, count: Number(r.count), denied: Number(r.denied), rankCertain: Number(r.count) > Number(r.missed) }));
       },
       auditRules: () => RULES.map((rule) => ({ id: rule.id, severity: rule.severity, description: rule.description(settings) })),
     },

@@ -230,3 +230,16 @@ export const topMonthRollupMigration: Migration = {
       SELECT date_trunc('month', day, 'UTC'), kind, key, sum(count), sum(denied), sum(cache_hits) FROM audit_rollup_top GROUP BY 1, 2, 3`.execute(db);
   },
 };
+
+/**
+ * Registered as `011_audit_top_ranks`: what a long subject top list reads (insight-api.ts
+ * `auditTop`): each day's and month's leading keys (by count) and one key's rows over a range.
+ */
+export const topRanksMigration: Migration = {
+  async up(db: Kysely<any>) {
+    for (const [table, period] of [['audit_rollup_top', 'day'], ['audit_rollup_top_month', 'month']] as const) {
+      await sql`CREATE INDEX ${sql.id(`${table}_rank`)} ON ${sql.table(table)} (kind, ${sql.ref(period)}, count DESC)`.execute(db);
+      await sql`CREATE INDEX ${sql.id(`${table}_key`)} ON ${sql.table(table)} (kind, key, ${sql.ref(period)})`.execute(db);
+    }
+  },
+};

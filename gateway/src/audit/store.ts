@@ -7,7 +7,7 @@ import { sql, type ColumnType, type Kysely, type Migration } from 'kysely';
 import { dialectOf, openStore, type OpenStoreOptions, type Store } from '../../../lib/db';
 import { invalidationLogMigration, type InvalidationLogDB } from '../cache/invalidation-log';
 import { accessMigration, type AccessDB } from '../access/store';
-import { insightMigration, ruleWindowsMigration, topMonthRollupMigration, topRollupMigration, type InsightDB } from './insight-store';
+import { insightMigration, ruleWindowsMigration, topMonthRollupMigration, topRanksMigration, topRollupMigration, type InsightDB } from './insight-store';
 import { extractsMigration, type ExtractDB } from '../extracts/store';
 
 /** Times go in as ISO strings and come back as `Date`s (pg and PGlite parse timestamptz). */
@@ -180,6 +180,7 @@ export const auditMigrations: Record<string, Migration> = {
   '008_audit_top': topRollupMigration,
   '009_audit_rule_windows': ruleWindowsMigration,
   '010_audit_top_month': topMonthRollupMigration,
+  '011_audit_top_ranks': topRanksMigration,
 };
 
 /** How the audit store's connections behave: their timeouts and who hears of their errors. */
