@@ -405,6 +405,8 @@ const baseSchema = z.object({
   RATE_LIMIT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(0).default(0),
   /** Records of distinct subjects released per organisation per UTC day; 0 = no default quota. @default 0 */
   RATE_LIMIT_SUBJECTS_PER_DAY: z.coerce.number().int().min(0).default(0),
+  /** How old a gateway's view of a quota may be, and how long its releases may wait to be counted in Redis (ms). @default 50 */
+  RATE_LIMIT_QUOTA_SYNC_MS: z.coerce.number().int().min(1).max(10_000).default(50),
   /** Finer rules, JSON: `[{ "org"?, "category"?, "client"?, "sub"?, "requestsPerMinute"?, "subjectsPerDay"? }]` (see README). @default [] */
   RATE_LIMIT_RULES: z
     .string()

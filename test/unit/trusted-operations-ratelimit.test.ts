@@ -3,6 +3,7 @@ import { parseManifest } from '../../gateway/src/operations/manifest';
 import { normalisedHash } from '../../gateway/src/operations/normalise';
 import { MemoryCounters } from '../../gateway/src/ratelimit/counters';
 import { limitsFor, type Caller } from '../../gateway/src/ratelimit/rules';
+import { Tallies } from '../../gateway/src/ratelimit/tallies';
 import { loadConfig } from '../../lib/config';
 
 describe('trusted operations', () => {
@@ -61,5 +62,34 @@ describe('rate-limit rules', () => {
     expect((await counters.increment('k', 2, 50)).count).toBe(3);
     await new Promise((r) => setTimeout(r, 60));
     expect((await counters.increment('k', 1, 50)).count).toBe(1);
+  });
+
+  it('shares quota tallies between replicas within the sync time, one increment per key, keeping a failed one for the next', async () => {
+    const shared = new MemoryCounters();
+    const sent: number[] = [];
+    let down = false;
+    const counters = { increment: (key: string, by: number, windowMs: number) => (sent.push(by), down ? Promise.reject(new Error('down')) : shared.increment(key, by, windowMs)), close: async () => {} };
+    const errors: unknown[] = [];
+    const a = new Tallies(counters, { freshMs: 1000, onError: (err) => errors.push(err) });
+    const b = new Tallies(shared, { freshMs: 1000, onError: (err) => errors.push(err) });
+    expect(await a.read('q', 60_000)).toBe(0);
+    for (let i = 0; i < 5; i++) a.add('q', 2, 60_000);
+    expect(await a.read('q', 60_000)).toBe(10); // its own additions at once, without a command
+    expect(sent).toEqual([0]);
+    expect(await b.read('q', 60_000)).toBe(0); // not sent yet
+    await a.flush();
+    expect(sent).toEqual([0, 10]); // five additions, one increment
+    expect((await shared.increment('q', 0, 60_000)).count).toBe(10);
+    b.add('q', 1, 60_000);
+    expect(await b.read('q', 60_000)).toBe(1); // b read before a sent: fresh for another second
+    down = true;
+    a.add('q', 3, 60_000);
+    await expect(a.flush()).rejects.toThrow('down');
+    down = false;
+    await a.close();
+    expect(sent.at(-1)).toBe(3); // kept and sent again
+    await b.close();
+    expect((await shared.increment('q', 0, 60_000)).count).toBe(14);
+    expect(errors).toEqual([]);
   });
 });

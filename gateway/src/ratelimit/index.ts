@@ -33,8 +33,12 @@ export async function createRateLimits(config: Config, logger: Logger, registry:
     await redis.connect(CONNECT_WAIT_MS);
     counters = redis;
   }
+  const { plugin, close } = rateLimitPlugin({ counters, quotaSyncMs: config.RATE_LIMIT_QUOTA_SYNC_MS, rules, defaults, metrics: rateLimitMetrics(registry), logger });
   return {
-    plugin: rateLimitPlugin({ counters, rules, defaults, metrics: rateLimitMetrics(registry), logger }),
-    close: () => counters.close(),
+    plugin,
+    async close() {
+      await close().catch((err) => logger.warn({ err }, 'released subjects not added to the shared quotas at shutdown'));
+      await counters.close();
+    },
   };
 }

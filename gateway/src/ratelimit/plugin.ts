@@ -4,7 +4,9 @@
  * incremented and the subject quotas are read; one over its maximum refuses the request with 429,
  * `Retry-After` and `RATE_LIMITED`, which the audit plugin records like any refusal. In
  * `willSendResponse` the subjects the response released are added to the quotas: a request is let
- * through while its organisation is under quota, so the last one may take it past.
+ * through while its organisation is under quota, so the last one may take it past. The quotas are
+ * read and added to through `Tallies` (tallies.ts: one shared read and one send per key every
+ * RATE_LIMIT_QUOTA_SYNC_MS, not two commands per request); the request limits are exact.
  *
  * Fail open: when the counters cannot be reached the request is served unmetered, logged and
  * counted. The audit log still records every request, and an archive that refuses every court
@@ -16,6 +18,7 @@ import type { Logger } from '../../../lib/logger';
 import type { Principal } from '../../../lib/tokens';
 import type { Counters } from './counters';
 import type { RateLimitMetrics } from './metrics';
+import { Tallies } from './tallies';
 import { limitsFor, type Caller, type Defaults, type Limit, type Rule } from './rules';
 
 /** What the plugin reads from the request's context. */
@@ -29,6 +32,8 @@ export interface RateLimitContext {
 
 export interface RateLimitOptions {
   counters: Counters;
+  /** How old a quota's shared count may be, and how long a release may wait to be added to it (tallies.ts). */
+  quotaSyncMs: number;
   rules: readonly Rule[];
   defaults: Defaults;
   metrics: RateLimitMetrics;
@@ -45,15 +50,20 @@ function today(now = Date.now()): { day: string; remainingMs: number } {
   return { day: new Date(now).toISOString().slice(0, 10), remainingMs: DAY_MS - (now % DAY_MS) };
 }
 
-export function rateLimitPlugin(options: RateLimitOptions): ApolloServerPlugin<RateLimitContext> {
-  const { counters, rules, defaults, metrics, logger, logEveryMs = 10_000 } = options;
+/** The plugin, and `close` to send the releases not yet added to the quotas. */
+export function rateLimitPlugin(options: RateLimitOptions): { plugin: ApolloServerPlugin<RateLimitContext>; close(): Promise<void> } {
+  const { counters, quotaSyncMs, rules, defaults, metrics, logger, logEveryMs = 10_000 } = options;
   let loggedAt = 0;
   const unmetered = (err: unknown) => {
     metrics.unavailable();
+    unreachable(err);
+  };
+  const unreachable = (err: unknown) => {
     if (Date.now() - loggedAt < logEveryMs) return;
     loggedAt = Date.now();
     logger.warn({ err }, 'rate-limit counters unreachable: requests are served unmetered until they are back');
   };
+  const tallies = new Tallies(counters, { freshMs: quotaSyncMs, onError: unreachable });
   const callerOf = (ctx: RateLimitContext): Caller => ({
     sub: ctx.principal.sub,
     org: ctx.principal.org,
@@ -63,7 +73,7 @@ export function rateLimitPlugin(options: RateLimitOptions): ApolloServerPlugin<R
     authenticated: ctx.principal.authenticated,
   });
 
-  return {
+  const plugin: ApolloServerPlugin<RateLimitContext> = {
     async requestDidStart({ contextValue: ctx }) {
       // Read once the operation is resolved: by then every plugin's requestDidStart (the client's name) has run.
       let caller: Caller;
@@ -78,11 +88,8 @@ export function rateLimitPlugin(options: RateLimitOptions): ApolloServerPlugin<R
               const c = await counters.increment(l.key, 1, MINUTE_MS);
               return [l, c.count, c.resetMs];
             }),
-            // Read (add 0): the request may go ahead while the quota is not yet used up.
-            ...subjectLimits.map(async (l): Promise<[Limit, number, number]> => {
-              const c = await counters.increment(`${l.key}:${day}`, 0, remainingMs);
-              return [l, c.count + 1, remainingMs];
-            }),
+            // Read: the request may go ahead while the quota is not yet used up.
+            ...subjectLimits.map(async (l): Promise<[Limit, number, number]> => [l, (await tallies.read(`${l.key}:${day}`, remainingMs)) + 1, remainingMs]),
           ];
           let results;
           try {
@@ -100,12 +107,12 @@ export function rateLimitPlugin(options: RateLimitOptions): ApolloServerPlugin<R
           metrics.released(caller, released);
           if (subjectLimits.length === 0) return;
           const { day, remainingMs } = today();
-          // Not awaited: the response need not wait for the count.
-          void Promise.all(subjectLimits.map((l) => counters.increment(`${l.key}:${day}`, released, remainingMs))).catch(unmetered);
+          for (const l of subjectLimits) tallies.add(`${l.key}:${day}`, released, remainingMs);
         },
       };
     },
   };
+  return { plugin, close: () => tallies.close() };
 }
 
 function rateLimited(limit: Limit, retryAfterSeconds: number) {
