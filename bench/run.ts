@@ -86,7 +86,7 @@ async function main() {
   // The documents `features` may run (it refuses any other): on its client's trusted list first.
   if (wanted.includes('features')) await trustBenchOperations(selected.map((s) => s.query));
   // Gateways first (in parallel); the ceiling needs a gateway's hot response.
-  await Promise.all(wanted.filter((t) => t !== 'ceiling').map(start));
+  await Promise.all(wanted.filter((t) => t !== 'ceiling' && t !== 'floor').map(start));
 
   // Each (target, scenario) has one body generator for sampling, warm-up and every round, so a
   // cached target never sees a person twice (except `hot`, by design).
@@ -114,12 +114,13 @@ async function main() {
       }
     }
   }
-  if (wanted.includes('ceiling')) {
+  for (const served of ['ceiling', 'floor'] as const) {
+    if (!wanted.includes(served)) continue;
     if (hotBody) {
       ctx.hotBody = path.join(logDir, 'hot-response.json');
       writeFileSync(ctx.hotBody, hotBody);
-      await start('ceiling');
-    } else skip('ceiling', 'no gateway gave a good hot response to serve');
+      await start(served);
+    } else skip(served, 'no gateway gave a good hot response to serve');
   }
   const isSkipped = (t: TargetId, s: ScenarioName) => skipped.some((x) => x.target === t && x.scenario === s);
 

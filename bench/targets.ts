@@ -24,7 +24,7 @@ export const INTERNAL_SECRET = 'archive-federation-bench-internal-secret';
 /** Internal tokens for the plain gateways outlive any run. */
 const INTERNAL_TOKEN_TTL_SECONDS = 12 * 3600;
 
-export const TARGET_IDS = ['full', 'full-nocache', 'traced', 'features', 'apollo', 'hive', 'hive-rust', 'subgraph', 'ceiling'] as const;
+export const TARGET_IDS = ['full', 'full-nocache', 'traced', 'features', 'apollo', 'hive', 'hive-rust', 'subgraph', 'ceiling', 'floor'] as const;
 export type TargetId = (typeof TARGET_IDS)[number];
 
 /** Added to every port below (BENCH_PORT_OFFSET, e.g. 100: 5101–5117), so two checkouts can run the bench side by side. @default 0 */
@@ -32,7 +32,7 @@ const OFFSET = Number(process.env.BENCH_PORT_OFFSET ?? 0);
 /** Subgraphs listen on 5001–5004 (DEPARTMENTS order), their statement counters on 5005. */
 export const SUBGRAPH_PORT_BASE = 5001 + OFFSET;
 export const CONTROL_PORT = 5005 + OFFSET;
-const PORTS: Record<TargetId, number> = { full: 5010 + OFFSET, 'full-nocache': 5011 + OFFSET, apollo: 5012 + OFFSET, hive: 5013 + OFFSET, subgraph: SUBGRAPH_PORT_BASE, ceiling: 5014 + OFFSET, traced: 5015 + OFFSET, 'hive-rust': 5016 + OFFSET, features: 5017 + OFFSET };
+const PORTS: Record<TargetId, number> = { full: 5010 + OFFSET, 'full-nocache': 5011 + OFFSET, apollo: 5012 + OFFSET, hive: 5013 + OFFSET, subgraph: SUBGRAPH_PORT_BASE, ceiling: 5014 + OFFSET, traced: 5015 + OFFSET, 'hive-rust': 5016 + OFFSET, features: 5017 + OFFSET, floor: 5018 + OFFSET };
 
 export interface TargetInfo {
   id: TargetId;
@@ -51,6 +51,7 @@ export const TARGETS: Record<TargetId, TargetInfo> = {
   'hive-rust': { id: 'hive-rust', label: 'Hive Gateway, Rust query planner' },
   subgraph: { id: 'subgraph', label: 'social-security subgraph direct', scenarios: ['contributions'] },
   ceiling: { id: 'ceiling', label: 'bare node:http (ceiling)', scenarios: ['hot'] },
+  floor: { id: 'floor', label: 'bare Express + Apollo Server, answer in memory (floor)', scenarios: ['hot'] },
 };
 
 /** Every port a run may use: the subgraphs', their counters', and the targets'. */
@@ -185,6 +186,10 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
     case 'ceiling':
       if (!ctx.hotBody) throw new Error('the ceiling needs the hot response; no gateway target gave one');
       child = spawnNode(id, 'bench/ceiling.ts', { ...common, env: { BENCH_PORT: String(port), BENCH_BODY: ctx.hotBody } });
+      break;
+    case 'floor':
+      if (!ctx.hotBody) throw new Error('the floor needs the hot response; no gateway target gave one');
+      child = spawnNode(id, 'bench/apollo-server-floor.ts', { ...common, env: { BENCH_PORT: String(port), BENCH_BODY: ctx.hotBody } });
       break;
   }
   try {
