@@ -173,6 +173,23 @@ describe('operationLimitsPlugin', () => {
     expect(await estimates(settings, requests)).toEqual([41, 123, 41]);
   });
 
+  it('remembers a measurement across the variables it does not read (IDs, names), not across sizes or a default', async () => {
+    const query = operationOf('query Q($ids: [ID!]!, $name: String, $first: Int = 4) { persons(idNumbers: $ids) { marriages { kind } } search(name: $name, first: $first) { name } }');
+    const requests = [
+      { query, variables: { ids: ['a', 'b'], name: '张' } },
+      { query, variables: { ids: ['x', 'y'], name: '李' } },
+      { query, variables: { ids: ['x', 'y', 'z'], name: '李' } },
+      { query, variables: { ids: ['x', 'y'], name: '李', first: 9 } },
+    ];
+    const settings = limits();
+    const [first, sameSizes, moreIds, largerPage] = await estimates(settings, requests);
+    expect(sameSizes).toBe(first);
+    expect(moreIds).toBeGreaterThan(first);
+    expect(largerPage).toBeGreaterThan(first);
+    // Given as null, $first is not its default 4 any more, and search needs its slicing argument.
+    await expect(estimates(settings, [...requests, { query, variables: { ids: ['x', 'y'], name: '李', first: null } }])).rejects.toThrow(/slicing/);
+  });
+
   it('still refuses a repeated document that is over a limit', async () => {
     const query = operationOf('{ a: version b: version }');
     const settings = { ...limits(), maxAliases: 1 };

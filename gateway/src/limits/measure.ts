@@ -223,6 +223,20 @@ export function measureOperation(document: DocumentNode, operation: OperationDef
   }
 }
 
+/**
+ * What a measurement reads of the variables (`valueOf` above): which are given, the numbers (slicing
+ * arguments) and the length of lists (list arguments); an ID or a name never changes it. The
+ * plugin's memo keys on this, so a dossier asked for a new person each time is measured once.
+ */
+export function measuredVariables(variables: Record<string, unknown> | null | undefined): string {
+  let key = '';
+  for (const name in variables ?? {}) {
+    const value = variables![name];
+    key += typeof value === 'number' ? `${name}=${value};` : Array.isArray(value) ? `${name}[${value.length}];` : `${name};`;
+  }
+  return key;
+}
+
 /** How many list wrappers a field type has: `[Person]!` is 1, `[[Int]]` is 2. */
 function listDepth(type: GraphQLOutputType): number {
   let depth = 0;

@@ -10,7 +10,7 @@ import { DocumentMemo } from '../authz/memo';
 import type { CostDirectives } from './cost-directives';
 import { codedError, ErrorCode } from '../../../lib/errors';
 import { limitExceeded, type LimitName } from './errors';
-import { measureOperation, type Measurement } from './measure';
+import { measuredVariables, measureOperation, type Measurement } from './measure';
 import { actualCost } from './actual-cost';
 import { costEstimatedTooExpensive, type DemandControlMetrics, type DemandControlOptions } from './demand-control';
 
@@ -43,14 +43,14 @@ const CHECKS: Array<[LimitName, keyof Measurement, Exclude<keyof OperationLimits
  */
 export function operationLimitsPlugin(limits: OperationLimits, metrics?: DemandControlMetrics): ApolloServerPlugin {
   const { demand } = limits;
-  // A measurement depends on the document, the operation, the schema, the variables and the
+  // A measurement depends on the document, the operation, the schema, the variables' sizes and the
   // supergraph's costs only: a repeated request reuses it (one memo per costs, replaced on reload).
   const measurements = new WeakMap<CostDirectives, DocumentMemo<Measurement>>();
   const measureOnce: typeof measureOperation = (document, operation, schema, options) => {
     const costs = options.costs!;
     let memo = measurements.get(costs);
     if (!memo) measurements.set(costs, (memo = new DocumentMemo()));
-    const key = JSON.stringify([operation.name?.value ?? null, options.listSize, options.variables ?? null]);
+    const key = JSON.stringify([operation.name?.value ?? null, options.listSize, measuredVariables(options.variables)]);
     return memo.get(schema, document, key, () => measureOperation(document, operation, schema, options));
   };
   return {
