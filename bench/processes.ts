@@ -2,7 +2,7 @@
  * Child processes of the benchmark: each runs Node directly (`node --import tsx <script>`, no npm
  * or tsx wrapper in between) so its pid is the server's and /proc shows its own CPU and memory.
  * Every child is killed when the harness exits, fails or gets Ctrl-C; a child whose harness dies
- * without a word exits by itself (child-preload.ts), so no port stays taken.
+ * without a word exits by itself (child-preload.mjs), so no port stays taken.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
-const PRELOAD = path.join(__dirname, 'child-preload.ts');
+const PRELOAD = path.join(__dirname, 'child-preload.mjs');
 
 export interface Child {
   name: string;
@@ -39,7 +39,9 @@ export interface SpawnOptions {
 /** Starts `script` (a .ts file, relative to the repository root) in its own Node process. */
 export function spawnNode(name: string, script: string, options: SpawnOptions): Child {
   const fd = openSync(options.log, 'a');
-  const proc: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', '--import', PRELOAD, script, ...(options.args ?? [])], {
+  // TypeScript through tsx; compiled JavaScript (the gateway as the image runs it) as it is.
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const proc: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, '--import', PRELOAD, script, ...(options.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', fd, fd, 'ipc'],

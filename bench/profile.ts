@@ -1,5 +1,5 @@
 /**
- * Reads V8 `.cpuprofile` files (the format of `node --cpu-prof`; child-preload.ts records them over
+ * Reads V8 `.cpuprofile` files (the format of `node --cpu-prof`; child-preload.mjs records them over
  * the measured runs only) and ranks where the time went: the functions with the most self time,
  * and self time by package, so a missed target names its cause.
  */

@@ -10,8 +10,8 @@ import path from 'node:path';
 import { generatePopulation } from '../subgraphs/common/population';
 import { parseOptions, type BenchOptions } from './options';
 import { buildScenarios, shuffled, type Scenario, type ScenarioName } from './scenarios';
-import { BENCH_PORTS, TARGETS, credentials, fits, startSubgraphs, startTarget, strippedSupergraph, trustBenchOperations, type RunningTarget, type TargetContext, type TargetId } from './targets';
-import { assertPortsFree, installCleanup, sampleUsage, stopAll, waitUntil } from './processes';
+import { BENCH_PORTS, TARGETS, credentials, fits, isProjectGateway, startSubgraphs, startTarget, strippedSupergraph, trustBenchOperations, type RunningTarget, type TargetContext, type TargetId } from './targets';
+import { assertPortsFree, installCleanup, runNode, sampleUsage, stopAll, waitUntil } from './processes';
 import { analyzeDatabases, clearBenchCache, contributors, ensureSeeded, resetAuditDatabase } from './databases';
 import { diff, quiesce, statementCounts } from './statements';
 import { drive, post } from './load';
@@ -84,6 +84,8 @@ async function main() {
       (err: Error) => skip(id, `did not start: ${err.message}`),
     );
   // The documents `features` may run (it refuses any other): on its client's trusted list first.
+  // The project's gateway runs as the image runs it: compiled (`node dist/gateway/src/main.js`).
+  if (wanted.some(isProjectGateway)) await runNode('build', 'scripts/build.ts', {});
   if (wanted.includes('features')) await trustBenchOperations(selected.map((s) => s.query));
   // Gateways first (in parallel); the ceiling needs a gateway's hot response.
   await Promise.all(wanted.filter((t) => t !== 'ceiling' && t !== 'floor').map(start));

@@ -90,6 +90,16 @@ export function subgraphUrlEnv(): Record<string, string> {
   return Object.fromEntries(DEPARTMENTS.map((name, i) => [`${envPrefix(name)}_SUBGRAPH_URL`, `http://127.0.0.1:${SUBGRAPH_PORT_BASE + i}/graphql`]));
 }
 
+/** The gateway targets: the project's gateway in its configurations. */
+export const isProjectGateway = (id: TargetId) => id === 'full' || id === 'full-nocache' || id === 'traced' || id === 'features';
+
+/**
+ * The project's gateway as the image runs it: the compiled JavaScript of `npm run build` (the
+ * harness builds it first), not TypeScript through tsx, whose transform and module hooks the
+ * deployed gateway does not pay.
+ */
+const GATEWAY_MAIN = 'dist/gateway/src/main.js';
+
 /** The client system the `features` target's requests name; every bench document is on its trusted list. */
 export const BENCH_CLIENT = 'bench-client';
 
@@ -169,7 +179,7 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
     case 'full-nocache':
     case 'traced':
     case 'features':
-      child = spawnNode(id, 'gateway/src/main.ts', { ...common, env: { ...gatewayEnv(ctx, port, id === 'full', id === 'traced'), ...featureEnv(id === 'features') } });
+      child = spawnNode(id, GATEWAY_MAIN, { ...common, env: { ...gatewayEnv(ctx, port, id === 'full', id === 'traced'), ...featureEnv(id === 'features') } });
       headers = id === 'features' ? { ...ctx.clientHeaders, [CLIENT_NAME_HEADER]: BENCH_CLIENT } : ctx.clientHeaders;
       break;
     case 'apollo':
@@ -198,7 +208,7 @@ export async function startTarget(id: TargetId, ctx: TargetContext): Promise<Run
     if (child !== ctx.subgraphs) await child.stop();
     throw err;
   }
-  const metricsUrl = id === 'full' || id === 'full-nocache' || id === 'traced' || id === 'features' ? `http://127.0.0.1:${port}/metrics` : undefined;
+  const metricsUrl = isProjectGateway(id) ? `http://127.0.0.1:${port}/metrics` : undefined;
   return { ...TARGETS[id], url, headers, child, metricsUrl };
 }
 

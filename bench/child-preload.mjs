@@ -1,5 +1,6 @@
 /**
- * Preloaded (`--import`) into every benchmark child, talking to the harness over the IPC channel:
+ * Preloaded (`--import`) into every benchmark child (plain JavaScript, so a child running compiled
+ * JavaScript needs no TypeScript loader), talking to the harness over the IPC channel:
  * - Orphan guard: when the harness goes away without stopping the child (killed, crashed), the
  *   channel disconnects and the child stops itself (SIGTERM, so servers drain), so no orphan
  *   keeps a bench port.
@@ -10,18 +11,13 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
-interface BenchMessage {
-  bench?: 'profile-start' | 'profile-stop';
-  file?: string;
-}
-
 if (process.send && process.channel) {
-  let session: Session | undefined;
-  const reply = (message: Record<string, unknown>) => process.send!({ ...message });
-  const post = (method: string, params?: object) =>
-    new Promise<any>((resolve, reject) => session!.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))));
+  /** @type {import('node:inspector').Session | undefined} */
+  let session;
+  const reply = (message) => process.send({ ...message });
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result))));
 
-  process.on('message', (message: BenchMessage) => {
+  process.on('message', (message) => {
     if (message?.bench === 'profile-start') {
       if (!session) {
         session = new Session();
@@ -34,7 +30,7 @@ if (process.send && process.channel) {
     } else if (message?.bench === 'profile-stop' && session) {
       post('Profiler.stop')
         .then(({ profile }) => {
-          writeFileSync(message.file!, JSON.stringify(profile));
+          writeFileSync(message.file, JSON.stringify(profile));
           return post('Profiler.disable');
         })
         .then(() => reply({ bench: 'profile-stopped', file: message.file }))
@@ -49,4 +45,3 @@ if (process.send && process.channel) {
   });
 }
 
-export {};
