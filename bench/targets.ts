@@ -51,7 +51,7 @@ export const TARGETS: Record<TargetId, TargetInfo> = {
   'hive-rust': { id: 'hive-rust', label: 'Hive Gateway, Rust query planner' },
   subgraph: { id: 'subgraph', label: 'social-security subgraph direct', scenarios: ['contributions'] },
   ceiling: { id: 'ceiling', label: 'bare node:http (ceiling)', scenarios: ['hot'] },
-  floor: { id: 'floor', label: 'bare Express + Apollo Server, answer in memory (floor)', scenarios: ['hot'] },
+  floor: { id: 'floor', label: 'bare Express + Apollo Server in gateway mode, answer in memory (floor)', scenarios: ['hot'] },
 };
 
 /** Every port a run may use: the subgraphs', their counters', and the targets'. */

@@ -183,6 +183,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   await apollo.start();
 
   app.disable('x-powered-by');
+  // Answers are personal records sent `no-store`: an ETag would hash every body for nothing.
+  app.disable('etag');
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

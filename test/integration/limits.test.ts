@@ -142,10 +142,13 @@ describe('gateway limits', () => {
       expect(res.errors![0].message).toMatch(/Cannot spread fragment "A" within itself/);
     });
 
-    it('tokens: a token bomb is refused before parsing', async () => {
-      const res = await send(fed.url, json({ query: `{ person(idNumber: "${DEMO.husband}") { ${'name '.repeat(2000)}} }` }, archivist));
-      expect(res.status).toBe(400);
-      expect(limitOf(res.body)).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'tokens', max: 1000 });
+    it('tokens: a token bomb is refused before parsing, and again when repeated (its count is remembered)', async () => {
+      const bomb = json({ query: `{ person(idNumber: "${DEMO.husband}") { ${'name '.repeat(2000)}} }` }, archivist);
+      for (let i = 0; i < 2; i++) {
+        const res = await send(fed.url, bomb);
+        expect(res.status).toBe(400);
+        expect(limitOf(res.body)).toEqual({ code: 'OPERATION_LIMIT_EXCEEDED', limit: 'tokens', max: 1000 });
+      }
     });
   });
 

@@ -57,8 +57,23 @@ function badBodyMessage(err: { type?: string; message?: string; charset?: string
   }
 }
 
+/** Documents whose token count is remembered (clients repeat a few documents), and the longest one. */
+const COUNTED_DOCUMENTS = 500;
+const COUNTED_LENGTH = 16_384;
+
 /** Batch length and token count, on the parsed JSON body (POST) or the query string (GET). */
 function operationGuard(limits: HttpLimits): RequestHandler {
+  const counted = new Map<string, number>();
+  const tokensIn = (query: string) => {
+    let tokens = counted.get(query);
+    if (tokens !== undefined) return tokens;
+    tokens = countTokens(query, limits.maxTokens);
+    if (query.length <= COUNTED_LENGTH) {
+      if (counted.size >= COUNTED_DOCUMENTS) counted.delete(counted.keys().next().value!);
+      counted.set(query, tokens);
+    }
+    return tokens;
+  };
   return (req, res, next) => {
     const body: unknown = req.body;
     if (Array.isArray(body) && limits.maxBatchOperations > 0 && body.length > limits.maxBatchOperations) {
@@ -71,7 +86,7 @@ function operationGuard(limits: HttpLimits): RequestHandler {
       // Deep variables would exhaust the stack of whatever walks them (cache key, coercion, audit).
       if (jsonDepth(variables, limits.maxVariableDepth) > limits.maxVariableDepth) return sendErrors(res, 400, limitExceeded('variableDepth', limits.maxVariableDepth));
       if (typeof query !== 'string') continue;
-      const tokens = countTokens(query, limits.maxTokens);
+      const tokens = tokensIn(query);
       if (tokens > limits.maxTokens) return sendErrors(res, 400, limitExceeded('tokens', limits.maxTokens));
     }
     next();
