@@ -18,7 +18,7 @@ import { loadCheckpointSigner } from '../../gateway/src/audit/signing';
 import { LazyAuditStore } from '../../gateway/src/audit/store';
 import { AuditWriter } from '../../gateway/src/audit/writer';
 import { silentLogger } from '../helpers';
-import { NEIGHBOUR, NEIGHBOUR_CLERK, REUSED_CASE, weekOfTraffic } from '../audit-traffic';
+import { entry, NEIGHBOUR, NEIGHBOUR_CLERK, ordinarySubject, REUSED_CASE, shanghai, weekOfTraffic } from '../audit-traffic';
 
 const settings = ruleSettings(loadConfig({}));
 const departments = coordinateOwners(readFileSync('schema/supergraph.graphql', 'utf8'));
@@ -263,6 +263,44 @@ describe('on-demand evaluation over one day', () => {
       expect(await evaluator.evaluatePeriod('2026-11-26T16:00:00.000Z', '2026-11-27T16:00:00.000Z')).toMatchObject({ records: 40, created: 1 });
       // Thursday only: five requests, nothing to flag.
       expect(await evaluator.evaluatePeriod('2026-11-25T16:00:00.000Z', '2026-11-26T16:00:00.000Z')).toMatchObject({ records: 5, created: 0 });
+    } finally {
+      await writer.close();
+      await lazy.close();
+    }
+  }, 60_000);
+});
+
+describe('old requester windows', () => {
+  it('are deleted once no tick can touch them or read them as a baseline; a case number\'s are kept', async () => {
+    const lazy = new LazyAuditStore(undefined, 'memory');
+    const writer = new AuditWriter({ store: lazy, signer: loadCheckpointSigner({ dataDir: 'memory', logger: silentLogger }), logger: silentLogger, batchMs: 0, batchMax: 500, checkpointRecords: 10_000, checkpointSeconds: 600, writeTimeoutMs: 30_000 });
+    try {
+      const store = await lazy.get();
+      const windows = async () => (await sql<{ k: string; subjects: number }>`SELECT w.rule || ' ' || w.window_key AS k, (SELECT count(*)::int FROM audit_rule_window_subject s WHERE s.window_id = w.id) AS subjects FROM audit_rule_window w ORDER BY 1`.execute(store.db)).rows;
+      const read = (local: string, caseNumber: string | null = null) => writer.append(entry({ at: shanghai(local), sub: 'clerk-a', subjects: [ordinarySubject(1)], caseNumber }));
+      // A fresh evaluator prunes at its first tick (then hourly).
+      const tick = () => new InsightEvaluator({ store: lazy, settings, departments, batch: 100, logger: silentLogger }).tick();
+      await read('2026-10-01T10:00:00', REUSED_CASE);
+      await tick();
+      expect(await windows()).toEqual([
+        { k: 'bulk-subjects clerk-a/2026-10-01', subjects: 1 },
+        { k: `case-reuse case:${REUSED_CASE}`, subjects: 1 },
+        { k: 'volume-spike clerk-a/2026-10-01', subjects: 0 },
+      ]);
+      // Seven weeks on: 2026-11-20 is more than the baseline and two days after 2026-10-01.
+      expect(settings.baselineDays + 2).toBeLessThan(50);
+      await read('2026-11-20T10:00:00');
+      await read('2026-11-25T10:00:00');
+      expect(await tick()).toMatchObject({ records: 2 });
+      expect(await windows()).toEqual([
+        { k: 'bulk-subjects clerk-a/2026-11-20', subjects: 1 },
+        { k: 'bulk-subjects clerk-a/2026-11-25', subjects: 1 },
+        { k: `case-reuse case:${REUSED_CASE}`, subjects: 1 },
+        { k: 'volume-spike clerk-a/2026-11-20', subjects: 0 },
+        { k: 'volume-spike clerk-a/2026-11-25', subjects: 0 },
+      ]);
+      // The pruned windows' subjects went with them.
+      expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM audit_rule_window_subject`.execute(store.db)).rows[0].n).toBe(3);
     } finally {
       await writer.close();
       await lazy.close();

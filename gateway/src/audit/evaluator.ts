@@ -6,7 +6,9 @@
  * replicas try and skip when held, so each record is counted exactly once and a tick costs what its
  * records touch, not the history. On demand: `evaluatePeriod()` runs the rules over a period's
  * records. Findings are keyed by (rule, window), so a re-run or a second replica updates a finding
- * rather than duplicating it.
+ * rather than duplicating it. A requester's windows are deleted once they are older than any a tick
+ * can still touch or read as a baseline (`prune`); a case number's are kept, since its reuse is
+ * judged over all time.
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
@@ -49,6 +51,12 @@ const COUNT_CHUNK = 20_000;
 const ROW_CHUNK = 2000;
 /** Window subjects one statement adds. */
 const SUBJECT_CHUNK = 50_000;
+/** Windows one tick deletes at most (their subjects go with them), so a long backlog is pruned tick by tick. */
+const PRUNE_CHUNK = 10_000;
+/** Between two prunes once the backlog is gone. */
+const PRUNE_EVERY_MS = 3_600_000;
+/** The rules whose windows are a requester's days, which `prune` deletes when old. */
+const REQUESTER_RULES = RULES.filter((rule) => rule.scope !== 'case').map((rule) => rule.id);
 
 interface Row {
   seq: number | string;
@@ -102,6 +110,8 @@ export function ruleSettings(config: Config): RuleSettings {
 
 export class InsightEvaluator {
   private readonly findingsTotal: Counter<'rule' | 'severity'>;
+  /** No prune before this time (epoch ms): one an hour, or at every tick while old windows remain. */
+  private pruneAfter = 0;
 
   constructor(private readonly options: EvaluatorOptions) {
     this.findingsTotal = (options.metrics ?? new MetricsRegistry()).counter({
@@ -129,6 +139,7 @@ export class InsightEvaluator {
         .execute();
       if (fresh.length === 0) return { records: 0, created: 0, findings: 0 };
       await rollUp(trx, fresh, this.options.departments);
+      await this.prune(trx, new Date(fresh[0].time).getTime());
       const findings = await this.judge(trx, await this.addToWindows(trx, fresh.map(ruleRecord), RULES));
       const saved = await this.save(trx, findings, created);
       const last = Number(fresh[fresh.length - 1].seq);
@@ -209,6 +220,21 @@ export class InsightEvaluator {
       .onConflict((oc) => oc.column('name').doUpdateSet({ seq: through, settings }))
       .execute();
     if (through > 0) this.options.logger.info({ through, ms: Date.now() - started }, 'audit rules: windows counted from the log');
+  }
+
+  /**
+   * Deletes requester windows that began more than the baseline and two days before `oldest` (the
+   * earliest record this tick reads): no later record joins them and no baseline reads them, the
+   * same bound `countWindows` counts from. At most PRUNE_CHUNK a tick.
+   */
+  private async prune(trx: Transaction<AuditDB>, oldest: number): Promise<void> {
+    if (Date.now() < this.pruneAfter) return;
+    const before = new Date(oldest - (this.options.settings.baselineDays + 2) * DAY_MS).toISOString();
+    const { numDeletedRows } = await trx
+      .deleteFrom('audit_rule_window')
+      .where('id', 'in', (eb) => eb.selectFrom('audit_rule_window').select('id').where('rule', 'in', REQUESTER_RULES).where('time', '<', before as never).limit(PRUNE_CHUNK))
+      .executeTakeFirst();
+    this.pruneAfter = Number(numDeletedRows) < PRUNE_CHUNK ? Date.now() + PRUNE_EVERY_MS : 0;
   }
 
   /** Adds `records` (ascending seq) to the windows of `rules` they join; returns the windows they touched. */
