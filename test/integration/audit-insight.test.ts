@@ -1,7 +1,8 @@
 /**
  * Rules over the audit log and the overview, on the embedded store: a week of ordinary traffic with
  * planted misuse; each rule fires on its plant and on nothing else, whether evaluated continuously
- * (small ticks) or on demand; the overview's buckets match counts computed from the records.
+ * (small ticks) or on demand; the overview's buckets match counts computed from the records. Old
+ * requester windows are pruned on the embedded store and on PostgreSQL.
  */
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
@@ -17,7 +18,8 @@ import type { AuditEntry } from '../../gateway/src/audit/record';
 import { loadCheckpointSigner } from '../../gateway/src/audit/signing';
 import { LazyAuditStore } from '../../gateway/src/audit/store';
 import { AuditWriter } from '../../gateway/src/audit/writer';
-import { silentLogger } from '../helpers';
+import { dropDatabase } from '../../lib/db';
+import { silentLogger, testDbUrl } from '../helpers';
 import { entry, NEIGHBOUR, NEIGHBOUR_CLERK, ordinarySubject, REUSED_CASE, shanghai, weekOfTraffic } from '../audit-traffic';
 
 const settings = ruleSettings(loadConfig({}));
@@ -270,9 +272,17 @@ describe('on-demand evaluation over one day', () => {
   }, 60_000);
 });
 
-describe('old requester windows', () => {
+// The embedded store and PostgreSQL, which a deployed gateway's evaluator runs on.
+describe.each([
+  ['PGlite', undefined],
+  ['PostgreSQL', testDbUrl('postgres', 'rule_windows')],
+])('old requester windows (%s)', (_engine, url) => {
+  afterAll(async () => {
+    if (url) await dropDatabase(url);
+  });
+
   it('are deleted once no tick can touch them or read them as a baseline; a case number\'s are kept', async () => {
-    const lazy = new LazyAuditStore(undefined, 'memory');
+    const lazy = new LazyAuditStore(url, 'memory');
     const writer = new AuditWriter({ store: lazy, signer: loadCheckpointSigner({ dataDir: 'memory', logger: silentLogger }), logger: silentLogger, batchMs: 0, batchMax: 500, checkpointRecords: 10_000, checkpointSeconds: 600, writeTimeoutMs: 30_000 });
     try {
       const store = await lazy.get();
