@@ -156,6 +156,13 @@ export class PrivateRedisCluster {
     throw new Error(`no running master serves slot ${slot}`);
   }
 
+  /** `CLUSTER NODES` as each running node sees it (for a failure's message). */
+  async views(): Promise<string> {
+    const running = this.nodes.filter((n) => n.running);
+    const views = await Promise.all(running.map(async (n) => `:${n.port}\n${await n.client((c) => c.call('CLUSTER', 'NODES')).catch((err: Error) => err.message)}`));
+    return views.join('\n');
+  }
+
   /** Waits until every running node reports the cluster ok and every slot served by a running master. */
   async settled(timeoutMs = 20000): Promise<void> {
     await eventually(async () => {

@@ -22,7 +22,7 @@ import { freePort, gql, roleHeaders, startTestSubgraph, testDbUrl, testPopulatio
 import { PRODUCTION_ENGINES } from '../federation';
 import { eventually, PrivateRedisCluster } from '../private-redis';
 import { runScript } from '../integration/cache-helpers';
-import { startLoad } from '../integration/failover-load';
+import { startLoad, stopLoads } from '../integration/failover-load';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const NAME = 'query($id: ID!) { person(idNumber: $id) { name } }';
@@ -132,6 +132,7 @@ describe('three gateway replicas behind HAProxy, under faults', () => {
   }, 240_000);
 
   afterAll(async () => {
+    await stopLoads();
     for (const r of replicas) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
     if (haproxy && haproxy.exitCode === null) haproxy.kill('SIGKILL');
     await Promise.all(DEPARTMENTS.map((d) => subgraphs[d]?.stop()));

@@ -39,13 +39,24 @@ export interface LoadReport {
 /** The corrected name number `n` of `base` (0 = the original). */
 const versioned = (base: string, n: number) => (n === 0 ? base : `${base}·${n}`);
 
+/** The `stop` of every load still running: a test that fails before its own `stop()` leaves one behind. */
+const unstopped = new Set<() => Promise<LoadReport>>();
+
+/**
+ * Stops every load still running (call it first in `afterAll`): a load left sending would keep Jest
+ * from ever exiting, so a failed test would hang the run instead of failing it.
+ */
+export async function stopLoads(): Promise<void> {
+  for (const stop of [...unstopped]) await stop().catch(() => {});
+}
+
 /** Starts the traffic; `stop()` ends it and reports. */
 export function startLoad(options: LoadOptions): { stop(): Promise<LoadReport> } {
   const { urls, headers, persons, concurrency = 6, correctEveryMs = 300, requestIdPrefix } = options;
   const corrected = persons[0];
   let issued = 0; // corrections sent
   let acked = 0; // highest correction acknowledged
-  let running = true;
+  let sending = true;
   let turn = 0;
   const report: LoadReport = { requests: 0, answered: 0, errors: {}, wrong: [], corrections: 0, errorWindowMs: 0, answeredIds: [] };
   let firstError = 0;
@@ -71,7 +82,7 @@ export function startLoad(options: LoadOptions): { stop(): Promise<LoadReport> }
   };
 
   const reader = async (offset: number) => {
-    for (let i = offset; running; i++) {
+    for (let i = offset; sending; i++) {
       const person = persons[i % persons.length];
       const floor = person === corrected ? acked : 0;
       const data = await send(READ, { id: person.idNumber });
@@ -84,7 +95,7 @@ export function startLoad(options: LoadOptions): { stop(): Promise<LoadReport> }
     }
   };
   const corrector = async () => {
-    while (running) {
+    while (sending) {
       const n = ++issued;
       const data = await send(CORRECT, { id: corrected.idNumber, n: versioned(corrected.name, n) });
       if (data?.correctPersonName?.name === versioned(corrected.name, n)) {
@@ -96,14 +107,15 @@ export function startLoad(options: LoadOptions): { stop(): Promise<LoadReport> }
   };
 
   const workers = [...Array.from({ length: concurrency }, (_, k) => reader(k)), corrector()];
-  return {
-    async stop() {
-      running = false;
-      await Promise.all(workers);
-      report.errorWindowMs = lastError - firstError;
-      // Leave the corrected person as found, so a later test reads the original name.
-      await gql(urls[0], CORRECT, { id: corrected.idNumber, n: corrected.name }, headers);
-      return report;
-    },
+  const stop = async () => {
+    unstopped.delete(stop);
+    sending = false;
+    await Promise.all(workers);
+    report.errorWindowMs = lastError - firstError;
+    // Leave the corrected person as found, so a later test reads the original name.
+    await gql(urls[0], CORRECT, { id: corrected.idNumber, n: corrected.name }, headers);
+    return report;
   };
+  unstopped.add(stop);
+  return { stop };
 }

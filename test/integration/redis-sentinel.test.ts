@@ -9,7 +9,7 @@ import { gql, roleHeaders } from '../helpers';
 import { startFederation, startGateway, type Federation } from '../federation';
 import { eventually, PrivateSentinels } from '../private-redis';
 import { sqlDelta } from './cache-helpers';
-import { startLoad } from './failover-load';
+import { startLoad, stopLoads } from './failover-load';
 
 const NAME = 'query($id: ID!) { person(idNumber: $id) { name } }';
 
@@ -40,6 +40,7 @@ describe('Redis Sentinel (REDIS_SENTINELS)', () => {
     for (let i = 0; i < 2; i++) gateways.push(await startGateway(fed, env));
   }, 120_000);
   afterAll(async () => {
+    await stopLoads();
     for (const g of gateways) await g.stop().catch(() => {});
     await fed?.stop();
     await sentinels?.remove();
