@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { isCategory, type Category } from './legal-basis/catalogue';
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, SignJWT, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { BoundedMap } from './bounded-map';
 
 /** Who is calling. `authenticated: false` is the anonymous caller (no Authorization header). */
 export interface Principal {
@@ -89,9 +90,11 @@ export class InvalidTokenError extends Error {}
  * same token request after request.
  */
 export class TokenMemo<T> {
-  private readonly entries = new Map<string, { value: T; until: number }>();
+  private readonly entries: BoundedMap<string, { value: T; until: number }>;
 
-  constructor(private readonly max = 10_000) {}
+  constructor(max = 10_000) {
+    this.entries = new BoundedMap(max);
+  }
 
   get(key: string): T | undefined {
     const entry = this.entries.get(key);
@@ -102,7 +105,6 @@ export class TokenMemo<T> {
   }
 
   set(key: string, value: T, until: number): void {
-    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, { value, until });
   }
 }

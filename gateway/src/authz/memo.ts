@@ -14,6 +14,7 @@
  */
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { legalFacts, type PolicyFacts } from '../../../lib/access-policy';
+import { BoundedMap } from '../../../lib/bounded-map';
 
 /** Most remembered decisions per document (callers × variables); the oldest goes first. @default 64 */
 const PER_DOCUMENT = 64;
@@ -29,18 +30,17 @@ export function decisionKey(operationName: string | null | undefined, variables:
  * measurements in one too). Each value must be treated as read-only by its users.
  */
 export class DocumentMemo<T> {
-  private readonly bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, T>>>();
+  private readonly bySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, BoundedMap<string, T>>>();
 
   /** The remembered decision, or `decide()`'s, remembered. */
   get(schema: GraphQLSchema, document: DocumentNode, key: string, decide: () => T): T {
     let byDocument = this.bySchema.get(schema);
     if (!byDocument) this.bySchema.set(schema, (byDocument = new WeakMap()));
     let decisions = byDocument.get(document);
-    if (!decisions) byDocument.set(document, (decisions = new Map()));
+    if (!decisions) byDocument.set(document, (decisions = new BoundedMap(PER_DOCUMENT)));
     const known = decisions.get(key);
     if (known !== undefined) return known;
     const decided = decide();
-    if (decisions.size >= PER_DOCUMENT) decisions.delete(decisions.keys().next().value!);
     decisions.set(key, decided);
     return decided;
   }

@@ -14,6 +14,7 @@ import { codedError, ErrorCode } from '../../../lib/errors';
 import { accessRecord } from '../observability/access-log';
 import { limitExceeded } from './errors';
 import { countTokens, jsonDepth } from './tokens';
+import { BoundedMap } from '../../../lib/bounded-map';
 
 export interface HttpLimits {
   /** Largest request body in bytes; larger is 413. @default 262144 */
@@ -63,15 +64,12 @@ const COUNTED_LENGTH = 16_384;
 
 /** Batch length and token count, on the parsed JSON body (POST) or the query string (GET). */
 function operationGuard(limits: HttpLimits): RequestHandler {
-  const counted = new Map<string, number>();
+  const counted = new BoundedMap<string, number>(COUNTED_DOCUMENTS);
   const tokensIn = (query: string) => {
     let tokens = counted.get(query);
     if (tokens !== undefined) return tokens;
     tokens = countTokens(query, limits.maxTokens);
-    if (query.length <= COUNTED_LENGTH) {
-      if (counted.size >= COUNTED_DOCUMENTS) counted.delete(counted.keys().next().value!);
-      counted.set(query, tokens);
-    }
+    if (query.length <= COUNTED_LENGTH) counted.set(query, tokens);
     return tokens;
   };
   return (req, res, next) => {

@@ -19,6 +19,7 @@ import type { Principal } from '../../../lib/tokens';
 import type { OperationsMetrics } from './metrics';
 import { documentHash } from './normalise';
 import type { ClientList, Safelist } from './safelist';
+import { BoundedMap } from '../../../lib/bounded-map';
 
 /** What the plugin reads from and writes to the request's context. */
 export interface OperationsContext {
@@ -48,15 +49,12 @@ const MAX_HASHES = 5000;
 
 export function trustedOperationsPlugin(options: TrustedOperationsOptions): ApolloServerPlugin<OperationsContext> {
   const { mode, safelist, clientOf, exemptScopes, requireClient, metrics } = options;
-  const hashes = new Map<string, string>();
+  const hashes = new BoundedMap<string, string>(MAX_HASHES);
   const hashOf = (queryHash: string | undefined, document: DocumentNode) => {
     let hash = queryHash && hashes.get(queryHash);
     if (!hash) {
       hash = documentHash(document);
-      if (queryHash) {
-        if (hashes.size >= MAX_HASHES) hashes.delete(hashes.keys().next().value!);
-        hashes.set(queryHash, hash);
-      }
+      if (queryHash) hashes.set(queryHash, hash);
     }
     return hash;
   };

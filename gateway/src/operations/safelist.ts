@@ -4,6 +4,7 @@
  * every replica within that time without a message bus. While the store is unreachable the last
  * list read keeps serving; a client never read before has an empty list (refuse mode refuses it).
  */
+import { BoundedMap } from '../../../lib/bounded-map';
 import type { Logger } from '../../../lib/logger';
 import { approvedOperations, type OperationsStore } from './store';
 
@@ -34,16 +35,17 @@ export interface SafelistOptions {
 }
 
 export class Safelist {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: BoundedMap<string, Entry>;
   private store?: Promise<OperationsStore>;
 
-  constructor(private readonly options: SafelistOptions) {}
+  constructor(private readonly options: SafelistOptions) {
+    this.entries = new BoundedMap(options.maxClients ?? 1000);
+  }
 
   /** The approved operations of `client`, at most `ttlMs` old (older while the store is down). */
   forClient(client: string): Promise<ClientList> | ClientList {
     let entry = this.entries.get(client);
     if (!entry) {
-      if (this.entries.size >= (this.options.maxClients ?? 1000)) this.entries.delete(this.entries.keys().next().value!);
       entry = { list: EMPTY, readAt: 0 };
       this.entries.set(client, entry);
     }
