@@ -25,9 +25,9 @@ import { entry, NEIGHBOUR, NEIGHBOUR_CLERK, ordinarySubject, REUSED_CASE, shangh
 const settings = ruleSettings(loadConfig({}));
 const departments = coordinateOwners(readFileSync('schema/supergraph.graphql', 'utf8'));
 
-describe('audit rules and overview on PGlite', () => {
-  const lazy = new LazyAuditStore(undefined, 'memory');
-  const writer = new AuditWriter({
+/** An audit writer on `lazy` that commits each batch at once. */
+const writerOf = (lazy: LazyAuditStore) =>
+  new AuditWriter({
     store: lazy,
     signer: loadCheckpointSigner({ dataDir: 'memory', logger: silentLogger }),
     logger: silentLogger,
@@ -37,6 +37,10 @@ describe('audit rules and overview on PGlite', () => {
     checkpointSeconds: 600,
     writeTimeoutMs: 30_000,
   });
+
+describe('audit rules and overview on PGlite', () => {
+  const lazy = new LazyAuditStore(undefined, 'memory');
+  const writer = writerOf(lazy);
   const metrics = new MetricsRegistry();
   // Small ticks: windows are re-evaluated as their records arrive, as in a running gateway.
   const evaluator = new InsightEvaluator({ store: lazy, settings, departments, batch: 97, logger: silentLogger, metrics });
@@ -256,7 +260,7 @@ describe('audit rules and overview on PGlite', () => {
 describe('on-demand evaluation over one day', () => {
   it('compares the day with the baseline before the period (volume-spike)', async () => {
     const lazy = new LazyAuditStore(undefined, 'memory');
-    const writer = new AuditWriter({ store: lazy, signer: loadCheckpointSigner({ dataDir: 'memory', logger: silentLogger }), logger: silentLogger, batchMs: 0, batchMax: 500, checkpointRecords: 10_000, checkpointSeconds: 600, writeTimeoutMs: 30_000 });
+    const writer = writerOf(lazy);
     try {
       const { ordinary, planted } = weekOfTraffic();
       for (const e of [...ordinary.filter((x) => x.principal.sub === 'clerk-spike'), ...planted.spike]) await writer.append(e);
@@ -283,7 +287,7 @@ describe.each([
 
   it('are deleted once no tick can touch them or read them as a baseline; a case number\'s are kept', async () => {
     const lazy = new LazyAuditStore(url, 'memory');
-    const writer = new AuditWriter({ store: lazy, signer: loadCheckpointSigner({ dataDir: 'memory', logger: silentLogger }), logger: silentLogger, batchMs: 0, batchMax: 500, checkpointRecords: 10_000, checkpointSeconds: 600, writeTimeoutMs: 30_000 });
+    const writer = writerOf(lazy);
     try {
       const store = await lazy.get();
       const windows = async () => (await sql<{ k: string; subjects: number }>`SELECT w.rule || ' ' || w.window_key AS k, (SELECT count(*)::int FROM audit_rule_window_subject s WHERE s.window_id = w.id) AS subjects FROM audit_rule_window w ORDER BY 1`.execute(store.db)).rows;
