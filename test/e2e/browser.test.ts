@@ -168,6 +168,36 @@ describe('explorer and audit page in a browser (offline)', () => {
     return { orgs: await column(3), actors: await column(2) };
   }
 
+  it('audit page: the whole-log search of the sign-in, answered late, does not replace the auditor\'s own search', async () => {
+    const page = await context.newPage();
+    const isSearch = (body: string, court: boolean) => body.includes('AuditSearch') && body.includes('court-dev') === court;
+    // Holds back the sign-in's search (no filter) until the auditor's own has been answered.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held = false;
+    await page.route('**/*', async (route) => {
+      if (!held && isSearch(route.request().postData() ?? '', false)) {
+        held = true;
+        await released;
+      }
+      await route.fallback();
+    });
+    await page.goto(`${origin}/audit`);
+    await page.click('#use-auditor');
+    await page.waitForSelector('#whoami');
+    await page.fill('#f-actor', 'court-dev');
+    await page.fill('#f-purpose', 'litigation');
+    await page.click('#search');
+    await page.waitForFunction(() => document.querySelectorAll('#results table.results tbody tr').length === 1);
+    expect(held).toBe(true);
+    const late = page.waitForResponse((res) => isSearch(res.request().postData() ?? '', false));
+    release();
+    await (await late).finished();
+    await page.waitForTimeout(300); // the page's handling of the late answer
+    expect(await page.locator('#results table.results tbody tr').count()).toBe(1);
+    await page.close();
+  });
+
   it('audit page: the overview charts accesses (Chart.js); clicking a segment or a top requester lists its records', async () => {
     // A refused request, for the denied line: the auditor's role may not read records.
     const refused = await gql(fed.url, 'query Refused($id: ID!) { person(idNumber: $id) { name } }', { id: DEMO.husband }, await roleHeaders('auditor'));

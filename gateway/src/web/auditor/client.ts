@@ -148,8 +148,16 @@ function readFilter(): Filter {
 
 const rangeText = (f: Filter) => (f.from || f.to ? `${f.from ?? '…'} – ${f.to ?? '…'}` : '全部日志 whole log');
 
+/**
+ * Bumped by every new search. An answer to a search a newer one replaced is dropped, so the results
+ * shown are always the last search's. The whole-log search at sign-in can be answered after the
+ * auditor's own first search.
+ */
+let searchGeneration = 0;
+
 async function search(next: boolean): Promise<void> {
   if (!api) return;
+  const generation = next ? searchGeneration : ++searchGeneration;
   if (!next) {
     filter = readFilter();
     shown = [];
@@ -157,9 +165,11 @@ async function search(next: boolean): Promise<void> {
     say('查询中 Searching…');
     // The chain is verified over the time range only: other filters pick records, not a chain segment.
     const status = await api.chainStatus(filter.from, filter.to);
+    if (generation !== searchGeneration) return;
     chain.replaceChildren(chainLine(status, rangeText(filter)));
   }
   const page = await api.search(filter, PAGE_SIZE, cursor);
+  if (generation !== searchGeneration) return;
   shown = [...shown, ...page.records];
   cursor = page.endCursor;
   results.replaceChildren(resultsTable(shown, (id) => void run(() => open(id))), more);
